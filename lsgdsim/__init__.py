@@ -1,0 +1,16 @@
+"""lsgdsim: simulate and check Leader Stochastic Gradient Descent (Teng et al., NeurIPS 2019).
+
+Quick start::
+
+    from lsgdsim import simulate, objectives, algorithms
+    obj = objectives.Quadratic.random(dim=20, cond=50.0, seed=1)
+    res = simulate(obj, algorithms.LSGD(lr=0.01, pull=0.1, period=4), workers=8, steps=1000)
+    res.f, res.leaders, res.summary()
+"""
+from . import algorithms, backend, leaders, objectives, schedules
+from ._version import __version__
+from .result import Result
+from .simulate import DivergenceError, simulate
+
+__all__ = ["DivergenceError", "Result", "__version__", "algorithms", "backend", "leaders", "objectives",
+           "schedules", "simulate"]

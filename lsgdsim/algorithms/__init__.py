@@ -1,0 +1,20 @@
+"""Distributed update rules, one small file each; exact forms in DESIGN.md §3 and each docstring."""
+from .base import Algorithm, RunContext, StepInput
+from .downpour import Downpour
+from .easgd import EAMSGD, EASGD
+from .localsgd import LocalSGD
+from .lsgd import LSGD, lsgd_theory
+from .sgd import SGD, AllReduceSGD
+
+ALGORITHMS = {
+    "sgd": SGD,
+    "lsgd": LSGD,
+    "easgd": EASGD,
+    "eamsgd": EAMSGD,
+    "localsgd": LocalSGD,
+    "downpour": Downpour,
+    "allreduce": AllReduceSGD,
+}
+
+__all__ = ["ALGORITHMS", "EAMSGD", "EASGD", "LSGD", "SGD", "Algorithm", "AllReduceSGD", "Downpour",
+           "LocalSGD", "RunContext", "StepInput", "lsgd_theory"]

@@ -1,0 +1,125 @@
+"""What every distributed update rule shares: hyperparameters, the local worker step, the step input.
+
+An algorithm is a frozen dataclass of hyperparameters with three pure methods (optax-style):
+
+- ``validate(workers, dim)``: raise ``ValueError`` naming the bad parameter, before any work;
+- ``init(X, ctx) -> (X, state)``: the starting state (may move X, e.g. DOWNPOUR starts every worker
+  at the server);
+- ``step(X, state, inp) -> (X, state, events)``: one synchronous step t, all right-hand sides at step
+  t − 1 (DESIGN.md §3). ``events`` is a dict, empty except on communications, where it may hold
+  ``leader`` (a 0-d array) and ``local_leaders`` (n,) and always holds ``floats`` (the number of floats
+  sent over links in this step, under the model documented by each rule).
+
+The rules never loop over workers: every worker is a row of X (p, d).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any
+
+from ..schedules import Hyper, check_hyper, describe_hyper
+
+NO_EVENTS: dict = {}
+
+
+@dataclass
+class StepInput:
+    """What the run loop hands a rule at step t (all at the workers' step t − 1 parameters)."""
+
+    t: int
+    grads: Any                        # (p, d) stochastic gradients
+    losses: Any                       # (p,) observed losses (exact f, or mini-batch losses)
+    exact_values: Callable[[], Any]   # f(x_i) for every worker, computed on first call
+    streams: Any                      # backend.RandomStreams of the run
+
+
+@dataclass
+class RunContext:
+    """The backend a rule's state lives on."""
+
+    xp: Any
+    dtype: Any
+    workers: int
+    dim: int
+    streams: Any = None
+
+
+def comm(t: int, period: int) -> bool:
+    """comm(τ) ≡ (t mod τ = 0)."""
+    return t % period == 0
+
+
+def check_period(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Algorithm:
+    """Base of all rules: per-worker (S)GD with optional heavy-ball or Nesterov momentum.
+
+    The local step is  v ← μ v + g;  d = g + μ v (Nesterov) or v (heavy ball), or d = g when μ = 0;
+    x ← x − η d. Pulls and averaging act on the parameters directly, never through the momentum.
+    """
+
+    lr: Any
+    momentum: float = 0.0
+    nesterov: bool = False
+
+    name = "algorithm"
+
+    # -- validation --------------------------------------------------------------------------------
+    def _hypers(self, workers: int) -> dict[str, tuple]:
+        """name -> (value, lo, hi, lo_open) for every hyperparameter that may vary per worker/step."""
+        return {"lr": (self.lr, 0.0, math.inf, True)}
+
+    def validate(self, workers: int, dim: int) -> None:
+        for name, (value, lo, hi, lo_open) in self._hypers(workers).items():
+            check_hyper(value, name, lo, hi, lo_open=lo_open, workers=workers)
+        if not (isinstance(self.momentum, (int, float)) and 0 <= self.momentum < 1):
+            raise ValueError(f"momentum must be in [0, 1); got {self.momentum!r}")
+        if not isinstance(self.nesterov, bool):
+            raise ValueError(f"nesterov must be True or False; got {self.nesterov!r}")
+        if self.nesterov and self.momentum == 0:
+            raise ValueError("nesterov=True needs momentum > 0")
+
+    def bind(self, ctx: RunContext) -> dict[str, Hyper]:
+        """Hyperparameters as :class:`Hyper` objects on the run's backend."""
+        return {name: Hyper(check_hyper(v, name, lo, hi, lo_open=lo_open, workers=ctx.workers),
+                            ctx.xp, ctx.dtype)
+                for name, (v, lo, hi, lo_open) in self._hypers(ctx.workers).items()}
+
+    # -- the rule ----------------------------------------------------------------------------------
+    def init(self, X, ctx: RunContext):
+        state = {"hyper": self.bind(ctx)}
+        if self.momentum > 0:
+            state["velocity"] = ctx.xp.zeros_like(X)
+        return X, state
+
+    def step(self, X, state, inp: StepInput):
+        raise NotImplementedError
+
+    def local_direction(self, state, inp: StepInput):
+        """The local search direction d (see class docstring) and the updated state."""
+        G = inp.grads
+        if self.momentum == 0:
+            return G, state
+        V = self.momentum * state["velocity"] + G
+        D = G + self.momentum * V if self.nesterov else V
+        return D, {**state, "velocity": V}
+
+    def local_step(self, X, state, inp: StepInput):
+        """x ← x − η d; returns the new X and the updated state."""
+        D, state = self.local_direction(state, inp)
+        return X - state["hyper"]["lr"].at(inp.t) * D, state
+
+    # -- metadata ----------------------------------------------------------------------------------
+    def describe(self) -> dict:
+        out = {"algorithm": self.name}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            out[f.name] = v.describe() if hasattr(v, "describe") and not isinstance(v, type) else describe_hyper(v)
+        return out

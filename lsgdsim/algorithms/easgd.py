@@ -1,0 +1,83 @@
+"""Elastic averaging SGD (Zhang, Choromanska, LeCun 2015), synchronous with period τ (DESIGN.md §3).
+
+    x_i ← x_i − η g_i − α·comm(τ)·(x_i − c)
+    c   ← c + comm(τ)·Σ_i α_i (x_i − c)        = c + β·comm(τ)·(mean_i x_i − c) with β = p·α
+with step t − 1 values on the right; c starts at the mean of x0. An explicit ``beta`` replaces the
+default β = p·α (the authors' code uses α = β/p). With ``alpha=None``, α = 0.9/p (β = 0.9).
+Communication model: each worker sends x_i and receives c, 2·p·d floats per communication.
+EAMSGD is EASGD whose workers use Nesterov momentum (default μ = 0.9).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..backend import namespace
+from ..schedules import Schedule, check_hyper
+from .base import NO_EVENTS, Algorithm, StepInput, check_period, comm
+
+
+@dataclass(frozen=True, kw_only=True)
+class EASGD(Algorithm):
+    """Elastic averaging SGD; see the module docstring for the exact rule."""
+
+    alpha: Any = None
+    period: int = 1
+    beta: float | None = None
+
+    name = "easgd"
+
+    def _hypers(self, workers):
+        alpha = 0.9 / workers if self.alpha is None else self.alpha
+        return {**super()._hypers(workers), "alpha": (alpha, 0.0, 1.0, False)}
+
+    def validate(self, workers, dim):
+        super().validate(workers, dim)
+        check_period(self.period, "period")
+        if self.beta is not None:
+            if isinstance(self.beta, bool) or not isinstance(self.beta, (int, float)):
+                raise ValueError(f"beta must be a number in [0, 1]; got {self.beta!r}")
+            check_hyper(self.beta, "beta", 0.0, 1.0)
+            return
+        alpha = check_hyper(self._hypers(workers)["alpha"][0], "alpha", 0.0, 1.0, workers=workers)
+        if isinstance(alpha, Schedule):
+            beta_max = workers * alpha.bounds()[1]
+        else:
+            beta_max = float(np.sum(np.broadcast_to(alpha, (workers,))))
+        if beta_max > 1 + 1e-12:
+            raise ValueError(f"beta = sum of the workers' alpha = {beta_max:g} must be <= 1 (the center update "
+                             f"is a convex combination); lower alpha or pass beta explicitly")
+
+    def init(self, X, ctx):
+        X, state = super().init(X, ctx)
+        state["center"] = ctx.xp.mean(X, axis=0)
+        return X, state
+
+    def step(self, X, state, inp: StepInput):
+        X_new, state = self.local_step(X, state, inp)
+        t = inp.t
+        if not comm(t, self.period):
+            return X_new, state, NO_EVENTS
+        xp = namespace(X)
+        p, d = X.shape
+        alpha = state["hyper"]["alpha"].at(t)
+        c = state["center"]
+        gap = X - c[None, :]
+        X_new = X_new - alpha * gap
+        if self.beta is None:
+            c_new = c + xp.sum(alpha * gap, axis=0)   # Σ_i α_i (x_i − c) = p·α·(mean − c) for scalar α
+        else:
+            c_new = c + self.beta * (xp.mean(X, axis=0) - c)
+        return X_new, {**state, "center": c_new}, {"floats": 2 * p * d}
+
+
+@dataclass(frozen=True, kw_only=True)
+class EAMSGD(EASGD):
+    """EASGD with Nesterov momentum on the workers (μ = 0.9 by default)."""
+
+    momentum: float = 0.9
+    nesterov: bool = True
+
+    name = "eamsgd"

@@ -1,0 +1,33 @@
+"""Local SGD (periodic model averaging): x_i ← x_i − η g_i, then at comm(τ) every x_i ← mean_j x_j.
+
+Momentum buffers stay per worker. Communication model: an all-reduce of the parameters, each worker
+sending and receiving its d-vector, 2·p·d floats per communication.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..backend import namespace
+from .base import NO_EVENTS, Algorithm, StepInput, check_period, comm
+from .sgd import replicate
+
+
+@dataclass(frozen=True, kw_only=True)
+class LocalSGD(Algorithm):
+    """Local SGD with model averaging every ``period`` steps."""
+
+    period: int = 1
+
+    name = "localsgd"
+
+    def validate(self, workers, dim):
+        super().validate(workers, dim)
+        check_period(self.period, "period")
+
+    def step(self, X, state, inp: StepInput):
+        X, state = self.local_step(X, state, inp)
+        if not comm(inp.t, self.period):
+            return X, state, NO_EVENTS
+        xp = namespace(X)
+        p, d = X.shape
+        return replicate(xp.mean(X, axis=0), p), state, {"floats": 2 * p * d}

@@ -1,0 +1,196 @@
+"""The ``lsgdsim`` command (also ``python -m lsgdsim``).
+
+Bad input prints one line ``lsgdsim: error: ...`` on stderr and exits with status 2; a diverged run
+exits 1; an interrupted run writes what it finished and exits 130.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from . import __version__
+
+EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 1, 130
+
+
+class UsageError(ValueError):
+    """Bad command-line input (reported as one line, exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2 (argparse prints usage + message by default)
+        raise UsageError(message)
+
+
+# -- run ---------------------------------------------------------------------------------------------
+# Options that belong to some algorithms only: given to another algorithm, they are an error.
+ALGO_OPTIONS = {
+    "pull": ("lsgd",), "groups": ("lsgd",), "global_pull": ("lsgd",), "global_period": ("lsgd",),
+    "leader": ("lsgd",), "leader_noise": ("lsgd",), "window": ("lsgd",),
+    "period": ("lsgd", "easgd", "eamsgd", "localsgd", "downpour"),
+    "alpha": ("easgd", "eamsgd"), "beta": ("easgd", "eamsgd"),
+}
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    from .algorithms import ALGORITHMS
+    from .objectives import OBJECTIVES
+
+    g = p.add_argument_group("objective")
+    g.add_argument("--objective", default="quadratic", choices=sorted(OBJECTIVES), metavar="NAME",
+                   help=f"one of: {', '.join(sorted(OBJECTIVES))} (default quadratic)")
+    g.add_argument("--dim", type=int, help="dimension (objectives that scale with it)")
+    g.add_argument("--cond", type=float, help="condition number (quadratic, indefinite)")
+    g.add_argument("--negative", type=int, help="number of negative eigenvalues (indefinite)")
+    g.add_argument("--samples", type=int, help="number of samples (logistic)")
+    g.add_argument("--rank", type=int, help="rank (matrix)")
+    g.add_argument("--problem-seed", type=int, default=0, help="seed of the random problem instance (default 0)")
+
+    g = p.add_argument_group("algorithm")
+    g.add_argument("--algorithm", default="lsgd", choices=sorted(ALGORITHMS), metavar="NAME",
+                   help=f"one of: {', '.join(sorted(ALGORITHMS))} (default lsgd)")
+    g.add_argument("--lr", type=float, default=0.01, help="learning rate η (default 0.01)")
+    g.add_argument("--lr-schedule", default="constant", choices=("constant", "inverse-time", "step"),
+                   help="constant; inverse-time: lr·b/(b + t); step: lr·factor^⌊(t−1)/b⌋")
+    g.add_argument("--lr-decay-steps", type=float, default=100.0, help="b of the lr schedule (default 100)")
+    g.add_argument("--lr-decay-factor", type=float, default=0.1, help="factor of the step schedule (default 0.1)")
+    g.add_argument("--momentum", type=float, default=0.0, help="worker momentum μ in [0, 1) (default 0)")
+    g.add_argument("--nesterov", action="store_true", help="Nesterov momentum (needs --momentum > 0)")
+    g.add_argument("--period", type=int, help="communication period τ (default 1)")
+    g.add_argument("--pull", type=float, help="LSGD pull strength λ in [0, 1] (default 0.1)")
+    g.add_argument("--groups", type=int, help="LSGD: number of groups (multi-leader; default 1)")
+    g.add_argument("--global-pull", type=float, help="LSGD multi-leader: global pull λ_G (default 0)")
+    g.add_argument("--global-period", type=int, help="LSGD multi-leader: global period τ_G (default τ)")
+    g.add_argument("--leader", choices=("exact", "noisy", "window"), help="LSGD leader rule (default exact)")
+    g.add_argument("--leader-noise", type=float, help="σ_f of the loss estimates (noisy, window)")
+    g.add_argument("--window", type=int, help="window rule: number of recent losses averaged (default 10)")
+    g.add_argument("--alpha", type=float, help="EASGD elastic strength α (default 0.9/workers)")
+    g.add_argument("--beta", type=float, help="EASGD center strength β (default workers·α)")
+
+    g = p.add_argument_group("run")
+    g.add_argument("--workers", type=int, default=8, help="number of workers p (default 8)")
+    g.add_argument("--steps", type=int, default=1000, help="number of steps (default 1000)")
+    g.add_argument("--grad-noise", type=float, default=0.0, help="σ of additive gradient noise (default 0)")
+    g.add_argument("--batch-size", type=int, help="mini-batch size (finite sums, e.g. logistic)")
+    g.add_argument("--seed", type=int, default=0, help="run seed (default 0)")
+    g.add_argument("--backend", default="numpy", help="numpy (default), cupy or array_api_strict")
+    g.add_argument("--dtype", default="float64", help="float64 (default) or float32")
+    g.add_argument("--record-every", type=int, help="record every N steps (default: ~500 records)")
+    g.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar (default: on when stderr is a terminal)")
+
+    g = p.add_argument_group("output")
+    g.add_argument("--out", help="write the full result (.npz, loadable with lsgdsim.Result.load)")
+    g.add_argument("--json", help="write the summary as JSON")
+    g.add_argument("--csv", help="write the tidy table (one row per recorded step × worker)")
+
+
+def build_objective(args):
+    from .objectives import make_objective
+    opts = {"dim": args.dim, "cond": args.cond, "negative": args.negative, "n_samples": args.samples,
+            "rank": args.rank, "seed": args.problem_seed}
+    return make_objective(args.objective, **{k: v for k, v in opts.items() if v is not None})
+
+
+def _lr(args):
+    from . import schedules
+    if args.lr_schedule == "constant":
+        return args.lr
+    b = args.lr_decay_steps
+    if not b > 0:
+        raise UsageError(f"--lr-decay-steps must be > 0; got {b:g}")
+    if args.lr_schedule == "inverse-time":
+        return schedules.InverseTime(a=args.lr * b, b=b)
+    return schedules.StepDecay(value=args.lr, factor=args.lr_decay_factor, every=int(b))
+
+
+def build_algorithm(args):
+    from .algorithms import ALGORITHMS
+    from .leaders import make_rule
+    name = args.algorithm
+    for opt, owners in ALGO_OPTIONS.items():
+        if getattr(args, opt) is not None and name not in owners:
+            raise UsageError(f"--{opt.replace('_', '-')} does not apply to --algorithm {name}")
+    kw = {"lr": _lr(args), "momentum": args.momentum, "nesterov": args.nesterov}
+    for opt in ("period", "pull", "groups", "global_pull", "global_period", "alpha", "beta"):
+        if getattr(args, opt) is not None:
+            kw[opt] = getattr(args, opt)
+    if name == "lsgd":
+        kw["leader"] = make_rule(args.leader or "exact", sigma=args.leader_noise or 0.0, window=args.window or 10)
+        if args.leader in (None, "exact") and args.leader_noise is not None:
+            raise UsageError("--leader-noise needs --leader noisy or --leader window")
+    if name == "eamsgd" and args.momentum == 0:
+        kw["momentum"], kw["nesterov"] = 0.9, True
+    return ALGORITHMS[name](**kw)
+
+
+def cmd_run(args) -> int:
+    from .result import atomic_write_text
+    from .simulate import DivergenceError, simulate
+
+    obj = build_objective(args)
+    alg = build_algorithm(args)
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    try:
+        res = simulate(obj, alg, workers=args.workers, steps=args.steps, grad_noise=args.grad_noise,
+                       batch_size=args.batch_size, seed=args.seed, backend=args.backend, dtype=args.dtype,
+                       record_every=args.record_every, progress=progress, on_interrupt="return")
+    except DivergenceError as exc:
+        print(f"lsgdsim: {exc}", file=sys.stderr)
+        return EXIT_DIVERGED
+    summary = res.summary()
+    _print_summary(summary)
+    if args.out:
+        res.save(args.out)
+        print(f"wrote {args.out}")
+    if args.csv:
+        res.to_csv(args.csv)
+        print(f"wrote {args.csv}")
+    if args.json:
+        atomic_write_text(args.json, json.dumps(summary, indent=2) + "\n")
+        print(f"wrote {args.json}")
+    return EXIT_INTERRUPTED if res.meta.get("interrupted") else 0
+
+
+def _print_summary(summary: dict) -> None:
+    width = max(len(k) for k in summary)
+    for key, val in summary.items():
+        if val is None:
+            continue
+        if isinstance(val, float):
+            val = f"{val:.6g}"
+        print(f"{key:<{width}}  {val}")
+
+
+# -- entry point -------------------------------------------------------------------------------------
+def make_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="lsgdsim", description="Simulate and check Leader SGD (Teng et al., NeurIPS 2019).")
+    parser.add_argument("--version", action="version", version=f"lsgdsim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    run = sub.add_parser("run", help="simulate one configuration and summarise it",
+                         description="Simulate one configuration on a synthetic objective.")
+    _add_run_options(run)
+    run.set_defaults(handler=cmd_run)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = make_parser()
+    try:
+        args = parser.parse_args(argv)
+        if not getattr(args, "handler", None):
+            parser.print_help()
+            return EXIT_USAGE
+        return args.handler(args)
+    except (UsageError, ValueError) as exc:
+        msg = " ".join(str(exc).split())
+        print(f"lsgdsim: error: {msg}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("lsgdsim: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

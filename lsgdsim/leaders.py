@@ -1,0 +1,118 @@
+"""Leader selection rules: which worker is the leader at a communication.
+
+A rule turns what the workers know about their losses into one score per worker; the leader is the
+argmin (ties go to the lowest index, DESIGN.md §3). Three rules, matching the paper's readings:
+
+- :class:`Exact`: the true f(x_i) at step t − 1 (LGD / the deterministic theory);
+- :class:`Noisy`: an unbiased estimate f(x_i) + σ_f·ξ_i, ξ_i ~ N(0, 1) drawn fresh at every
+  communication (the stochastic-leader theorem, digest §3.3);
+- :class:`Window`: the running mean of each worker's last ``size`` observed mini-batch losses, as in
+  the authors' code (``AverageMeter``, digest §5.3). Observed losses are those the oracle returns at the
+  pre-update parameters, plus optional N(0, σ²) noise when the oracle itself is exact.
+
+Rules are pure: ``init`` makes a state, ``observe`` folds in one step's losses, ``scores`` reads it.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .backend import namespace
+
+
+class LeaderRule:
+    """Base class for leader-selection rules."""
+
+    observes_every_step = False  # Window needs every step's losses; the others only the comm steps
+
+    def validate(self) -> None:
+        pass
+
+    def init(self, workers: int, xp, dtype):
+        return None
+
+    def observe(self, state, losses, streams):
+        return state
+
+    def scores(self, state, exact_values, streams):
+        """Scores (p,) at a communication; ``exact_values()`` gives f(x_i) at step t − 1 on demand."""
+        raise NotImplementedError
+
+    def describe(self) -> dict:
+        return {"rule": type(self).__name__.lower(), **self.__dict__}
+
+
+@dataclass(frozen=True)
+class Exact(LeaderRule):
+    """Leader = argmin of the exact objective values."""
+
+    def scores(self, state, exact_values, streams):
+        return exact_values()
+
+
+@dataclass(frozen=True)
+class Noisy(LeaderRule):
+    """Leader = argmin of f(x_i) + sigma·ξ_i, fresh ξ ~ N(0, 1) per worker per communication."""
+
+    sigma: float = 0.1
+
+    def validate(self):
+        if not (isinstance(self.sigma, (int, float)) and math.isfinite(self.sigma) and self.sigma >= 0):
+            raise ValueError(f"leader noise sigma must be a finite number >= 0; got {self.sigma!r}")
+
+    def scores(self, state, exact_values, streams):
+        f = exact_values()
+        if self.sigma == 0:
+            return f
+        return f + streams.normal("loss_noise", (f.shape[0],), scale=self.sigma)
+
+
+@dataclass(frozen=True)
+class Window(LeaderRule):
+    """Leader = argmin of the mean of each worker's last ``size`` observed losses.
+
+    The mean is over the slots filled so far (the authors' buffer is zero-initialised and so biased
+    low for its first ``size − 1`` steps; ``zero_init=True`` reproduces that quirk).
+    """
+
+    size: int = 10
+    sigma: float = 0.0
+    zero_init: bool = False
+    observes_every_step = True
+
+    def validate(self):
+        if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 1:
+            raise ValueError(f"window size must be an integer >= 1; got {self.size!r}")
+        if not (isinstance(self.sigma, (int, float)) and math.isfinite(self.sigma) and self.sigma >= 0):
+            raise ValueError(f"window loss noise sigma must be a finite number >= 0; got {self.sigma!r}")
+
+    def init(self, workers, xp, dtype):
+        return {"buffer": xp.zeros((self.size, workers), dtype=dtype), "count": 0}
+
+    def observe(self, state, losses, streams):
+        if self.sigma > 0:
+            losses = losses + streams.normal("loss_noise", (losses.shape[0],), scale=self.sigma)
+        xp = namespace(losses)
+        slot = state["count"] % self.size
+        buf = state["buffer"]
+        # Replace one row of the circular buffer (functional update keeps array-api-strict happy).
+        rows = xp.arange(self.size)[:, None]
+        buf = xp.where(rows == slot, losses[None, :], buf)
+        return {"buffer": buf, "count": state["count"] + 1}
+
+    def scores(self, state, exact_values, streams):
+        xp = namespace(state["buffer"])
+        filled = self.size if self.zero_init else max(1, min(state["count"], self.size))
+        return xp.sum(state["buffer"], axis=0) / filled
+
+
+RULES = {"exact": Exact, "noisy": Noisy, "window": Window}
+
+
+def make_rule(name: str, sigma: float = 0.0, window: int = 10) -> LeaderRule:
+    """Build a rule from CLI-style options: 'exact', 'noisy' (sigma), 'window' (window, sigma)."""
+    if name not in RULES:
+        raise ValueError(f"leader must be one of {', '.join(RULES)}; got {name!r}")
+    rule = Exact() if name == "exact" else Noisy(sigma=sigma) if name == "noisy" else Window(window, sigma)
+    rule.validate()
+    return rule

@@ -1,0 +1,125 @@
+"""The objective contract: vectorized over a leading worker axis, carrying its own facts.
+
+Every objective takes worker parameters ``X`` of shape (p, d) in any array-API namespace and returns
+values (p,) and gradients (p, d) in the same namespace, in one vectorized call. It declares what it
+knows (BoTorch-style), so that one generic test can check every objective at once:
+
+- ``dim`` (d), ``name``;
+- ``minimizer`` (d,) and ``fmin`` where a global minimizer is known (else ``None``);
+- ``mu`` (strong-convexity modulus) and ``L`` (gradient Lipschitz constant) where defined;
+- ``stationary_points``: known stationary points, each with its kind and value;
+- ``hessian(x)`` (d, d) and ``hvp(x, v)`` where cheap;
+- finite sums also declare ``n_samples`` and offer ``batch_value_and_grad(X, idx)``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..backend import ConstantCache, namespace
+
+
+@dataclass(frozen=True)
+class StationaryPoint:
+    """A known stationary point ∇f(x) = 0: ``kind`` is 'min' (global or local), 'max' or 'saddle'."""
+
+    x: np.ndarray
+    kind: str
+    value: float
+    is_global: bool = False
+
+    def __post_init__(self):
+        if self.kind not in ("min", "max", "saddle"):
+            raise ValueError(f"kind must be 'min', 'max' or 'saddle'; got {self.kind!r}")
+
+
+class Objective:
+    """Base class. Subclasses implement :meth:`value_and_grad` (fused, one pass for both).
+
+    Attributes are class-level defaults; subclasses set the ones they know in ``__init__``.
+    """
+
+    name: str = "objective"
+    dim: int
+    minimizer: np.ndarray | None = None
+    fmin: float | None = None
+    mu: float | None = None
+    L: float | None = None
+    stationary_points: tuple[StationaryPoint, ...] = ()
+    n_samples: int | None = None  # finite sums only
+    init_scale: float = 1.0       # default x0 ~ init_center + init_scale * N(0, I)
+    init_center: np.ndarray | None = None
+
+    # -- constants on the caller's backend -------------------------------------------------------
+    def _const(self, xp, dtype, name: str):
+        cache = self.__dict__.get("_consts")
+        if cache is None:
+            cache = self.__dict__["_consts"] = ConstantCache()
+        return cache.get(self, xp, dtype, name)
+
+    # -- the oracle ------------------------------------------------------------------------------
+    def value_and_grad(self, X):
+        """Values (p,) and gradients (p, d) at every row of ``X`` (p, d), in one pass."""
+        raise NotImplementedError
+
+    def value(self, X):
+        """Values (p,) at every row of ``X`` (p, d)."""
+        return self.value_and_grad(X)[0]
+
+    def grad(self, X):
+        """Gradients (p, d) at every row of ``X`` (p, d)."""
+        return self.value_and_grad(X)[1]
+
+    def hessian(self, x):
+        """Hessian (d, d) at one point ``x`` (d,); raises if the objective does not provide it."""
+        raise NotImplementedError(f"{type(self).__name__} does not provide a Hessian")
+
+    def hvp(self, x, v):
+        """Hessian-vector product at ``x`` (d,) with ``v`` (d,); defaults to ``hessian(x) @ v``."""
+        xp = namespace(x, v)
+        return xp.matmul(self.hessian(x), v)
+
+    @property
+    def has_hessian(self) -> bool:
+        return type(self).hessian is not Objective.hessian
+
+    # -- finite sums -----------------------------------------------------------------------------
+    @property
+    def is_finite_sum(self) -> bool:
+        return self.n_samples is not None
+
+    def batch_value_and_grad(self, X, idx):
+        """Mini-batch loss (p,) and gradient (p, d); ``idx`` (p, b) holds each worker's sample indices.
+
+        Each is the mean over that worker's batch, an unbiased estimate of ``value_and_grad``.
+        """
+        raise NotImplementedError(f"{type(self).__name__} is not a finite sum")
+
+    def sample_batch(self, streams, workers: int, batch_size: int):
+        """Each worker's mini-batch indices (workers, batch_size), drawn with replacement from the
+        whole sample set (stream "batch"); objectives with per-worker data shards override this."""
+        return streams.integers("batch", self.n_samples, (workers, batch_size))
+
+    # -- set-up ----------------------------------------------------------------------------------
+    def initial_point(self, workers: int, rng: np.random.Generator) -> np.ndarray:
+        """Default starting points (workers, d) as NumPy: ``init_center + init_scale * N(0, I)``."""
+        center = np.zeros(self.dim) if self.init_center is None else np.asarray(self.init_center, float)
+        return center + self.init_scale * rng.standard_normal((workers, self.dim))
+
+    def describe(self) -> dict:
+        """JSON-able summary of the objective's configuration (for Result metadata)."""
+        out = {"name": self.name, "dim": int(self.dim)}
+        for key in ("fmin", "mu", "L", "n_samples"):
+            val = getattr(self, key)
+            if val is not None:
+                out[key] = float(val) if key != "n_samples" else int(val)
+        out.update(self._config())
+        return out
+
+    def _config(self) -> dict:
+        return {}
+
+    def __repr__(self) -> str:
+        cfg = ", ".join(f"{k}={v}" for k, v in self.describe().items() if k != "name")
+        return f"{type(self).__name__}({cfg})"
