@@ -1,0 +1,141 @@
+"""Plain per-worker reference loops: the test oracle for the vectorized simulator.
+
+Every rule of DESIGN.md §3 written the slow, obvious way: Python lists of 1-D NumPy vectors, one
+worker at a time, one gradient call per worker. It reads the algorithm object's hyperparameters but
+none of its code. Randomness is replayed the way a process owning one worker would replay it: draw the
+run's block (p, ...) from the same stream and keep row i.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from lsgdsim import algorithms as A
+from lsgdsim import leaders as L
+from lsgdsim.backend import RandomStreams
+from lsgdsim.schedules import Schedule
+
+
+def hyper(value, t, i):
+    """A hyperparameter's value for worker i at step t."""
+    if isinstance(value, Schedule):
+        return value(t)
+    if isinstance(value, np.ndarray):
+        return float(value[i])
+    return float(value)
+
+
+def nonzero(value, t):
+    if isinstance(value, np.ndarray):
+        return bool(np.any(value != 0))
+    return hyper(value, t, 0) != 0
+
+
+def argmin_first(values):
+    best = 0
+    for i, v in enumerate(values):
+        if v < values[best]:
+            best = i
+    return best
+
+
+def reference_run(objective, alg, workers, steps, x0, grad_noise=0.0, seed=0):
+    """Run ``alg`` worker by worker; returns dict(x=(p, d), leaders=[...], center=..., f=[f(x_T)])."""
+    p, d = workers, objective.dim
+    streams = RandomStreams(seed, np, "float64")
+    x = [np.array(x0[i], dtype=float) for i in range(p)]
+    f = lambda v: float(objective.value(v[None, :])[0])  # noqa: E731
+    grad = lambda v: objective.grad(v[None, :])[0]         # noqa: E731
+    mom = alg.momentum
+    vel = [np.zeros(d) for _ in range(p)]
+
+    if isinstance(alg, (A.Downpour, A.AllReduceSGD)):
+        s = np.mean(np.stack(x), axis=0)  # the server starts at the mean of x0
+        x = [s.copy() for _ in range(p)]
+        acc = [np.zeros(d) for _ in range(p)]
+    if isinstance(alg, A.EASGD):
+        center = np.mean(np.stack(x), axis=0)
+        alpha = 0.9 / p if alg.alpha is None else alg.alpha
+    window = {"buf": [[] for _ in range(p)]}
+    leaders = []
+
+    for t in range(1, steps + 1):
+        losses = [f(x[i]) for i in range(p)]
+        g = [grad(x[i]) for i in range(p)]
+        if grad_noise > 0:
+            Z = streams.normal("grad_noise", (p, d))
+            g = [g[i] + grad_noise * Z[i] for i in range(p)]
+        if isinstance(alg, A.AllReduceSGD):
+            gm = np.mean(np.stack(g), axis=0)
+            g = [gm.copy() for _ in range(p)]
+        # local step with momentum
+        step = []
+        for i in range(p):
+            if mom > 0:
+                vel[i] = mom * vel[i] + g[i]
+                dirn = g[i] + mom * vel[i] if alg.nesterov else vel[i]
+            else:
+                dirn = g[i]
+            step.append(hyper(alg.lr, t, i) * dirn)
+        new = [x[i] - step[i] for i in range(p)]
+
+        if isinstance(alg, A.LSGD):
+            rule = alg.leader
+            if isinstance(rule, L.Window):
+                obs = list(losses)
+                if rule.sigma > 0:
+                    noise = streams.normal("loss_noise", (p,))
+                    obs = [obs[i] + rule.sigma * noise[i] for i in range(p)]
+                for i in range(p):
+                    window["buf"][i] = (window["buf"][i] + [obs[i]])[-rule.size:]
+            tau_g = alg.period if alg.global_period is None else alg.global_period
+            local = t % alg.period == 0 and nonzero(alg.pull, t)
+            glob = t % tau_g == 0 and nonzero(alg.global_pull, t)
+            if local or glob:
+                if isinstance(rule, L.Noisy):
+                    noise = streams.normal("loss_noise", (p,)) if rule.sigma > 0 else np.zeros(p)
+                    scores = [losses[i] + rule.sigma * noise[i] for i in range(p)]
+                elif isinstance(rule, L.Window):
+                    scores = [sum(b) / len(b) for b in window["buf"]]
+                else:
+                    scores = losses
+                best = argmin_first(scores)
+                leaders.append(best)
+                size = p // alg.groups
+                for i in range(p):
+                    if local:
+                        j = i // size
+                        group_best = j * size + argmin_first(scores[j * size:(j + 1) * size])
+                        new[i] = new[i] - hyper(alg.pull, t, i) * (x[i] - x[group_best])
+                    if glob:
+                        new[i] = new[i] - hyper(alg.global_pull, t, i) * (x[i] - x[best])
+        elif isinstance(alg, A.EASGD):
+            if t % alg.period == 0:
+                mean_x = np.mean(np.stack(x), axis=0)
+                pulled = [hyper(alpha, t, i) * (x[i] - center) for i in range(p)]
+                new = [new[i] - pulled[i] for i in range(p)]
+                if alg.beta is None:
+                    total = np.zeros(d)
+                    for i in range(p):
+                        total = total + pulled[i]
+                    center = center + total
+                else:
+                    center = center + alg.beta * (mean_x - center)
+        elif isinstance(alg, A.LocalSGD):
+            if t % alg.period == 0:
+                m = np.mean(np.stack(new), axis=0)
+                new = [m.copy() for _ in range(p)]
+        elif isinstance(alg, A.Downpour):
+            acc = [acc[i] + step[i] for i in range(p)]
+            if t % alg.period == 0:
+                total = np.zeros(d)
+                for i in range(p):
+                    total = total + acc[i]
+                s = s - total
+                acc = [np.zeros(d) for _ in range(p)]
+                new = [s.copy() for _ in range(p)]
+        x = new
+
+    out = {"x": np.stack(x), "leaders": leaders, "f": [f(v) for v in x]}
+    if isinstance(alg, A.EASGD):
+        out["center"] = center
+    return out

@@ -1,0 +1,24 @@
+"""The README's two set-up commands stay what CI and newcomers run."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _fenced_commands(text):
+    return [line.strip() for block in re.findall(r"```bash\n(.*?)```", text, flags=re.S)
+            for line in block.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def test_readme_has_exactly_two_setup_commands_and_ci_runs_the_test_one():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    setup = readme.split("## Set-up: two commands", 1)[1].split("\n## ", 1)[0]
+    commands = _fenced_commands(setup)
+    assert len(commands) == 2, commands
+    main_job, test_cmd = commands
+    assert main_job.startswith("pip install -e .") and "lsgdsim " in main_job
+    assert "pytest" in test_cmd and ".[test]" in test_cmd
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert test_cmd in ci.splitlines()
