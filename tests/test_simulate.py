@@ -89,7 +89,7 @@ def test_divergence_names_step_and_worker():
     with pytest.raises(DivergenceError) as info:
         simulate(QUAD, A.SGD(lr=lr), workers=4, steps=5000, seed=0)
     assert info.value.worker == 2 and 0 < info.value.step < 5000
-    assert f"worker 2" in str(info.value) and f"step {info.value.step}" in str(info.value)
+    assert "worker 2" in str(info.value) and f"step {info.value.step}" in str(info.value)
 
 
 def test_monitor_and_interrupt_returns_partial():

@@ -129,7 +129,7 @@ class Quadratic(Objective):
 
     def hessian(self, x):
         xp = namespace(x)
-        return self._const(xp, x.dtype, "A")
+        return xp.asarray(self._const(xp, x.dtype, "A"), copy=True)  # a copy: callers may write to it
 
     def hvp(self, x, v):
         xp = namespace(x, v)
