@@ -30,5 +30,9 @@ setup(
         "dask": ["dask[distributed]>=2024.1"],
         "notebooks": ["jupyter", "nbclient", "nbformat", "ipykernel"],
     },
-    entry_points={"console_scripts": ["lsgdsim=lsgdsim.cli:main"]},
+    entry_points={
+        "console_scripts": ["lsgdsim=lsgdsim.cli:main"],
+        # Subcommands that live above the library (lsgdsim/ never imports them): lsgdsim.cli loads these.
+        "lsgdsim.commands": ["check=theory_checks.cli:register"],
+    },
 )

@@ -172,7 +172,19 @@ def make_parser() -> argparse.ArgumentParser:
                          description="Simulate one configuration on a synthetic objective.")
     _add_run_options(run)
     run.set_defaults(handler=cmd_run)
+    _load_plugin_commands(sub)
     return parser
+
+
+def _load_plugin_commands(sub) -> None:
+    """Subcommands registered by packages above the library (theory_checks, figures, ...).
+
+    They are found through the ``lsgdsim.commands`` entry-point group, so nothing in lsgdsim/ imports
+    them (imports flow downward, DESIGN.md §2).
+    """
+    from importlib.metadata import entry_points
+    for ep in sorted(entry_points(group="lsgdsim.commands"), key=lambda e: e.name):
+        ep.load()(sub)
 
 
 def main(argv=None) -> int:
@@ -183,7 +195,7 @@ def main(argv=None) -> int:
             parser.print_help()
             return EXIT_USAGE
         return args.handler(args)
-    except (UsageError, ValueError) as exc:
+    except (UsageError, ValueError, FileNotFoundError) as exc:
         msg = " ".join(str(exc).split())
         print(f"lsgdsim: error: {msg}", file=sys.stderr)
         return EXIT_USAGE

@@ -1,0 +1,46 @@
+"""Shared matplotlib helpers: a headless backend, one house style, atomic saving."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import matplotlib
+
+if os.environ.get("MPLBACKEND") is None:  # never open windows from a library
+    matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+STYLE = {"figure.dpi": 110, "axes.grid": True, "grid.alpha": 0.3, "axes.spines.top": False,
+         "axes.spines.right": False, "font.size": 9, "legend.fontsize": 8, "legend.frameon": False}
+
+COLORS = {"lsgd": "#1b9e77", "easgd": "#d95f02", "eamsgd": "#e7298a", "sgd": "#7570b3", "localsgd": "#66a61e",
+          "downpour": "#e6ab02", "allreduce": "#666666"}
+
+
+def subplots(nrows: int = 1, ncols: int = 1, width: float = 4.0, height: float = 3.0, **kw):
+    """``plt.subplots`` in the house style, sized per panel."""
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False, **kw)
+    for ax in axes.flat:
+        ax.grid(True, alpha=0.3)
+        ax.spines[["top", "right"]].set_visible(False)
+    return fig, axes
+
+
+def save(fig, path) -> Path:
+    """Save ``fig`` to ``path`` atomically (temporary file + rename) and close it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        fig.tight_layout()
+        fig.savefig(tmp, bbox_inches="tight")
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path

@@ -1,0 +1,41 @@
+"""Theory checks: one module per claim of the LSGD paper, each returning a CheckResult.
+
+A check module defines ``NAME``, ``CLAIM`` and ``run(quick=False, seed=0, figure_dir=None)``; its
+docstring states the theorem, the exact reading tested, its assumptions and its source (PEPit-style).
+``CHECKS`` lists them in report order; modules are imported only when run.
+"""
+from __future__ import annotations
+
+import importlib
+
+from .record import VERDICTS, CheckResult
+
+CHECKS: dict[str, str] = {}
+
+
+def register(name: str, module: str) -> None:
+    CHECKS[name] = module
+
+
+def load(name: str):
+    """The module of check ``name``; ValueError naming ``only`` if unknown."""
+    if name not in CHECKS:
+        raise ValueError(f"only must be one of {', '.join(CHECKS)}; got {name!r}")
+    return importlib.import_module(CHECKS[name])
+
+
+# Report order: the paper's claims (DESIGN.md §1, 1–6), then the reviewers' questions.
+for _name, _module in [
+    ("one-step", "one_step"),                   # claim 1: one-step improvement over SGD
+    ("rate", "rate"),                           # claim 2: O(1/t) with η_t = Θ(1/t)
+    ("stochastic-leader", "stochastic_leader"), # claim 3: cost of a noisy leader choice
+    ("stationary-points", "stationary"),        # claim 4: LSGD keeps stationary points, EASGD moves them
+    ("newton-alignment", "newton"),             # claim 5: leaders bring the step closer to Newton's
+    ("curse-of-symmetry", "symmetry"),          # claim 6: averaging stalls on symmetric landscapes
+    ("leader-stickiness", "stickiness"),        # reviewer 1: does one worker stay the leader?
+    ("comm-period", "comm_period"),             # reviewer 2: effect of τ at equal gradient budget
+    ("iteration-complexity", "complexity"),     # reviewer 2: LSGD vs EASGD vs SGD vs LocalSGD
+]:
+    register(_name, f"theory_checks.{_module}")
+
+__all__ = ["CHECKS", "VERDICTS", "CheckResult", "load", "register"]
