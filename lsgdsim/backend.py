@@ -161,12 +161,16 @@ class RandomStreams:
 
     def normal(self, name: str, shape: tuple[int, ...], scale=1.0):
         gen = self.generator(name)
-        dt = np.float32 if self.dtype == "float32" else np.float64
-        z = gen.standard_normal(shape, dtype=dt)
+        scalar = isinstance(scale, (int, float))
+        if self.dtype == "float64" and scalar:
+            # One pass: the generator scales as it draws (bit-identical to scale * standard_normal).
+            z = gen.normal(0.0, float(scale), shape)
+        else:
+            z = gen.standard_normal(shape, dtype=np.float32 if self.dtype == "float32" else np.float64)
+            if not (scalar and scale == 1.0):
+                z *= scale
         if not (self._on_gpu or is_numpy_namespace(self.xp)):
             z = self.xp.asarray(z)
-        if not (isinstance(scale, (int, float)) and scale == 1.0):
-            z = z * scale
         return z
 
     def integers(self, name: str, high: int, shape: tuple[int, ...]):

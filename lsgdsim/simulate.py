@@ -144,7 +144,8 @@ def simulate(objective: Objective, algorithm: Algorithm, workers: int = 8, steps
                 if (t - 1) % record_every == 0:
                     rec.record(t - 1, X, exact(), state)
                 if grad_noise > 0:
-                    G = G + streams.normal("grad_noise", (workers, objective.dim), scale=grad_noise)
+                    # In place: the oracle's gradient array is fresh and owned by this loop.
+                    G += streams.normal("grad_noise", (workers, objective.dim), scale=grad_noise)
                 X, state, events = algorithm.step(X, state, StepInput(t, G, losses, exact, streams))
                 if events:
                     floats += events["floats"]

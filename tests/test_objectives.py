@@ -520,3 +520,21 @@ def test_registry_passes_options_and_rejects_bad_names(monkeypatch):
         make_objective("needs-dim", dim=None, seed=0)
     with pytest.raises(ValueError, match=r"^dim must"):
         make_objective("rastrigin", dim=0)
+
+
+@pytest.mark.parametrize("name", sorted(OBJECTIVES))
+def test_oracle_returns_fresh_arrays(name):
+    """The run loop adds noise to the gradient in place: an oracle must never hand out cached state."""
+    obj = make_objective(name, dim=2 if name in ("ring", "rastrigin", "ackley", "rosenbrock") else None)
+    X = obj.initial_point(3, np.random.default_rng(0))
+    v1, g1 = obj.value_and_grad(X)
+    g_copy = np.array(g1, copy=True)
+    g1 += 1.0
+    v1 += 1.0
+    v2, g2 = obj.value_and_grad(X)
+    np.testing.assert_array_equal(g2, g_copy)
+    if obj.is_finite_sum:
+        idx = np.zeros((3, 2), dtype=np.int64)
+        _, gb = obj.batch_value_and_grad(X, idx)
+        gb += 1.0
+        np.testing.assert_array_equal(obj.batch_value_and_grad(X, idx)[1], gb - 1.0)

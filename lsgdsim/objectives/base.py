@@ -60,7 +60,10 @@ class Objective:
 
     # -- the oracle ------------------------------------------------------------------------------
     def value_and_grad(self, X):
-        """Values (p,) and gradients (p, d) at every row of ``X`` (p, d), in one pass."""
+        """Values (p,) and gradients (p, d) at every row of ``X`` (p, d), in one pass.
+
+        The returned arrays must be fresh (not views of cached state): the run loop adds gradient
+        noise to them in place."""
         raise NotImplementedError
 
     def value(self, X):
