@@ -92,8 +92,8 @@ def bench_speedup(quick, repeats):
         vec_steps = {10: 400, 100: 200, 1000: 20}[d] // (4 if quick else 1)
         ref_steps = 2 if quick else 5
         sim_step_time(obj, p, 2)  # warm the caches
-        vec, ref = best_of([lambda: sim_step_time(obj, p, vec_steps), lambda: reference_step_time(obj, p, ref_steps)],
-                           repeats)
+        vec, ref = best_of([lambda o=obj, n=vec_steps: sim_step_time(o, p, n),
+                            lambda o=obj, n=ref_steps: reference_step_time(o, p, n)], repeats)
         rows.append({"d": d, "p": p, "vectorized_ms": vec * 1e3, "reference_ms": ref * 1e3, "speedup": ref / vec})
     return rows
 
@@ -110,8 +110,8 @@ def bench_floor(quick, repeats, backend):
         row = {"case": name}
         for dtype in ("float64", "float32"):
             sim_step_time(obj, p, 2, backend, dtype)
-            sim, fl = best_of([lambda: sim_step_time(obj, p, steps, backend, dtype),
-                               lambda: floor_step_time(obj, p, steps, backend, dtype)], repeats)
+            sim, fl = best_of([lambda o=obj, q=p, n=steps, dt=dtype: sim_step_time(o, q, n, backend, dt),
+                               lambda o=obj, q=p, n=steps, dt=dtype: floor_step_time(o, q, n, backend, dt)], repeats)
             row[f"{dtype}_step_ms"], row[f"{dtype}_floor_ms"] = sim * 1e3, fl * 1e3
             row[f"{dtype}_ratio"] = sim / fl
         row["float32_speedup"] = row["float64_step_ms"] / row["float32_step_ms"]
@@ -127,7 +127,7 @@ def bench_scaling(quick, repeats, backend):
         obj = O.Rastrigin(dim=d)
         steps = max(3, int(2e6 / (p * d))) if not quick else max(2, int(5e5 / (p * d)))
         sim_step_time(obj, p, 2, backend)
-        (t,) = best_of([lambda: sim_step_time(obj, p, steps, backend)], repeats)
+        (t,) = best_of([lambda o=obj, n=steps: sim_step_time(o, p, n, backend)], repeats)
         rows.append({"p": p, "d": d, "pd": p * d, "step_ms": t * 1e3})
     x = np.log([r["pd"] for r in rows])
     y = np.log([r["step_ms"] for r in rows])
