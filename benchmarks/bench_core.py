@@ -92,8 +92,8 @@ def bench_speedup(quick, repeats):
         vec_steps = {10: 400, 100: 200, 1000: 20}[d] // (4 if quick else 1)
         ref_steps = 2 if quick else 5
         sim_step_time(obj, p, 2)  # warm the caches
-        vec, ref = best_of([lambda o=obj, n=vec_steps: sim_step_time(o, p, n),
-                            lambda o=obj, n=ref_steps: reference_step_time(o, p, n)], repeats)
+        vec, ref = best_of([lambda o=obj, q=p, n=vec_steps: sim_step_time(o, q, n),
+                            lambda o=obj, q=p, n=ref_steps: reference_step_time(o, q, n)], repeats)
         rows.append({"d": d, "p": p, "vectorized_ms": vec * 1e3, "reference_ms": ref * 1e3, "speedup": ref / vec})
     return rows
 
