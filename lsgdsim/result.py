@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 ARRAY_FIELDS = ("f", "steps", "x", "leaders", "leader_steps", "local_leaders", "center",
-                "dist_to_leader", "dist_to_center")
+                "dist_to_leader", "dist_to_center", "times")
 
 
 @dataclass
@@ -31,6 +31,7 @@ class Result:
     center          (d,)    final center variable (EASGD), else None
     dist_to_leader  (R, p)  ‖x_i − x_b‖ with b the best worker (lowest f) at that record
     dist_to_center  (R, p)  ‖x_i − c‖, c the EASGD center, DOWNPOUR server or worker mean
+    times           (R,)    wall-clock seconds since the start of the run at each record
     monitor         {name: (R, ...)} extra per-record quantities from a ``monitor`` callback
     meta            JSON-able: config, seed, version, backend, counts (gradients, floats), wall time
     """
@@ -44,6 +45,7 @@ class Result:
     center: np.ndarray | None = None
     dist_to_leader: np.ndarray | None = None
     dist_to_center: np.ndarray | None = None
+    times: np.ndarray | None = None
     monitor: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
 
@@ -163,12 +165,13 @@ class Result:
             raise ValueError(f"{path} is not an lsgdsim result (missing {', '.join(missing)})")
         return cls(**kw, monitor=monitor, meta=meta)
 
-    def __eq__(self, other) -> bool:  # arrays compared exactly (bit-identical runs)
+    def __eq__(self, other) -> bool:
+        """Same numbers, bit for bit (wall-clock ``times`` and ``meta`` are not compared)."""
         if not isinstance(other, Result):
             return NotImplemented
         for f in fields(self):
             a, b = getattr(self, f.name), getattr(other, f.name)
-            if f.name == "meta":
+            if f.name in ("meta", "times"):
                 continue
             if f.name == "monitor":
                 if a.keys() != b.keys() or any(not np.array_equal(a[k], b[k]) for k in a):

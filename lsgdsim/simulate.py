@@ -126,10 +126,11 @@ def simulate(objective: Objective, algorithm: Algorithm, workers: int = 8, steps
     minibatch = batch_size is not None
     stream_kw = {"streams": streams} if getattr(objective, "uses_streams", False) else {}
     rec = _Recorder(xp, monitor)
+    start = time.perf_counter()
+    rec.clock = lambda: time.perf_counter() - start
     leaders, leader_steps, local_leaders = [], [], []
     floats = communications = 0
     interrupted = False
-    start = time.perf_counter()
     bar = _progress(steps, progress)
     try:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -191,6 +192,7 @@ def simulate(objective: Objective, algorithm: Algorithm, workers: int = 8, steps
         local_leaders=_stack_ints(xp, local_leaders, ndim=2) if local_leaders else None,
         center=None if center is None else to_numpy(center).astype(float),
         dist_to_leader=rec.stack("dist_to_leader"), dist_to_center=rec.stack("dist_to_center"),
+        times=np.asarray(rec.times, dtype=float),
         monitor={k: rec.stack(k) for k in rec.monitor_keys}, meta=meta)
 
 
@@ -210,12 +212,15 @@ class _Recorder:
     def __init__(self, xp, monitor):
         self.xp, self.monitor = xp, monitor
         self.steps: list[int] = []
+        self.times: list[float] = []
+        self.clock = None
         self.rows: dict[str, list] = {"f": [], "dist_to_leader": [], "dist_to_center": []}
         self.monitor_keys: list[str] = []
 
     def record(self, t, X, values, state):
         xp = self.xp
         self.steps.append(t)
+        self.times.append(self.clock() if self.clock else 0.0)
         self.rows["f"].append(values)
         best = xp.argmin(values)
         self.rows["dist_to_leader"].append(xp.linalg.vector_norm(X - take_row(X, best), axis=1))

@@ -93,7 +93,7 @@ class LSGD(Algorithm):
         if glob:
             X_new = X_new - hyper["global_pull"].at(t) * (X - take_row(X, best))
             events["floats"] += (p - 1) * d
-        return X_new, state, events
+        return X_new, {**state, "leader": best}, events
 
 
 def lsgd_theory(lr: float, pull_theory: float, **kw) -> LSGD:
