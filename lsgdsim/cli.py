@@ -34,7 +34,6 @@ ALGO_OPTIONS = {
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
-    from .algorithms import ALGORITHMS
     from .objectives import OBJECTIVES
 
     g = p.add_argument_group("objective")
@@ -47,26 +46,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--rank", type=int, help="rank (matrix)")
     g.add_argument("--problem-seed", type=int, default=0, help="seed of the random problem instance (default 0)")
 
-    g = p.add_argument_group("algorithm")
-    g.add_argument("--algorithm", default="lsgd", choices=sorted(ALGORITHMS), metavar="NAME",
-                   help=f"one of: {', '.join(sorted(ALGORITHMS))} (default lsgd)")
-    g.add_argument("--lr", type=float, default=0.01, help="learning rate η (default 0.01)")
-    g.add_argument("--lr-schedule", default="constant", choices=("constant", "inverse-time", "step"),
-                   help="constant; inverse-time: lr·b/(b + t); step: lr·factor^⌊(t−1)/b⌋")
-    g.add_argument("--lr-decay-steps", type=float, default=100.0, help="b of the lr schedule (default 100)")
-    g.add_argument("--lr-decay-factor", type=float, default=0.1, help="factor of the step schedule (default 0.1)")
-    g.add_argument("--momentum", type=float, default=0.0, help="worker momentum μ in [0, 1) (default 0)")
-    g.add_argument("--nesterov", action="store_true", help="Nesterov momentum (needs --momentum > 0)")
-    g.add_argument("--period", type=int, help="communication period τ (default 1)")
-    g.add_argument("--pull", type=float, help="LSGD pull strength λ in [0, 1] (default 0.1)")
-    g.add_argument("--groups", type=int, help="LSGD: number of groups (multi-leader; default 1)")
-    g.add_argument("--global-pull", type=float, help="LSGD multi-leader: global pull λ_G (default 0)")
-    g.add_argument("--global-period", type=int, help="LSGD multi-leader: global period τ_G (default τ)")
-    g.add_argument("--leader", choices=("exact", "noisy", "window"), help="LSGD leader rule (default exact)")
-    g.add_argument("--leader-noise", type=float, help="σ_f of the loss estimates (noisy, window)")
-    g.add_argument("--window", type=int, help="window rule: number of recent losses averaged (default 10)")
-    g.add_argument("--alpha", type=float, help="EASGD elastic strength α (default 0.9/workers)")
-    g.add_argument("--beta", type=float, help="EASGD center strength β (default workers·α)")
+    _add_algorithm_options(p, lr=0.01, momentum=0.0, schedule="constant")
 
     g = p.add_argument_group("run")
     g.add_argument("--workers", type=int, default=8, help="number of workers p (default 8)")
@@ -86,6 +66,34 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--csv", help="write the tidy table (one row per recorded step × worker)")
 
 
+def _add_algorithm_options(p: argparse.ArgumentParser, lr: float, momentum: float, schedule: str) -> None:
+    from .algorithms import ALGORITHMS
+
+    g = p.add_argument_group("algorithm")
+    g.add_argument("--algorithm", default="lsgd", choices=sorted(ALGORITHMS), metavar="NAME",
+                   help=f"one of: {', '.join(sorted(ALGORITHMS))} (default lsgd)")
+    g.add_argument("--lr", type=float, default=lr, help=f"learning rate η (default {lr:g})")
+    g.add_argument("--lr-schedule", default=schedule, choices=("constant", "inverse-time", "step"),
+                   help="constant; inverse-time: lr·b/(b + t); step: lr·factor^⌊(t−1)/b⌋")
+    g.add_argument("--lr-decay-steps", type=float, help="b of the lr schedule (run: default 100; train: the "
+                   "step schedule drops once, after 90%% of the steps)")
+    g.add_argument("--lr-decay-factor", type=float, default=0.1, help="factor of the step schedule (default 0.1)")
+    g.add_argument("--momentum", type=float, default=momentum,
+                   help=f"worker momentum μ in [0, 1) (default {momentum:g})")
+    g.add_argument("--nesterov", action="store_true", help="Nesterov momentum (needs --momentum > 0)")
+    g.add_argument("--period", type=int, help="communication period τ (default 1)")
+    g.add_argument("--pull", type=float, help="LSGD pull strength λ in [0, 1] (default 0.1)")
+    g.add_argument("--groups", type=int, help="LSGD: number of groups (multi-leader; default 1)")
+    g.add_argument("--global-pull", type=float, help="LSGD multi-leader: global pull λ_G (default 0)")
+    g.add_argument("--global-period", type=int, help="LSGD multi-leader: global period τ_G (default τ)")
+    g.add_argument("--leader", choices=("exact", "noisy", "window"),
+                   help="LSGD leader rule (run: exact; train: window, as the authors' code)")
+    g.add_argument("--leader-noise", type=float, help="σ_f of the loss estimates (noisy, window)")
+    g.add_argument("--window", type=int, help="window rule: number of recent losses averaged (default 10)")
+    g.add_argument("--alpha", type=float, help="EASGD elastic strength α (default 0.9/workers)")
+    g.add_argument("--beta", type=float, help="EASGD center strength β (default workers·α)")
+
+
 def build_objective(args):
     from .objectives import make_objective
     opts = {"dim": args.dim, "cond": args.cond, "negative": args.negative, "n_samples": args.samples,
@@ -93,11 +101,13 @@ def build_objective(args):
     return make_objective(args.objective, **{k: v for k, v in opts.items() if v is not None})
 
 
-def _lr(args):
+def _lr(args, steps=None):
     from . import schedules
     if args.lr_schedule == "constant":
         return args.lr
     b = args.lr_decay_steps
+    if b is None:
+        b = max(1, int(0.9 * steps)) if steps is not None and args.lr_schedule == "step" else 100.0
     if not b > 0:
         raise UsageError(f"--lr-decay-steps must be > 0; got {b:g}")
     if args.lr_schedule == "inverse-time":
@@ -105,20 +115,21 @@ def _lr(args):
     return schedules.StepDecay(value=args.lr, factor=args.lr_decay_factor, every=int(b))
 
 
-def build_algorithm(args):
+def build_algorithm(args, steps=None, default_leader="exact"):
     from .algorithms import ALGORITHMS
     from .leaders import make_rule
     name = args.algorithm
     for opt, owners in ALGO_OPTIONS.items():
         if getattr(args, opt) is not None and name not in owners:
             raise UsageError(f"--{opt.replace('_', '-')} does not apply to --algorithm {name}")
-    kw = {"lr": _lr(args), "momentum": args.momentum, "nesterov": args.nesterov}
+    kw = {"lr": _lr(args, steps), "momentum": args.momentum, "nesterov": args.nesterov}
     for opt in ("period", "pull", "groups", "global_pull", "global_period", "alpha", "beta"):
         if getattr(args, opt) is not None:
             kw[opt] = getattr(args, opt)
     if name == "lsgd":
-        kw["leader"] = make_rule(args.leader or "exact", sigma=args.leader_noise or 0.0, window=args.window or 10)
-        if args.leader in (None, "exact") and args.leader_noise is not None:
+        leader = args.leader or default_leader
+        kw["leader"] = make_rule(leader, sigma=args.leader_noise or 0.0, window=args.window or 10)
+        if leader == "exact" and args.leader_noise is not None:
             raise UsageError("--leader-noise needs --leader noisy or --leader window")
     if name == "eamsgd" and args.momentum == 0:
         kw["momentum"], kw["nesterov"] = 0.9, True
@@ -163,6 +174,58 @@ def _print_summary(summary: dict) -> None:
         print(f"{key:<{width}}  {val}")
 
 
+# -- train -------------------------------------------------------------------------------------------
+def _add_train_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("network and data")
+    g.add_argument("--model", default="cnn", choices=("cnn", "mlp"), help="cnn (default) or mlp")
+    g.add_argument("--data", default="digits", choices=("digits", "mnist", "cifar10"),
+                   help="digits (bundled with scikit-learn, default), mnist (IDX files) or cifar10 (binary)")
+    g.add_argument("--data-folder", help="folder holding the MNIST IDX or CIFAR-10 binary files")
+    g.add_argument("--shards", default="disjoint", choices=("disjoint", "shared"),
+                   help="disjoint data shards per worker (default) or every worker sees all data")
+    g.add_argument("--weight-decay", type=float, default=1e-4, help="L2 weight decay (default 1e-4)")
+    _add_algorithm_options(p, lr=0.05, momentum=0.9, schedule="step")
+    g = p.add_argument_group("run")
+    g.add_argument("--workers", type=int, default=4, help="number of workers p (default 4)")
+    g.add_argument("--epochs", type=float, help="passes over each worker's shard (default 100)")
+    g.add_argument("--steps", type=int, help="steps per worker (instead of --epochs)")
+    g.add_argument("--batch-size", type=int, default=32, help="samples per worker per step (default 32)")
+    g.add_argument("--evaluations", type=int, default=20, help="number of test evaluations (default 20)")
+    g.add_argument("--seed", type=int, default=0, help="run seed (default 0)")
+    g.add_argument("--backend", default="numpy", help="numpy (default) or cupy")
+    g.add_argument("--dtype", default="float32", help="float32 (default) or float64")
+    g.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar (default: on when stderr is a terminal)")
+    g = p.add_argument_group("output")
+    g.add_argument("--out", help="write the full result (.npz)")
+    g.add_argument("--json", help="write the summary as JSON (test_accuracy: the worker average)")
+
+
+def cmd_train(args) -> int:
+    from .nn.train import load_data, steps_for, summarize, train
+    from .result import atomic_write_text
+
+    if args.steps is not None and args.epochs is not None:
+        raise UsageError("give --steps or --epochs, not both")
+    data = load_data(args.data, args.data_folder)
+    steps = args.steps if args.steps is not None else steps_for(
+        data, args.workers, args.batch_size, 100.0 if args.epochs is None else args.epochs, args.shards)
+    alg = build_algorithm(args, steps=steps, default_leader="window")
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    res = train(args.model, args.data, alg, workers=args.workers, steps=steps, batch_size=args.batch_size,
+                shards=args.shards, weight_decay=args.weight_decay, seed=args.seed, evaluations=args.evaluations,
+                backend=args.backend, dtype=args.dtype, data_folder=args.data_folder, progress=progress)
+    summary = summarize(res)
+    _print_summary(summary)
+    if args.out:
+        res.save(args.out)
+        print(f"wrote {args.out}")
+    if args.json:
+        atomic_write_text(args.json, json.dumps(summary, indent=2) + "\n")
+        print(f"wrote {args.json}")
+    return EXIT_INTERRUPTED if res.meta.get("interrupted") else 0
+
+
 # -- entry point -------------------------------------------------------------------------------------
 def make_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="lsgdsim", description="Simulate and check Leader SGD (Teng et al., NeurIPS 2019).")
@@ -172,6 +235,10 @@ def make_parser() -> argparse.ArgumentParser:
                          description="Simulate one configuration on a synthetic objective.")
     _add_run_options(run)
     run.set_defaults(handler=cmd_run)
+    train = sub.add_parser("train", help="train small networks with many workers (LSGD and baselines)",
+                           description="Train a small network on real data with p workers at once.")
+    _add_train_options(train)
+    train.set_defaults(handler=cmd_train)
     _load_plugin_commands(sub)
     return parser
 

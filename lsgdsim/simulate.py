@@ -103,7 +103,8 @@ def simulate(objective: Objective, algorithm: Algorithm, workers: int = 8, steps
         Record f, distances and ``monitor`` every this many steps (default: about 500 records); the
         start (step 0) and the last step are always recorded.
     monitor : callable, optional
-        ``monitor(t, X, state) -> dict`` of arrays, called at each record; stacked into ``Result.monitor``.
+        ``monitor(t, X, state, values) -> dict`` of arrays, called at each record with the workers' f
+        values (p,); stacked into ``Result.monitor``.
     on_interrupt : "raise" or "return"
         On KeyboardInterrupt, re-raise, or return the records so far with ``meta["interrupted"] = True``.
 
@@ -229,7 +230,7 @@ class _Recorder:
             center = xp.mean(X, axis=0)
         self.rows["dist_to_center"].append(xp.linalg.vector_norm(X - center[None, :], axis=1))
         if self.monitor is not None:
-            for key, val in self.monitor(t, X, state).items():
+            for key, val in self.monitor(t, X, state, values).items():
                 if key not in self.rows:
                     self.rows[key] = []
                     self.monitor_keys.append(key)

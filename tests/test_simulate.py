@@ -95,7 +95,7 @@ def test_divergence_names_step_and_worker():
 def test_monitor_and_interrupt_returns_partial():
     calls = []
 
-    def monitor(t, X, state):
+    def monitor(t, X, state, values):
         calls.append(t)
         if t >= 20:
             raise KeyboardInterrupt
@@ -110,7 +110,7 @@ def test_monitor_and_interrupt_returns_partial():
 
 def test_result_save_load_roundtrip_and_table(tmp_path):
     res = simulate(QUAD, A.LSGD(lr=0.01, pull=0.1, period=2, groups=2, global_pull=0.1), workers=4, steps=30,
-                   seed=0, monitor=lambda t, X, s: {"sq": np.sum(X * X, axis=1)})
+                   seed=0, monitor=lambda t, X, s, v: {"sq": np.sum(X * X, axis=1)})
     path = res.save(tmp_path / "sub" / "run.npz")
     back = Result.load(path)
     assert back == res and back.meta == json.loads(json.dumps(res.meta))
