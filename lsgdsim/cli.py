@@ -137,7 +137,6 @@ def build_algorithm(args, steps=None, default_leader="exact"):
 
 
 def cmd_run(args) -> int:
-    from .result import atomic_write_text
     from .simulate import DivergenceError, simulate
 
     obj = build_objective(args)
@@ -150,12 +149,17 @@ def cmd_run(args) -> int:
     except DivergenceError as exc:
         print(f"lsgdsim: {exc}", file=sys.stderr)
         return EXIT_DIVERGED
-    summary = res.summary()
+    return _report(res, res.summary(), args)
+
+
+def _report(res, summary: dict, args) -> int:
+    """Print the summary, write --out/--csv/--json (atomically); the exit status of a finished run."""
+    from .result import atomic_write_text
     _print_summary(summary)
     if args.out:
         res.save(args.out)
         print(f"wrote {args.out}")
-    if args.csv:
+    if getattr(args, "csv", None):
         res.to_csv(args.csv)
         print(f"wrote {args.csv}")
     if args.json:
@@ -203,7 +207,6 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
 
 def cmd_train(args) -> int:
     from .nn.train import load_data, steps_for, summarize, train
-    from .result import atomic_write_text
 
     if args.steps is not None and args.epochs is not None:
         raise UsageError("give --steps or --epochs, not both")
@@ -215,15 +218,7 @@ def cmd_train(args) -> int:
     res = train(args.model, args.data, alg, workers=args.workers, steps=steps, batch_size=args.batch_size,
                 shards=args.shards, weight_decay=args.weight_decay, seed=args.seed, evaluations=args.evaluations,
                 backend=args.backend, dtype=args.dtype, data_folder=args.data_folder, progress=progress)
-    summary = summarize(res)
-    _print_summary(summary)
-    if args.out:
-        res.save(args.out)
-        print(f"wrote {args.out}")
-    if args.json:
-        atomic_write_text(args.json, json.dumps(summary, indent=2) + "\n")
-        print(f"wrote {args.json}")
-    return EXIT_INTERRUPTED if res.meta.get("interrupted") else 0
+    return _report(res, summarize(res), args)
 
 
 # -- entry point -------------------------------------------------------------------------------------

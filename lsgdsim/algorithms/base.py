@@ -123,3 +123,14 @@ class Algorithm:
             v = getattr(self, f.name)
             out[f.name] = v.describe() if hasattr(v, "describe") and not isinstance(v, type) else describe_hyper(v)
         return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class Periodic(Algorithm):
+    """A rule that communicates every ``period`` steps (comm(τ) ≡ t mod τ = 0)."""
+
+    period: int = 1
+
+    def validate(self, workers: int, dim: int) -> None:
+        super().validate(workers, dim)
+        check_period(self.period, "period")

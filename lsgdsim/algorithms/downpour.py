@@ -10,21 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..backend import namespace
-from .base import NO_EVENTS, Algorithm, StepInput, check_period, comm
+from .base import NO_EVENTS, Periodic, StepInput, comm
 from .sgd import replicate
 
 
 @dataclass(frozen=True, kw_only=True)
-class Downpour(Algorithm):
+class Downpour(Periodic):
     """Synchronous DOWNPOUR with push/pull period ``period``."""
 
-    period: int = 1
 
     name = "downpour"
-
-    def validate(self, workers, dim):
-        super().validate(workers, dim)
-        check_period(self.period, "period")
 
     def init(self, X, ctx):
         server = ctx.xp.mean(X, axis=0)

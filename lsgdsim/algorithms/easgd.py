@@ -16,15 +16,14 @@ import numpy as np
 
 from ..backend import namespace
 from ..schedules import Schedule, check_hyper
-from .base import NO_EVENTS, Algorithm, StepInput, check_period, comm
+from .base import NO_EVENTS, Periodic, StepInput, comm
 
 
 @dataclass(frozen=True, kw_only=True)
-class EASGD(Algorithm):
+class EASGD(Periodic):
     """Elastic averaging SGD; see the module docstring for the exact rule."""
 
     alpha: Any = None
-    period: int = 1
     beta: float | None = None
 
     name = "easgd"
@@ -35,7 +34,6 @@ class EASGD(Algorithm):
 
     def validate(self, workers, dim):
         super().validate(workers, dim)
-        check_period(self.period, "period")
         if self.beta is not None:
             if isinstance(self.beta, bool) or not isinstance(self.beta, (int, float)):
                 raise ValueError(f"beta must be a number in [0, 1]; got {self.beta!r}")

@@ -8,21 +8,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..backend import namespace
-from .base import NO_EVENTS, Algorithm, StepInput, check_period, comm
+from .base import NO_EVENTS, Periodic, StepInput, comm
 from .sgd import replicate
 
 
 @dataclass(frozen=True, kw_only=True)
-class LocalSGD(Algorithm):
+class LocalSGD(Periodic):
     """Local SGD with model averaging every ``period`` steps."""
 
-    period: int = 1
 
     name = "localsgd"
-
-    def validate(self, workers, dim):
-        super().validate(workers, dim)
-        check_period(self.period, "period")
 
     def step(self, X, state, inp: StepInput):
         X, state = self.local_step(X, state, inp)

@@ -20,15 +20,14 @@ from typing import Any
 
 from ..backend import namespace, take_row
 from ..leaders import Exact, LeaderRule
-from .base import NO_EVENTS, Algorithm, StepInput, check_period, comm
+from .base import NO_EVENTS, Periodic, StepInput, check_period, comm
 
 
 @dataclass(frozen=True, kw_only=True)
-class LSGD(Algorithm):
+class LSGD(Periodic):
     """Leader (stochastic) gradient descent; see the module docstring for the exact rule."""
 
     pull: Any = 0.1
-    period: int = 1
     groups: int = 1
     global_pull: Any = 0.0
     global_period: int | None = None
@@ -42,7 +41,6 @@ class LSGD(Algorithm):
 
     def validate(self, workers, dim):
         super().validate(workers, dim)
-        check_period(self.period, "period")
         if self.global_period is not None:
             check_period(self.global_period, "global_period")
         if isinstance(self.groups, bool) or not isinstance(self.groups, int) or self.groups < 1:
