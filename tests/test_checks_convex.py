@@ -54,7 +54,7 @@ def test_one_step_verdict_and_numbers(one_step_result):
     assert m["misread_pull_rel_err_min"] > 0.05                  # pull λ ≠ η·λ: a different step
     assert m["logistic_inside_bound_not_shown_to_hold"] == 0
     assert m["examples_as_documented"] == len(one_step.EXAMPLES)
-    assert (r.figure or "").endswith("one_step.png")
+    assert (r.figure or "").endswith("one-step.png")
     assert r.to_json()                                           # JSON-able
 
 

@@ -515,6 +515,6 @@ def _figure(fig_dir: Path, rows, quad, logi) -> str:
     ax.set_ylabel("(RHS − E f(x⁺) + f*)/(f(x) − f*) ± 3 SE")
     ax.set_title("logistic regression, simulator Monte Carlo")
     ax.legend()
-    path = fig_dir / "one_step.png"
+    path = fig_dir / f"{NAME}.png"
     plotting.save(fig, path)
     return f"figures/{path.name}"

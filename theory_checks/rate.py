@@ -233,6 +233,6 @@ def _figure(fig_dir: Path, panels) -> str:
         ax.set_xlabel("step t")
         ax.set_ylabel("E f(x_t) − f*  (dotted: tail fits vs log(b + t))")
         ax.legend(fontsize=6)
-    path = fig_dir / "rate.png"
+    path = fig_dir / f"{NAME}.png"
     plotting.save(fig, path)
     return f"figures/{path.name}"

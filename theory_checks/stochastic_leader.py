@@ -256,6 +256,6 @@ def _figure(fig_dir: Path, rows, grid, rec, exps) -> str:
     ax.set_ylabel("E f(x_t) − f*")
     ax.set_title("η_t, λ_t ∝ 1/t with a noisy leader (σ_f = 0.3)")
     ax.legend(fontsize=6)
-    path = fig_dir / "stochastic_leader.png"
+    path = fig_dir / f"{NAME}.png"
     plotting.save(fig, path)
     return f"figures/{path.name}"
