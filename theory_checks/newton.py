@@ -293,8 +293,7 @@ def _figure(maps, indef, figure_dir):
     fig, axes = plotting.subplots(len(kappas) + 1, ncols, width=3.4, height=2.6)
     for ax in axes[:-1, len(dims):].ravel():
         ax.axis("off")
-    cmap = ListedColormap(plotting.plt.get_cmap("RdYlGn")(np.linspace(0, 1, 256)))
-    cmap.set_bad("#dddddd")
+    cmap = ListedColormap(plotting.plt.get_cmap("RdYlGn")(np.linspace(0, 1, 256))).with_extremes(bad="#dddddd")
     image = None
     for m in maps:
         ax = axes[kappas.index(m["kappa"]), dims.index(m["dim"])]
