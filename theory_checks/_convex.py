@@ -77,3 +77,9 @@ def slope_fit(steps: np.ndarray, gaps: np.ndarray, rng: np.random.Generator, fra
     lo, hi = np.quantile(bs, [a, 1 - a])
     return {"slope": slope, "ci": [float(lo), float(hi)], "slope_raw": slope_raw, "C": float(np.median(t * mean)),
             "intercept": intercept, "shift": float(shift), "tail": [int(t[0]), int(t[-1])], "seeds": int(S)}
+
+
+def plot_tail_fit(ax, fit: dict, lw: float = 1.2) -> None:
+    """Draw a :func:`slope_fit` result, gap ≈ exp(intercept)·(t + shift)^slope, over its tail window."""
+    tt = np.geomspace(*fit["tail"], 10)
+    ax.loglog(tt, np.exp(fit["intercept"]) * (tt + fit["shift"]) ** fit["slope"], ":", color="k", lw=lw)

@@ -38,7 +38,7 @@ import numpy as np
 from lsgdsim import algorithms, objectives, simulate
 from lsgdsim.schedules import InverseTime
 
-from ._convex import _slopes, derive_seed, group_gaps, log_tail, replica_lsgd, slope_fit
+from ._convex import _slopes, derive_seed, group_gaps, log_tail, plot_tail_fit, replica_lsgd, slope_fit
 from .record import CheckResult
 
 NAME = "rate"
@@ -224,8 +224,7 @@ def _figure(fig_dir: Path, panels) -> str:
             ax.loglog(st[keep], best.mean(axis=0)[keep], color=c, lw=1, ls="--",
                       label=f"{name} best worker (slope {fb['slope']:.2f})")
             for f in (fm, fb):
-                tt = np.geomspace(*f["tail"], 10)
-                ax.loglog(tt, np.exp(f["intercept"]) * (tt + f["shift"]) ** f["slope"], ":", color="k", lw=1.2)
+                plot_tail_fit(ax, f)
         if exact is not None:
             t = np.arange(1, len(exact))
             ax.loglog(t, exact[1:], color="grey", lw=0.8, alpha=0.7, label="SGD exact E gap")

@@ -45,7 +45,7 @@ import numpy as np
 from lsgdsim import leaders, objectives, simulate
 from lsgdsim.schedules import InverseTime
 
-from ._convex import derive_seed, group_gaps, replica_lsgd, slope_fit
+from ._convex import derive_seed, group_gaps, plot_tail_fit, replica_lsgd, slope_fit
 from .record import CheckResult
 
 NAME = "stochastic-leader"
@@ -250,8 +250,7 @@ def _figure(fig_dir: Path, rows, grid, rec, exps) -> str:
         f = r["fit_mean"]
         ax.loglog(st[keep], r["mean"].mean(axis=0)[keep], color=color,
                   label=f"{label} leader, mean worker (slope {f['slope']:.2f} [{f['ci'][0]:.2f}, {f['ci'][1]:.2f}])")
-        tt = np.geomspace(*f["tail"], 10)
-        ax.loglog(tt, np.exp(f["intercept"]) * (tt + f["shift"]) ** f["slope"], ":", color="k", lw=1.5)
+        plot_tail_fit(ax, f, lw=1.5)
     ax.set_xlabel("step t")
     ax.set_ylabel("E f(x_t) − f*")
     ax.set_title("η_t, λ_t ∝ 1/t with a noisy leader (σ_f = 0.3)")

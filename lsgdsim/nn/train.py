@@ -37,7 +37,8 @@ def default_algorithm(steps: int) -> Algorithm:
 
 def steps_for(data, workers: int, batch_size: int, epochs: float, shards: str = "disjoint") -> int:
     """Steps for ``epochs`` passes over each worker's shard (the whole training set when shared)."""
-    if not (np.isfinite(epochs) and epochs > 0):
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, float, np.integer, np.floating)) or not (
+            np.isfinite(epochs) and epochs > 0):
         raise ValueError(f"epochs must be a positive number; got {epochs!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be an integer >= 1; got {batch_size!r}")
@@ -52,7 +53,10 @@ def load_data(name: str, folder=None):
         return load_digits()
     if folder is None:
         raise ValueError(f"data {name!r} is read from a local folder: pass data_folder (--data-folder)")
-    return load_mnist(folder) if name == "mnist" else load_cifar10(folder, normalize=True)
+    try:
+        return load_mnist(folder) if name == "mnist" else load_cifar10(folder, normalize=True)
+    except FileNotFoundError as exc:  # a bad argument, reported like the others (the CLI: one line, exit 2)
+        raise ValueError(f"data_folder {str(folder)!r} does not hold {name}: {exc}") from exc
 
 
 def build_objective(model: str, data, workers: int, shards: str = "disjoint", weight_decay: float = 1e-4,
