@@ -278,3 +278,20 @@ def test_replica_lsgd_groups_are_independent_runs():
     one = simulate(obj, LSGD(lr=0.05, pull=0.1, period=1), workers=3, steps=30, x0=x0[:3], seed=3)
     assert np.array_equal(rep.f[:, :3], one.f)
     assert derive_seed(0, 1) != derive_seed(0, 2)
+
+
+def _flip_every_pull(orig):
+    """LSGD with every pull (single, group and global leader) pointing away from its leader."""
+    def step(self, X, state, inp):
+        X_new, st_, ev = orig(self, X, state, inp)
+        X_sgd, _ = self.local_step(X, state, inp)
+        return X_sgd - (X_new - X_sgd), st_, ev
+    return step
+
+
+@pytest.mark.parametrize("module", [rate, stochastic_leader], ids=lambda m: m.NAME)
+def test_flipped_pulls_make_the_convex_checks_fail(module, monkeypatch):
+    assert module.run(quick=True, seed=0).verdict != "fails"
+    monkeypatch.setattr(LSGD, "step", _flip_every_pull(LSGD.step))
+    with np.errstate(all="ignore"):
+        assert module.run(quick=True, seed=0).verdict == "fails"
