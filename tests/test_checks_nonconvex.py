@@ -231,3 +231,19 @@ def test_spread_statement_as_given_fails_and_step_condition_is_needed():
     diam, _, _ = _spreads(obj, algorithms.LSGD(lr=2.05 - 0.5, pull=0.5, period=1), 3, 3,
                           np.array([[0.1], [1.0], [-2.0]]))
     assert diam[-1] > diam[0]
+
+
+def test_newton_check_fails_if_the_simulated_step_is_not_the_analysed_direction(monkeypatch):
+    """The map is about LSGD's step: a simulator whose pull points away from the leader fails the check."""
+    from lsgdsim.algorithms import LSGD
+    assert newton.simulator_direction_error(np.random.default_rng(0), trials=5) < 1e-10
+    orig = LSGD.step
+
+    def flipped(self, X, state, inp):
+        X_new, st, ev = orig(self, X, state, inp)
+        X_sgd, _ = self.local_step(X, state, inp)
+        return X_sgd - (X_new - X_sgd), st, ev
+
+    monkeypatch.setattr(LSGD, "step", flipped)
+    assert newton.simulator_direction_error(np.random.default_rng(0), trials=5) > 1e-3
+    assert newton.run(quick=True, seed=0).verdict == "fails"

@@ -25,6 +25,9 @@ q = d̂_N − cos θ·ĝ₋ (ĝ₋ = −g/‖g‖), and ⟨e, q⟩ = −‖e‖ 
 volume P(u·â > −t) = 1 − ½ I_{1−t²}((d+1)/2, ½), t = ‖e‖ sin²θ/(c‖A^{-1/2}q‖), â ∝ A^{-1/2}q — strictly
 above ½ whenever θ > 0. It is the "expected" value the smallest-λ column is compared with.
 
+Link to the simulator: the direction −∇f(x) + λ(z − x) must be the step the simulator's LSGD (theory
+form) takes with leader z; a relative error above 1e-8 makes the verdict "fails".
+
 Conditions checked for the verdict: (i) small λ: in every feasible cell the exact λ → 0 limit exceeds ½,
 and the Monte Carlo fraction at the smallest λ of the grid (1e-4·λ_min) agrees with it (within 4 standard
 errors + 0.005) and is not significantly below ½ (near θ → 0 the limit tends to ½, so the limit rather
@@ -55,6 +58,7 @@ CLAIM = ("Convex quadratic: when λ is small or the angle between −∇f and th
          "(by volume) of the candidate leaders {z : f(z) ≤ f(x)} bring −∇f + λ(z − x) closer in angle to the "
          "Newton direction than −∇f.")
 
+SIM_TOL = 1e-8              # the simulator's LSGD step must be the direction analysed here
 LARGE_ANGLE = 0.75          # condition (ii): θ ≥ LARGE_ANGLE · θ_max(κ)
 
 
@@ -174,6 +178,25 @@ def negative_curvature_share(dim: int, negative: int, radii, n_samples: int, rng
             "R_half": float(radii[above[0]]) if above.size else None}
 
 
+def simulator_direction_error(rng, trials: int = 20) -> float:
+    """Largest relative gap between the direction analysed here, −∇f(x) + λ(z − x), and the step the
+    simulator's LSGD takes (theory form, leader z), (x⁺ − x)/η. The map describes LSGD only if it is ~0."""
+    from lsgdsim import objectives, simulate
+    from lsgdsim.algorithms import lsgd_theory
+    worst = 0.0
+    for _ in range(trials):
+        q = objectives.Quadratic.random(dim=5, cond=10.0, seed=int(rng.integers(2**31)))
+        x = q.minimizer + rng.standard_normal(5)
+        e = x - q.minimizer
+        z = x + sample_sublevel(q.A, e, 1, rng)[0]             # a candidate leader, f(z) ≤ f(x)
+        eta, lam = 1e-3, float(rng.uniform(0.1, 10.0))
+        res = simulate(q, lsgd_theory(eta, lam), workers=2, steps=1, x0=np.stack([z, x]), record_every=1)
+        analysed = -q.grad(x[None, :])[0] + lam * (z - x)
+        stepped = (res.x[1] - x) / eta
+        worst = max(worst, float(np.linalg.norm(stepped - analysed) / np.linalg.norm(analysed)))
+    return worst
+
+
 def run(quick: bool = False, seed: int = 0, figure_dir=None) -> CheckResult:
     rng = np.random.default_rng([seed, 5])
     kappas = (10.0, 100.0) if quick else (10.0, 100.0, 1000.0)
@@ -213,7 +236,10 @@ def run(quick: bool = False, seed: int = 0, figure_dir=None) -> CheckResult:
         for i, j in zip(*np.nonzero(fails), strict=True):
             fail_examples.append((m["kappa"], m["dim"], float(m["angles_achieved"][i]), float(m["lams"][j]),
                                   float(m["fraction"][i, j])))
-    if holds_cells == feasible:
+    sim_err = simulator_direction_error(rng)
+    if sim_err > SIM_TOL:  # the map would describe some other step than LSGD's
+        verdict = "fails"
+    elif holds_cells == feasible:
         verdict = "holds"
     elif small_ok and large_ok:
         verdict = "holds under conditions"
@@ -234,6 +260,7 @@ def run(quick: bool = False, seed: int = 0, figure_dir=None) -> CheckResult:
             "smallest_angle_all_lambda_hold_deg": float(m["angles_achieved"][rows[0]]) if rows else None,
             "largest_lambda_all_angles_hold": _largest_all_hold(m)}
     measured = {
+        "simulator_direction_rel_error": sim_err,
         "cells_feasible": feasible, "cells_half_holds": holds_cells, "cells_half_fails": fails_cells,
         "small_lambda_condition_holds": small_ok, "min_fraction_at_smallest_lambda": worst_small,
         "min_exact_small_lambda_limit": min_limit,
@@ -244,7 +271,8 @@ def run(quick: bool = False, seed: int = 0, figure_dir=None) -> CheckResult:
         "per_problem": crit,
         "indefinite": indef,
     }
-    expected = {"half": 0.5, "small_lambda_limit": "1 − ½ I_{1−t²}((d+1)/2, ½) > ½ for θ > 0 (exact)",
+    expected = {"simulator_direction_rel_error": f"<= {SIM_TOL:g}", "half": 0.5,
+                "small_lambda_limit": "1 − ½ I_{1−t²}((d+1)/2, ½) > ½ for θ > 0 (exact)",
                 "monte_carlo_ci": "95% Clopper–Pearson", "large_angle": f"θ ≥ {LARGE_ANGLE}·θ_max(κ)"}
     summary = (f"Half holds in {holds_cells}/{feasible} (κ, d, θ, λ) cells and fails in {fails_cells}. "
                f"Small λ: the exact λ→0 limit exceeds ½ everywhere (min {min_limit:.3f}) and the sample at "
