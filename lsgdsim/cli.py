@@ -81,7 +81,7 @@ def _add_algorithm_options(p: argparse.ArgumentParser, lr: float, momentum: floa
     g.add_argument("--momentum", type=float, default=momentum,
                    help=f"worker momentum μ in [0, 1) (default {momentum:g})")
     g.add_argument("--nesterov", action="store_true", help="Nesterov momentum (needs --momentum > 0)")
-    g.add_argument("--period", type=int, help="communication period τ (default 1)")
+    g.add_argument("--period", type=int, help="communication period τ (run: default 1; train: default 4)")
     g.add_argument("--pull", type=float, help="LSGD pull strength λ in [0, 1] (default 0.1)")
     g.add_argument("--groups", type=int, help="LSGD: number of groups (multi-leader; default 1)")
     g.add_argument("--global-pull", type=float, help="LSGD multi-leader: global pull λ_G (default 0)")
@@ -202,22 +202,31 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
                    help="progress bar (default: on when stderr is a terminal)")
     g = p.add_argument_group("output")
     g.add_argument("--out", help="write the full result (.npz)")
-    g.add_argument("--json", help="write the summary as JSON (test_accuracy: the worker average)")
+    g.add_argument("--json", help="write the summary as JSON (test_accuracy: the center, i.e. the average of "
+                   "the workers' parameters; EASGD: its center; DOWNPOUR: the server)")
 
 
 def cmd_train(args) -> int:
-    from .nn.train import load_data, steps_for, summarize, train
+    from .nn.train import PERIOD, load_data, steps_for, summarize, train
+    from .simulate import DivergenceError
 
     if args.steps is not None and args.epochs is not None:
         raise UsageError("give --steps or --epochs, not both")
     data = load_data(args.data, args.data_folder)
     steps = args.steps if args.steps is not None else steps_for(
         data, args.workers, args.batch_size, 100.0 if args.epochs is None else args.epochs, args.shards)
+    if args.period is None and args.algorithm in ALGO_OPTIONS["period"]:
+        args.period = PERIOD  # the trainer's default, as in lsgdsim.nn.train.default_algorithm
     alg = build_algorithm(args, steps=steps, default_leader="window")
     progress = sys.stderr.isatty() if args.progress is None else args.progress
-    res = train(args.model, args.data, alg, workers=args.workers, steps=steps, batch_size=args.batch_size,
-                shards=args.shards, weight_decay=args.weight_decay, seed=args.seed, evaluations=args.evaluations,
-                backend=args.backend, dtype=args.dtype, data_folder=args.data_folder, progress=progress)
+    try:
+        res = train(args.model, args.data, alg, workers=args.workers, steps=steps, batch_size=args.batch_size,
+                    shards=args.shards, weight_decay=args.weight_decay, seed=args.seed,
+                    evaluations=args.evaluations, backend=args.backend, dtype=args.dtype,
+                    data_folder=args.data_folder, progress=progress)
+    except DivergenceError as exc:
+        print(f"lsgdsim: {exc}", file=sys.stderr)
+        return EXIT_DIVERGED
     return _report(res, summarize(res), args)
 
 

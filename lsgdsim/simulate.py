@@ -35,6 +35,9 @@ class DivergenceError(FloatingPointError):
         super().__init__(f"run diverged: worker {worker} has a non-finite objective value ({value}) "
                          f"after step {step}; lower lr (or the pulls) and retry")
 
+    def __reduce__(self):  # picklable, so that process pools can report it
+        return (type(self), (self.step, self.worker, self.value))
+
 
 def _check_int(value, name: str, lo: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:

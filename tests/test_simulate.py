@@ -204,3 +204,9 @@ def test_cupy_backend_reports_unavailable_clearly():
         pass
     with pytest.raises(ValueError, match="cupy"):
         simulate(QUAD, A.SGD(lr=0.01), workers=2, steps=2, backend="cupy")
+
+
+def test_divergence_error_pickles():
+    import pickle
+    err = pickle.loads(pickle.dumps(DivergenceError(7, 2, float("inf"))))
+    assert (err.step, err.worker) == (7, 2) and "worker 2" in str(err)

@@ -25,13 +25,14 @@ from .models import cnn, mlp
 from .objective import NetworkObjective
 
 MODELS = ("mlp", "cnn")
+PERIOD = 4  # default communication period of the trainer
 DATASETS = ("digits", "mnist", "cifar10")
 
 
 def default_algorithm(steps: int) -> Algorithm:
     """LSGD as the authors run it (leader = lowest mean of the last 10 mini-batch losses), with
     momentum 0.9 and the learning rate divided by 10 for the last tenth of the run."""
-    return LSGD(lr=StepDecay(0.05, 0.1, every=max(1, int(0.9 * steps))), pull=0.1, period=4, momentum=0.9,
+    return LSGD(lr=StepDecay(0.05, 0.1, every=max(1, int(0.9 * steps))), pull=0.1, period=PERIOD, momentum=0.9,
                 leader=Window(10))
 
 
