@@ -127,14 +127,20 @@ def bench_scaling(quick, repeats, backend):
         obj = O.Rastrigin(dim=d)
         steps = max(3, int(2e6 / (p * d))) if not quick else max(2, int(5e5 / (p * d)))
         sim_step_time(obj, p, 2, backend)
-        (t,) = best_of([lambda o=obj, n=steps: sim_step_time(o, p, n, backend)], repeats)
-        rows.append({"p": p, "d": d, "pd": p * d, "step_ms": t * 1e3})
+        t, fl = best_of([lambda o=obj, n=steps: sim_step_time(o, p, n, backend),
+                         lambda o=obj, n=steps: floor_step_time(o, p, n, backend)], repeats)
+        rows.append({"p": p, "d": d, "pd": p * d, "step_ms": t * 1e3, "floor_ms": fl * 1e3, "ratio": t / fl})
     x = np.log([r["pd"] for r in rows])
-    y = np.log([r["step_ms"] for r in rows])
-    slope, _ = np.polyfit(x, y, 1)
-    # Local exponents between consecutive decades: the asymptotic cost shows in the last ones.
-    local = np.diff(y) / np.diff(x)
-    return {"rows": rows, "exponent": float(slope), "local_exponents": local.tolist()}
+
+    def fit(key):
+        y = np.log([r[key] for r in rows])
+        # Local exponents between consecutive decades: the asymptotic cost shows in the last ones.
+        return float(np.polyfit(x, y, 1)[0]), (np.diff(y) / np.diff(x)).tolist()
+
+    (slope, local), (floor_slope, floor_local) = fit("step_ms"), fit("floor_ms")
+    ratio_slope = float(np.polyfit(x, np.log([r["ratio"] for r in rows]), 1)[0])
+    return {"rows": rows, "exponent": slope, "local_exponents": local, "floor_exponent": floor_slope,
+            "floor_local_exponents": floor_local, "step_over_floor_exponent": ratio_slope}
 
 
 def bench_rng(repeats):
