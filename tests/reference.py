@@ -38,8 +38,11 @@ def argmin_first(values):
     return best
 
 
-def reference_run(objective, alg, workers, steps, x0, grad_noise=0.0, seed=0):
-    """Run ``alg`` worker by worker; returns dict(x=(p, d), leaders=[...], center=..., f=[f(x_T)])."""
+def reference_run(objective, alg, workers, steps, x0, grad_noise=0.0, seed=0, per_worker_oracle=False):
+    """Run ``alg`` worker by worker; returns dict(x=(p, d), leaders=[...], center=..., f=[f(x_T)]).
+
+    ``per_worker_oracle=True`` makes every worker call the oracle on its own (1, d) parameters (the
+    benchmark's baseline); by default the oracle sees the stacked workers (see below)."""
     p, d = workers, objective.dim
     streams = RandomStreams(seed, np, "float64")
     x = [np.array(x0[i], dtype=float) for i in range(p)]
@@ -47,6 +50,9 @@ def reference_run(objective, alg, workers, steps, x0, grad_noise=0.0, seed=0):
     # leader's argmin sees the same rounding (objectives are tested separately, row by row); everything
     # the update rule does is written per worker below.
     def oracle(xs):
+        if per_worker_oracle:
+            pairs = [objective.value_and_grad(v[None, :]) for v in xs]
+            return [float(v[0]) for v, _ in pairs], [g[0] for _, g in pairs]
         vals, grads = objective.value_and_grad(np.stack(xs))
         return [float(v) for v in vals], [np.array(g) for g in grads]
     mom = alg.momentum

@@ -140,3 +140,14 @@ def test_communication_accounting(name):
     assert res.meta["communications"] == comms
     assert res.meta["floats_communicated"] == floats
     assert res.meta["gradient_evaluations"] == p * 16
+
+
+def test_reference_with_per_worker_oracle_agrees():
+    """The benchmark's baseline (each worker calls the oracle alone) computes the same run."""
+    obj = objectives.Quadratic.random(dim=4, cond=5.0, seed=0)
+    x0 = np.random.default_rng(0).standard_normal((3, 4))
+    alg = A.LSGD(lr=0.02, pull=0.1, period=2)
+    a = reference_run(obj, alg, 3, 20, x0, grad_noise=0.1, seed=1)
+    b = reference_run(obj, alg, 3, 20, x0, grad_noise=0.1, seed=1, per_worker_oracle=True)
+    np.testing.assert_allclose(a["x"], b["x"], rtol=1e-12)
+    assert a["leaders"] == b["leaders"]

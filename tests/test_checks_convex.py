@@ -11,6 +11,8 @@ every documented example and reports it in ``details["examples"]``.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
@@ -283,8 +285,9 @@ def test_replica_lsgd_groups_are_independent_runs():
 def _flip_every_pull(orig):
     """LSGD with every pull (single, group and global leader) pointing away from its leader."""
     def step(self, X, state, inp):
+        # The local step alone, on a copy of the gradients (a rule may scale its input in place).
+        X_sgd, _ = self.local_step(X, state, replace(inp, grads=inp.grads.copy()))
         X_new, st_, ev = orig(self, X, state, inp)
-        X_sgd, _ = self.local_step(X, state, inp)
         return X_sgd - (X_new - X_sgd), st_, ev
     return step
 

@@ -8,6 +8,7 @@ facts the checks rely on.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -117,8 +118,9 @@ def _mutated(kind):
     original = algorithms.LSGD.step
 
     def step(self, X, state, inp):
+        # The local step alone, on a copy of the gradients (a rule may scale its input in place).
+        X_local, _ = self.local_step(X, state, replace(inp, grads=inp.grads.copy()))
         X_pulled, new_state, events = original(self, X, state, inp)
-        X_local, _ = self.local_step(X, state, inp)
         if kind == "flip":                       # x ← x − ηg + λ(x − x_ℓ)
             return 2 * X_local - X_pulled, new_state, events
         pull = state["hyper"]["pull"].at(inp.t)  # "mean": x ← x − ηg − λ(x − mean)
@@ -240,8 +242,8 @@ def test_newton_check_fails_if_the_simulated_step_is_not_the_analysed_direction(
     orig = LSGD.step
 
     def flipped(self, X, state, inp):
+        X_sgd, _ = self.local_step(X, state, replace(inp, grads=inp.grads.copy()))
         X_new, st, ev = orig(self, X, state, inp)
-        X_sgd, _ = self.local_step(X, state, inp)
         return X_sgd - (X_new - X_sgd), st, ev
 
     monkeypatch.setattr(LSGD, "step", flipped)

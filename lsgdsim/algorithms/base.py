@@ -29,7 +29,7 @@ class StepInput:
     """What the run loop hands a rule at step t (all at the workers' step t − 1 parameters)."""
 
     t: int
-    grads: Any                        # (p, d) stochastic gradients
+    grads: Any                        # (p, d) stochastic gradients; owned by the rule (may be scaled in place)
     losses: Any                       # (p,) observed losses (exact f, or mini-batch losses)
     exact_values: Callable[[], Any]   # f(x_i) for every worker, computed on first call
     streams: Any                      # backend.RandomStreams of the run
@@ -112,9 +112,13 @@ class Algorithm:
         return D, {**state, "velocity": V}
 
     def local_step(self, X, state, inp: StepInput):
-        """x ← x − η d; returns the new X and the updated state."""
+        """x ← x − η d; returns the new X and the updated state (X itself is not modified)."""
         D, state = self.local_direction(state, inp)
-        return X - state["hyper"]["lr"].at(inp.t) * D, state
+        lr = state["hyper"]["lr"].at(inp.t)
+        if D is inp.grads:  # the loop's own gradient array: scale it in place, one full-size temporary less
+            D *= lr
+            return X - D, state
+        return X - lr * D, state
 
     # -- metadata ----------------------------------------------------------------------------------
     def describe(self) -> dict:

@@ -78,18 +78,23 @@ class LSGD(Periodic):
         events = {"leader": best, "floats": p}
         if local:
             if self.groups == 1:
-                X_new = X_new - hyper["pull"].at(t) * (X - take_row(X, best))
+                gap = X - take_row(X, best)
+                gap *= hyper["pull"].at(t)                    # gap is ours: scale in place
+                X_new = X_new - gap
                 events["floats"] += (p - 1) * d
             else:
                 n, size = self.groups, p // self.groups
                 local_best = xp.argmin(xp.reshape(scores, (n, size)), axis=1) + xp.arange(n) * size
                 leaders = xp.take(X, local_best, axis=0)                        # (n, d)
                 gap = xp.reshape(xp.reshape(X, (n, size, d)) - leaders[:, None, :], (p, d))
-                X_new = X_new - hyper["pull"].at(t) * gap
+                gap *= hyper["pull"].at(t)
+                X_new = X_new - gap
                 events["local_leaders"] = local_best
                 events["floats"] += n * (size - 1) * d
         if glob:
-            X_new = X_new - hyper["global_pull"].at(t) * (X - take_row(X, best))
+            gap = X - take_row(X, best)
+            gap *= hyper["global_pull"].at(t)
+            X_new = X_new - gap
             events["floats"] += (p - 1) * d
         return X_new, {**state, "leader": best}, events
 
