@@ -132,7 +132,7 @@ def bench_scaling(quick, repeats, backend):
     rows = []
     for d in dims:
         obj = O.Rastrigin(dim=d)
-        steps = max(3, int(2e6 / (p * d))) if not quick else max(2, int(5e5 / (p * d)))
+        steps = max(6, int(4e6 / (p * d))) if not quick else max(2, int(5e5 / (p * d)))
         sim_step_time(obj, p, 2, backend)
         t, fl = best_of([lambda o=obj, n=steps: sim_step_time(o, p, n, backend),
                          lambda o=obj, n=steps: floor_step_time(o, p, n, backend)], repeats)
