@@ -61,7 +61,9 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                    help="progress bar (default: on when stderr is a terminal)")
 
     g = p.add_argument_group("output")
-    g.add_argument("--out", help="write the full result (.npz, loadable with lsgdsim.Result.load)")
+    g.add_argument("--out", help="write the full result here (.npz, loadable with lsgdsim.Result.load); default "
+                   "results/run-OBJECTIVE-ALGORITHM-HASH.npz, HASH naming the configuration and seed")
+    g.add_argument("--no-save", action="store_true", help="do not write the result file")
     g.add_argument("--json", help="write the summary as JSON")
     g.add_argument("--csv", help="write the tidy table (one row per recorded step × worker)")
 
@@ -149,7 +151,21 @@ def cmd_run(args) -> int:
     except DivergenceError as exc:
         print(f"lsgdsim: {exc}", file=sys.stderr)
         return EXIT_DIVERGED
+    if args.no_save:
+        args.out = None
+    elif not args.out:
+        args.out = default_result_path(res.meta)
     return _report(res, res.summary(), args)
+
+
+def default_result_path(meta: dict) -> str:
+    """results/run-OBJECTIVE-ALGORITHM-HASH.npz: runs are deterministic, so one configuration and seed
+    always names the same file and a rerun rewrites the same numbers."""
+    import hashlib
+    keys = ("objective", "algorithm", "workers", "steps", "grad_noise", "batch_size", "seed", "backend", "dtype",
+            "record_every")
+    digest = hashlib.sha256(json.dumps({k: meta.get(k) for k in keys}, sort_keys=True, default=str).encode())
+    return f"results/run-{meta['objective']['name']}-{meta['algorithm']['algorithm']}-{digest.hexdigest()[:10]}.npz"
 
 
 def _report(res, summary: dict, args) -> int:

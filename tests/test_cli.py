@@ -67,3 +67,17 @@ def test_run_options_reach_the_algorithm(tmp_path):
     meta = Result.load(tmp_path / "r.npz").meta
     assert meta["algorithm"]["leader"] == {"rule": "window", "size": 5, "sigma": 0.0, "zero_init": False}
     assert meta["algorithm"]["lr"]["schedule"] == "InverseTime" and meta["batch_size"] == 16
+
+
+def test_run_without_out_writes_a_named_result(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    argv = ["run", "--objective", "quadratic", "--algorithm", "lsgd", "--workers", "8", "--steps", "1000",
+            "--no-progress"]
+    assert main(argv) == 0
+    written = sorted((tmp_path / "results").glob("run-quadratic-lsgd-*.npz"))
+    assert len(written) == 1 and f"wrote {written[0].relative_to(tmp_path)}" in capsys.readouterr().out
+    assert Result.load(written[0]).f.shape[1] == 8
+    assert main([*argv, "--seed", "1"]) == 0                      # another configuration, another file
+    assert len(list((tmp_path / "results").glob("*.npz"))) == 2
+    assert main([*argv, "--seed", "2", "--no-save"]) == 0
+    assert len(list((tmp_path / "results").glob("*.npz"))) == 2
