@@ -22,6 +22,7 @@ setup(
         "tqdm>=4.60",
         "matplotlib>=3.8",
         "scikit-learn>=1.3",
+        "threadpoolctl>=3",
     ],
     extras_require={
         "test": ["pytest>=8", "hypothesis>=6.100", "array-api-strict>=2.0", "ruff>=0.5"],

@@ -18,9 +18,12 @@ read without a copy. Array code takes its module from its inputs, so it runs on 
 """
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from array_api_compat import is_cupy_array
@@ -84,6 +87,62 @@ class _Scratch(threading.local):
 
 
 _scratch = _Scratch()
+
+
+class WorkerThreads:
+    """Runs a function on fixed chunks of the worker axis in a small thread pool (host arrays only).
+
+    The thread count is ``threads`` when set, else the BLAS limit (threadpoolctl's view of OpenBLAS,
+    so ``threadpool_limits`` and OPENBLAS_NUM_THREADS / OMP_NUM_THREADS apply) capped by the CPU
+    affinity. One thread, CuPy arrays or less than ``min_work`` elements of work run as one chunk on
+    the caller's thread. Chunk boundaries depend only on p and the thread count, so results do not
+    depend on scheduling; BLAS is held to one thread while the chunks run (NumPy releases the GIL in
+    matmul, copies and ufuncs).
+    """
+
+    threads: int | None = None  # explicit setting; None: follow the BLAS limit
+    min_work = 2**19  # elements of activations per step: the 8x8 CNN at p >= 8
+
+    def __init__(self):
+        self.pool, self.pool_size, self.blas = None, 0, None
+
+    def count(self, p: int, x, work: int) -> int:
+        """Threads for ``work`` elements over p workers whose arrays are like ``x``."""
+        if p < 2 or work < self.min_work or not isinstance(x, np.ndarray):
+            return 1
+        if self.threads is not None:
+            return max(1, min(p, int(self.threads)))
+        if self.blas is None:
+            try:
+                from threadpoolctl import ThreadpoolController
+                self.blas = ThreadpoolController().select(user_api="blas").lib_controllers
+            except ImportError:
+                self.blas = []
+        n = min((c.get_num_threads() for c in self.blas), default=1)
+        return max(1, min(p, n, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1))
+
+    def map(self, fn, p: int, n: int) -> list:
+        """``[fn(lo, hi) for each chunk]`` over n contiguous chunks [lo, hi) of range(p), in order."""
+        chunks = list(pairwise(p * i // n for i in range(n + 1)))
+        if n == 1:
+            return [fn(*chunks[0])]
+        if self.pool is None or self.pool_size < n - 1:
+            if self.pool is not None:
+                self.pool.shutdown(wait=True)
+            self.pool, self.pool_size = ThreadPoolExecutor(n - 1, thread_name_prefix="lsgdsim-nn"), n - 1
+        blas = self.blas or ()
+        saved = [c.get_num_threads() for c in blas]
+        for c in blas:
+            c.set_num_threads(1)
+        try:
+            futures = [self.pool.submit(fn, lo, hi) for lo, hi in chunks[1:]]
+            return [fn(*chunks[0])] + [f.result() for f in futures]
+        finally:
+            for c, k in zip(blas, saved, strict=True):
+                c.set_num_threads(k)
+
+
+worker_threads = WorkerThreads()
 
 
 def _pad_hw(x, top: int, bottom: int, left: int, right: int, reuse: bool = False, role: str = "pad"):

@@ -7,13 +7,14 @@ each parameter lives (offset, per-worker shape); the backward pass writes every 
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..backend import namespace
 from .init import initialize
-from .layers import Conv2D, Dense, Dropout, Flatten, Layer, MaxPool2D, ParamSpec, ReLU
+from .layers import Conv2D, Dense, Dropout, Flatten, Layer, MaxPool2D, ParamSpec, ReLU, worker_threads
 from .losses import softmax_cross_entropy
 
 
@@ -130,10 +131,27 @@ class Sequential:
         return G
 
     def loss_and_grad(self, W, x, labels, train: bool = False, rng=None):
-        """Mean cross-entropy per worker (p,) and its flat gradient (p, D) on one batch."""
-        logits, caches = self.forward(W, x, train=train, rng=rng)
-        loss, dlogits = softmax_cross_entropy(logits, labels)
-        return loss, self.backward(W, caches, dlogits)
+        """Mean cross-entropy per worker (p,) and its flat gradient (p, D) on one batch.
+
+        With more than one thread allowed (see :class:`~lsgdsim.nn.layers.WorkerThreads`), fixed
+        chunks of workers run in parallel; dropout masks are still cut from one (p, ...) draw per call.
+        """
+        if x.ndim == len(self.input_shape) + 1:
+            x = x[None]
+        p = W.shape[0]
+        n = worker_threads.count(p, W, p * x.shape[1] * sum(int(np.prod(s)) for s in self.shapes))
+        draws = _SharedDraws(rng, p) if n > 1 and rng is not None else None
+
+        def chunk(lo, hi):
+            rows = (lambda a: a if a.shape[0] != p else a[lo:hi]) if n > 1 else (lambda a: a)
+            logits, caches = self.forward(rows(W), rows(x), train=train, rng=draws.rows(lo, hi) if draws else rng)
+            loss, dlogits = softmax_cross_entropy(logits, rows(labels) if labels.ndim == 2 else labels)
+            return loss, self.backward(rows(W), caches, dlogits)
+
+        parts = worker_threads.map(chunk, p, n)
+        if n == 1:
+            return parts[0]
+        return np.concatenate([lo for lo, _ in parts]), np.concatenate([g for _, g in parts])
 
     def logits(self, W, x):
         """Eval-mode logits (p, B, classes)."""
@@ -152,6 +170,26 @@ class Sequential:
         rows = [f"  {r['layer']:<44} -> {tuple(r['output_shape'])!s:<16} {r['params']:>8}"
                 for r in self.describe()]
         return "\n".join([f"Sequential(input_shape={self.input_shape}, D={self.dim})", *rows])
+
+
+class _SharedDraws:
+    """Dropout draws shared by worker chunks: the k-th call of any chunk is the k-th full (p, ...) draw
+    of ``rng`` (made once, in call order, under a lock), sliced to the chunk's workers."""
+
+    def __init__(self, rng, p: int):
+        self.rng, self.p, self.lock, self.full = rng, p, threading.Lock(), []
+
+    def rows(self, lo: int, hi: int):
+        calls = [0]
+
+        def draw(shape):
+            k, calls[0] = calls[0], calls[0] + 1
+            with self.lock:
+                if k == len(self.full):
+                    shape = (self.p, *shape[1:])
+                    self.full.append(self.rng(shape) if callable(self.rng) else self.rng.random(shape))
+            return self.full[k][lo:hi]
+        return draw
 
 
 def mlp(input_dim: int, hidden=(64,), classes: int = 10) -> Sequential:
