@@ -25,7 +25,7 @@ BACKENDS = ("numpy", "cupy", "array_api_strict")
 DTYPES = ("float64", "float32")
 
 # Stable ids: adding a stream never changes the draws of the existing ones.
-STREAMS = {"grad_noise": 0, "loss_noise": 1, "batch": 2, "init": 3, "dropout": 4, "data": 5}
+STREAMS = {"grad_noise": 0, "loss_noise": 1, "batch": 2, "init": 3, "dropout": 4, "data": 5, "leader_choice": 6}
 
 
 def namespace(*arrays: Any):

@@ -10,6 +10,12 @@ argmin (ties go to the lowest index, DESIGN.md §3). Three rules, matching the p
   the authors' code (``AverageMeter``, digest §5.3). Observed losses are those the oracle returns at the
   pre-update parameters, plus optional N(0, σ²) noise when the oracle itself is exact.
 
+Two *control* rules make a check able to fail when the leader is wrong (theory_checks use them as
+controls, and ``lsgdsim check --leader worst`` installs one everywhere):
+
+- :class:`Worst`: another rule's scores negated, so the worst worker by that rule leads;
+- :class:`Random`: a leader drawn uniformly at random at each communication (stream "leader_choice").
+
 Rules are pure: ``init`` makes a state, ``observe`` folds in one step's losses, ``scores`` reads it.
 """
 from __future__ import annotations
@@ -106,7 +112,58 @@ class Window(LeaderRule):
         return xp.sum(state["buffer"], axis=0) / filled
 
 
+@dataclass(frozen=True)
+class Worst(LeaderRule):
+    """Control: the worker with the HIGHEST score of ``rule`` leads (its scores negated).
+
+    With ``Worst(Exact())`` every pull goes toward the worst worker, the opposite of what LSGD is about;
+    a check whose verdict survives it does not test anything the leader contributes.
+    """
+
+    rule: LeaderRule = Exact()
+
+    @property
+    def observes_every_step(self) -> bool:  # type: ignore[override]
+        return self.rule.observes_every_step
+
+    def validate(self):
+        if not isinstance(self.rule, LeaderRule):
+            raise ValueError(f"Worst needs a leader rule to invert; got {self.rule!r}")
+        self.rule.validate()
+
+    def init(self, workers, xp, dtype):
+        return self.rule.init(workers, xp, dtype)
+
+    def observe(self, state, losses, streams):
+        return self.rule.observe(state, losses, streams)
+
+    def scores(self, state, exact_values, streams):
+        return -self.rule.scores(state, exact_values, streams)
+
+    def describe(self) -> dict:
+        return {"rule": "worst", "of": self.rule.describe()}
+
+
+@dataclass(frozen=True)
+class Random(LeaderRule):
+    """Control: a leader drawn uniformly at random among the workers at every communication.
+
+    Scores are i.i.d. uniform draws (stream "leader_choice"), so the argmin is uniform over the workers
+    (and over each group for multi-leader LSGD). It keeps everything of LSGD but the choice.
+    """
+
+    def init(self, workers, xp, dtype):
+        return workers
+
+    def scores(self, state, exact_values, streams):
+        return streams.uniform("leader_choice", (state,))
+
+    def describe(self) -> dict:
+        return {"rule": "random"}
+
+
 RULES = {"exact": Exact, "noisy": Noisy, "window": Window}
+CONTROLS = {"worst": Worst, "random": Random}
 
 
 def make_rule(name: str, sigma: float = 0.0, window: int = 10) -> LeaderRule:

@@ -81,3 +81,34 @@ def test_random_streams_are_independent_and_reproducible():
                               RandomStreams(7, np).normal("loss_noise", (3, 4)))
     with pytest.raises(ValueError, match="seed"):
         RandomStreams(-1, np)
+
+
+def test_worst_rule_picks_the_worst_worker_of_its_inner_rule():
+    f = np.array([3.0, 1.0, 7.0, 2.0])
+    assert int(np.argmin(L.Worst().scores(None, lambda: f, None))) == 2
+    rule = L.Worst(L.Window(size=2))
+    streams = RandomStreams(0, np)
+    state = rule.init(2, np, np.float64)
+    assert rule.observes_every_step
+    for losses in ([1.0, 5.0], [1.0, 6.0]):
+        state = rule.observe(state, np.array(losses), streams)
+    assert int(np.argmin(rule.scores(state, None, streams))) == 1
+
+
+def test_random_rule_is_uniform_and_reproducible():
+    rule = L.Random()
+    picks = [int(np.argmin(rule.scores(rule.init(4, np, np.float64), None, s)))
+             for s in [RandomStreams(0, np)] for _ in range(4000)]
+    counts = np.bincount(picks, minlength=4)
+    assert counts.min() > 900 and counts.max() < 1100
+    again = RandomStreams(0, np)
+    assert [int(np.argmin(rule.scores(4, None, again))) for _ in range(10)] == picks[:10]
+
+
+def test_lsgd_with_the_worst_leader_pulls_toward_the_worst_worker():
+    from lsgdsim import algorithms, objectives, simulate
+    obj = objectives.Quadratic(A=np.eye(1))
+    x0 = np.array([[0.1], [1.0], [-3.0]])
+    res = simulate(obj, algorithms.LSGD(lr=1e-9, pull=0.5, leader=L.Worst()), workers=3, steps=1, x0=x0)
+    assert res.leaders.tolist() == [2]
+    np.testing.assert_allclose(res.x[:, 0], [-1.45, -1.0, -3.0], atol=1e-8)
