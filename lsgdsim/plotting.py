@@ -15,8 +15,10 @@ import matplotlib.pyplot as plt
 STYLE = {"figure.dpi": 110, "axes.grid": True, "grid.alpha": 0.3, "axes.spines.top": False,
          "axes.spines.right": False, "font.size": 9, "legend.fontsize": 8, "legend.frameon": False}
 
+# One colour per method in every figure; the leader controls of the theory checks have their own.
 COLORS = {"lsgd": "#1b9e77", "easgd": "#d95f02", "eamsgd": "#e7298a", "sgd": "#7570b3", "localsgd": "#66a61e",
-          "downpour": "#e6ab02", "allreduce": "#666666"}
+          "downpour": "#e6ab02", "allreduce": "#666666", "random leader": "#a6761d", "worst leader": "#d62728",
+          "bound": "#000000"}
 
 
 def subplots(nrows: int = 1, ncols: int = 1, width: float = 4.0, height: float = 3.0, **kw):
@@ -29,8 +31,9 @@ def subplots(nrows: int = 1, ncols: int = 1, width: float = 4.0, height: float =
     return fig, axes
 
 
-def save(fig, path) -> Path:
-    """Save ``fig`` to ``path`` atomically (temporary file + rename) and close it."""
+def save(fig, path, close: bool = True) -> Path:
+    """Save ``fig`` to ``path`` atomically (temporary file + rename); close it unless ``close=False``
+    (to save the same figure in a second format)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
@@ -40,7 +43,8 @@ def save(fig, path) -> Path:
         fig.savefig(tmp, bbox_inches="tight")
         os.replace(tmp, path)
     finally:
-        plt.close(fig)
+        if close:
+            plt.close(fig)
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path

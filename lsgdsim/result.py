@@ -208,3 +208,8 @@ def _atomic_write(path: Path, write, mode: str) -> Path:
 def atomic_write_text(path, text: str) -> Path:
     """Write ``text`` to ``path`` atomically (used for JSON summaries and reports)."""
     return _atomic_write(Path(path), lambda fh: fh.write(text), mode="w")
+
+
+def atomic_write_bytes(path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically."""
+    return _atomic_write(Path(path), lambda fh: fh.write(data), mode="wb")

@@ -3,3 +3,40 @@ from pathlib import Path
 
 # tests/reference.py is imported as a plain module by the tests.
 sys.path.insert(0, str(Path(__file__).parent))
+
+import pytest
+
+
+@pytest.fixture
+def pull_away(monkeypatch):
+    """Make every LSGD pull point away from the leader: x − λ(x − z) becomes x + λ(x − z)."""
+    import lsgdsim.algorithms.lsgd as lsgd_module
+    row = lsgd_module.take_row
+    monkeypatch.setattr(lsgd_module, "take_row", lambda X, i: 2 * X - row(X, i))
+
+
+@pytest.fixture(scope="session")
+def quick_dir(tmp_path_factory):
+    """The session's quick theory report (tests/test_check_cli.py writes it whole, on both cores)."""
+    return tmp_path_factory.mktemp("quick-report")
+
+
+@pytest.fixture(scope="session")
+def quick_record(quick_dir):
+    """``quick_record(name)``: the quick-mode record of a check, measured once per session.
+
+    Taken from the session's quick report when tests/test_check_cli.py has written it (it runs first), else
+    measured here for that check alone; either way every test sees the saved, reloaded record, which is
+    what a figure or a verdict is computed from."""
+    from theory_checks.pipeline import RECORDS, run_check
+    from theory_checks.record import CheckRecord
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            path = quick_dir / RECORDS / f"{name}.json"
+            if not path.exists():
+                run_check(name, quick=True, report_dir=quick_dir)
+            cache[name] = CheckRecord.load(path)
+        return cache[name]
+    return get

@@ -1,37 +1,100 @@
-"""`lsgdsim check`: the whole quick report runs, every record is complete, bad --only is one line."""
+"""`lsgdsim check`: the whole quick report on both cores, its records, redrawing, and the runner's guarantees."""
 from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 import theory_checks
+from lsgdsim.algorithms.base import Algorithm
 from lsgdsim.cli import main
-from theory_checks.record import VERDICTS
+from theory_checks import pipeline, runner
+from theory_checks.record import VERDICTS, CheckRecord
 
 
 @pytest.fixture(scope="module")
-def quick_report(tmp_path_factory):
-    out = tmp_path_factory.mktemp("check")
-    rc = main(["check", "--quick", "--report", str(out / "report"), "--json", str(out / "report.json")])
-    return rc, out
+def quick_report(quick_dir):
+    """The whole quick report on two processes, written where the per-check tests will read their records."""
+    rc = main(["check", "--quick", "--jobs", "2", "--report", str(quick_dir), "--json", str(quick_dir / "all.json"),
+               "--no-progress"])
+    return rc, quick_dir
 
 
-def test_quick_check_runs_every_claim(quick_report, capsys):
+def test_quick_check_runs_every_claim(quick_report):
     rc, out = quick_report
     assert rc == 0
-    records = json.loads((out / "report.json").read_text())
+    records = json.loads((out / "all.json").read_text())
+    assert records == json.loads((out / "report.json").read_text())
     assert [r["name"] for r in records] == list(theory_checks.CHECKS)
     for r in records:
-        assert set(r) >= {"name", "claim", "reading", "verdict", "measured", "expected", "summary"}
+        assert set(r) >= {"name", "claim", "reading", "verdict", "measured", "expected", "summary", "controls"}
         assert r["verdict"] in VERDICTS and r["measured"] and r["expected"]
-        assert r["figure"] and (out / "report" / r["figure"]).is_file()
-    report = (out / "report" / "report.md").read_text()
+        assert r["meta"]["mode"] == "quick"
+        png = out / r["figure"]
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    report = (out / "report.md").read_text()
     assert all(f"## {name}" in report for name in theory_checks.CHECKS)
+    assert len(report.encode()) < 20_000, "report.md must stay readable (< 20 KB); numbers belong in the records"
 
 
-def test_unknown_check_is_a_one_line_error(capsys, tmp_path):
-    assert main(["check", "--quick", "--only", "nope", "--report", str(tmp_path)]) == 2
+def test_saved_records_rejudge_and_redraw_without_simulating(quick_report, monkeypatch, tmp_path):
+    _, out = quick_report
+    def no_simulation(*args, **kwargs):
+        raise AssertionError("redrawing a figure must not simulate")
+    monkeypatch.setattr(Algorithm, "init", no_simulation)
+    saved = {r["name"]: r for r in json.loads((out / "report.json").read_text())}
+    for path in sorted((out / "records").glob("*.json")):
+        rec = CheckRecord.load(path)
+        again = pipeline.judge(rec)
+        assert again.verdict == saved[rec.name]["verdict"] and again.summary == saved[rec.name]["summary"]
+        if pipeline.is_split(theory_checks.load(rec.name)):
+            written = pipeline.draw(again, tmp_path)
+            assert written and written[0].stat().st_size > 10_000
+
+
+def test_jobs_do_not_change_the_records(tmp_path):
+    names = ["stationary-points", "newton-alignment"]
+    one = runner.run_checks(names, quick=True, report_dir=tmp_path / "one", jobs=1, progress=False)
+    two = runner.run_checks(names, quick=True, report_dir=tmp_path / "two", jobs=2, progress=False)
+    for a, b in zip(one, two, strict=True):
+        assert a.to_json().replace(f'"elapsed_s": {a.elapsed_s}', "") == \
+            b.to_json().replace(f'"elapsed_s": {b.elapsed_s}', "")
+        assert a.arrays.keys() == b.arrays.keys()
+        assert all(np.array_equal(a.arrays[k], b.arrays[k]) for k in a.arrays)
+
+
+def test_quick_report_never_overwrites_a_full_one(tmp_path, capsys):
+    rec = CheckRecord(name="stationary-points", claim="c", reading="r", setting={}, measured={}, expected={},
+                      verdict="holds", meta={"mode": "full"})
+    (tmp_path / "report.json").write_text(json.dumps([rec.to_dict()]))
+    assert main(["check", "--quick", "--only", "stationary-points", "--report", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("lsgdsim: error: only must be one of") and err.count("\n") == 1
+    assert "holds a full report" in err and err.count("\n") == 1
+    assert runner.default_report_dir(True) != runner.default_report_dir(False)
+
+
+def test_interrupted_run_writes_a_partial_report(tmp_path, monkeypatch):
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+    real = pipeline.run_check
+    monkeypatch.setattr(runner, "run_check",
+                        lambda name, *a, **k: interrupt() if name == "newton-alignment" else real(name, *a, **k))
+    rc = main(["check", "--quick", "--jobs", "1", "--only", "stationary-points", "--only", "newton-alignment",
+               "--report", str(tmp_path), "--no-progress"])
+    assert rc == 130
+    report = (tmp_path / "report.md").read_text()
+    assert "PARTIAL REPORT" in report and "interrupted after 1 of 2 checks" in report
+    assert "## stationary-points" in report and "## newton-alignment" not in report
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--only", "nope"], "only must be one of"),
+    (["--jobs", "0"], "jobs must be an integer >= 1"),
+    (["--seed", "-1"], "seed must be a non-negative integer"),
+])
+def test_bad_input_is_a_one_line_error(argv, message, capsys, tmp_path):
+    assert main(["check", "--quick", *argv, "--report", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"lsgdsim: error: {message}") and err.count("\n") == 1
     assert not (tmp_path / "report.md").exists()

@@ -1,14 +1,25 @@
-"""Theory checks: one module per claim of the LSGD paper, each returning a CheckResult.
+"""Theory checks: one module per claim of the LSGD paper (and per question it leaves open).
 
-A check module defines ``NAME``, ``CLAIM`` and ``run(quick=False, seed=0, figure_dir=None)``; its
-docstring states the theorem, the exact reading tested, its assumptions and its source (PEPit-style).
-``CHECKS`` lists them in report order; modules are imported only when run.
+Every check module defines
+
+    NAME, CLAIM                  its id and the claim in words
+    LEADER_DEPENDENT             True when the claim is about what the leader adds (then a worst leader
+                                 installed with ``leader="worst"`` must make the verdict *fails*)
+    measure(quick=False, seed=0, leader=None, controls=True, progress=None) -> CheckRecord
+    verdict(record) -> str       one of VERDICTS, a pure function of the record
+    summary(record) -> str       one or two plain sentences, a pure function of the record
+    key_numbers(record) -> list  rows {"quantity", "measured", ["random", "worst"], "expected"} for the report
+    figure(record) -> Figure     drawn from the record alone (never simulates); CAPTION says what it shows
+
+and its docstring states the theorem, the exact reading tested, its assumptions and its source
+(PEPit-style). ``CHECKS`` lists them in report order; modules are imported only when run.
+:func:`theory_checks.pipeline.run_check` chains the four steps for one check.
 """
 from __future__ import annotations
 
 import importlib
 
-from .record import VERDICTS, CheckResult
+from .record import VERDICTS, CheckRecord, CheckResult
 
 CHECKS: dict[str, str] = {}
 
@@ -38,4 +49,4 @@ for _name, _module in [
 ]:
     register(_name, f"theory_checks.{_module}")
 
-__all__ = ["CHECKS", "VERDICTS", "CheckResult", "load", "register"]
+__all__ = ["CHECKS", "VERDICTS", "CheckRecord", "CheckResult", "load", "register"]

@@ -1,70 +1,231 @@
-"""Run theory checks, print a verdict table, write the JSON records and a Markdown report."""
+"""Run many checks — in this process or on ``jobs`` worker processes — and write the report as they finish.
+
+Each check is a pure function of (quick, seed, leader, controls), so a check run in a worker process
+gives the record it gives here: ``jobs`` changes the wall time, never a number. Worker processes are
+started with "spawn" (nothing inherited) and limit BLAS to one thread each, so that two jobs on two
+cores do not oversubscribe them. After every finished check the report (report.md, report.json) is
+rewritten atomically, so an interrupted run leaves a report of what finished, marked partial.
+"""
 from __future__ import annotations
 
 import json
+import multiprocessing as mp
+import os
+import queue as queue_module
 import sys
 import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
+from lsgdsim import __version__
 from lsgdsim.result import atomic_write_text
 
 from . import CHECKS, load
-from .record import CheckResult
+from .controls import check_mode
+from .pipeline import FIGURES, RECORDS, run_check
+from .progress import Progress
+from .record import CheckRecord
+from .report import render_markdown, terminal_header, terminal_row
+
+# Rough relative cost of each check (full mode): the longest are started first when jobs > 1.
+COST = {"one-step": 9, "rate": 8, "stochastic-leader": 8, "iteration-complexity": 7, "comm-period": 6,
+        "curse-of-symmetry": 6, "leader-stickiness": 5, "newton-alignment": 4, "stationary-points": 3}
 
 
-def run_checks(names=None, quick: bool = False, seed: int = 0, report_dir="reports/theory",
-               json_path=None, stream=sys.stdout) -> list[CheckResult]:
-    """Run the named checks (all by default) in report order; write report and JSON; return results.
+class CheckErrors(RuntimeError):
+    """Some checks raised; the others' records were written. ``errors`` maps name → message."""
 
-    A check that raises is re-raised after the finished checks' results are written.
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(f"check {n!r} failed: {e}" for n, e in errors.items()))
+
+
+def default_report_dir(quick: bool, leader: str | None = None) -> Path:
+    """reports/theory (full), reports/theory-quick, with -worst/-random when a control is installed."""
+    return Path("reports") / ("theory" + ("-quick" if quick else "") + (f"-{leader}" if leader else ""))
+
+
+def check_report_dir(report_dir: Path, quick: bool) -> None:
+    """Refuse to write a quick report into a folder that holds a full one (and the reverse)."""
+    index = report_dir / "report.json"
+    if not index.is_file():
+        return
+    try:
+        modes = {r.get("meta", {}).get("mode") for r in json.loads(index.read_text(encoding="utf-8"))}
+    except (json.JSONDecodeError, AttributeError, UnicodeDecodeError):
+        return
+    mine = "quick" if quick else "full"
+    other = (modes - {mine, None})
+    if other:
+        raise ValueError(f"report {report_dir} holds a {other.pop()} report; a {mine} run does not overwrite it "
+                         f"(choose another --report folder)")
+
+
+def run_checks(names=None, quick: bool = False, seed: int = 0, report_dir=None, json_path=None, jobs: int = 1,
+               leader: str | None = None, controls: bool = True, progress: bool | None = None,
+               stream=sys.stdout) -> list[CheckRecord]:
+    """Run the named checks (all by default); write records, figures, report.md and report.json.
+
+    Returns the records in report order. Checks that raise are reported and the others go on; at the end
+    :class:`CheckErrors` is raised if any did. Bad arguments raise ``ValueError`` before any work.
     """
-    names = list(CHECKS) if not names else list(names)
-    modules = [load(n) for n in names]  # unknown names fail before any work
-    report_dir = Path(report_dir) if report_dir is not None else None
-    fig_dir = report_dir / "figures" if report_dir is not None else None
-    results: list[CheckResult] = []
-    error = None
-    print(f"{'check':<22} {'verdict':<24} {'time':>7}  summary", file=stream)
-    for name, mod in zip(names, modules, strict=True):
-        start = time.perf_counter()
+    names = list(CHECKS) if not names else list(dict.fromkeys(names))
+    for n in names:
+        load(n)                                    # unknown names fail before any work
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be an integer >= 1; got {jobs!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
+    check_mode(leader)
+    report_dir = Path(report_dir) if report_dir is not None else default_report_dir(quick, leader)
+    check_report_dir(report_dir, quick)
+    jobs = min(jobs, len(names))
+    header = {"mode": "quick" if quick else "full", "seed": seed, "leader": leader, "jobs": jobs,
+              "version": __version__, "elapsed_s": 0.0}
+    run = _Run(names, report_dir, json_path, header, stream, progress)
+    args = (quick, seed, leader, controls)
+    try:
+        if jobs == 1:
+            for name in names:
+                run.started(name)
+                try:
+                    rec = run_check(name, *args, report_dir=report_dir, progress=Progress(run.sink(name)))
+                except Exception as exc:  # keep what finished, report this one, go on
+                    run.failed(name, exc)
+                else:
+                    run.finished(rec)
+        else:
+            _run_parallel(run, jobs, args)
+    except KeyboardInterrupt:
+        run.close(partial=f"interrupted after {len(run.records)} of {len(names)} checks")
+        raise
+    run.close()
+    if run.errors:
+        raise CheckErrors(run.errors)
+    return run.ordered()
+
+
+def _run_parallel(run, jobs: int, args) -> None:
+    ctx = mp.get_context("spawn")
+    updates = ctx.Queue()
+    order = sorted(run.names, key=lambda n: -COST.get(n, 5))
+    pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init, initargs=(updates,))
+    try:
+        futures = {pool.submit(_worker_run, name, *args, str(run.report_dir)): name for name in order}
+        for name in order[:jobs]:
+            run.started(name)
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+            _drain(updates, run)
+            for fut in done:
+                name = futures[fut]
+                try:
+                    run.finished(fut.result())
+                except Exception as exc:
+                    run.failed(name, exc)
+    except BaseException:
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            proc.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    _drain(updates, run)
+
+
+def _drain(updates, run) -> None:
+    while True:
         try:
-            res = mod.run(quick=quick, seed=seed, figure_dir=fig_dir)
-        except Exception as exc:  # keep what finished, then report the failure
-            error = (name, exc)
-            print(f"{name:<22} {'ERROR':<24} {time.perf_counter() - start:6.1f}s  {type(exc).__name__}: {exc}",
-                  file=stream)
-            break
-        res.elapsed_s = time.perf_counter() - start
-        results.append(res)
-        print(f"{res.name:<22} {res.verdict:<24} {res.elapsed_s:6.1f}s  {res.summary}", file=stream)
-        _write(results, quick, report_dir, json_path)
-    if error is not None:
-        raise RuntimeError(f"check {error[0]!r} failed: {error[1]}") from error[1]
-    _write(results, quick, report_dir, json_path)
-    return results
+            name, done, total = updates.get_nowait()
+        except queue_module.Empty:
+            return
+        run.started(name)
+        run.sink(name)(done, total)
 
 
-def _write(results, quick, report_dir, json_path):
-    records = [r.to_dict() for r in results]
-    if json_path:
-        atomic_write_text(json_path, json.dumps(records, indent=2) + "\n")
-    if report_dir is not None:
-        atomic_write_text(report_dir / "report.md", render_markdown(results, quick))
+_UPDATES = None
 
 
-def render_markdown(results, quick: bool) -> str:
-    lines = ["# LSGD theory checks", "",
-             f"Mode: {'quick' if quick else 'full'}. Each verdict is computed from the measured numbers; "
-             "\"fails\" is a finding about the claim under the stated reading, not an error.", "",
-             "| check | verdict | summary |", "|---|---|---|"]
-    lines += [f"| [{r.name}](#{r.name}) | **{r.verdict}** | {r.summary} |" for r in results]
-    for r in results:
-        lines += ["", f"## {r.name}", "", f"**Claim.** {r.claim}", "", f"**Reading tested.** {r.reading}", "",
-                  f"**Verdict: {r.verdict}.** {r.summary}", "",
-                  "**Setting.**", "", "```json", json.dumps(r.to_dict()["setting"], indent=1), "```", "",
-                  "**Measured vs expected.**", "", "```json",
-                  json.dumps({"measured": r.to_dict()["measured"], "expected": r.to_dict()["expected"]}, indent=1),
-                  "```"]
-        if r.figure:
-            lines += ["", f"![{r.name}]({r.figure})"]
-    return "\n".join(lines) + "\n"
+def _worker_init(updates) -> None:
+    global _UPDATES
+    _UPDATES = updates
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    from threadpoolctl import threadpool_limits
+    threadpool_limits(1)
+
+
+def _worker_run(name, quick, seed, leader, controls, report_dir) -> CheckRecord:
+    def sink(done, total):
+        _UPDATES.put((name, done, total))
+    return run_check(name, quick, seed, leader, controls, report_dir=report_dir, progress=Progress(sink))
+
+
+class _Run:
+    """The state of one ``run_checks`` call: finished records, errors, the progress bar, the report files."""
+
+    def __init__(self, names, report_dir: Path, json_path, header: dict, stream, progress):
+        from tqdm.auto import tqdm
+        self.names, self.report_dir, self.json_path, self.header, self.stream = names, report_dir, json_path, \
+            header, stream
+        self.records: dict[str, CheckRecord] = {}
+        self.errors: dict[str, str] = {}
+        self.inner: dict[str, str] = {}
+        self.start = time.perf_counter()
+        self.written: list[Path] = []
+        self.bar = tqdm(total=len(names), desc="checks", unit="check", leave=False, file=sys.stderr,
+                        disable=(None if progress is None else not progress))
+        self._print(terminal_header())
+
+    def _print(self, line: str) -> None:
+        self.bar.write(line, file=self.stream)
+
+    def started(self, name: str) -> None:
+        self.inner.setdefault(name, "…")
+        self._postfix()
+
+    def sink(self, name: str):
+        def update(done: int, total: int) -> None:
+            self.inner[name] = f"{done}/{total}"
+            self._postfix()
+        return update
+
+    def _postfix(self) -> None:
+        running = [f"{n} {p}" for n, p in self.inner.items() if n not in self.records and n not in self.errors]
+        self.bar.set_postfix_str(" · ".join(running), refresh=True)
+
+    def finished(self, rec: CheckRecord) -> None:
+        self.records[rec.name] = rec
+        self.bar.update(1)
+        self._print(terminal_row(rec.name, rec.verdict, rec.elapsed_s, rec.summary))
+        self._write()
+
+    def failed(self, name: str, exc: BaseException) -> None:
+        self.errors[name] = f"{type(exc).__name__}: {exc}"
+        self.bar.update(1)
+        self._print(terminal_row(name, "ERROR", 0.0, self.errors[name]))
+        self._write()
+
+    def ordered(self) -> list[CheckRecord]:
+        return [self.records[n] for n in self.names if n in self.records]
+
+    def _write(self, partial: str | None = None) -> None:
+        self.header["elapsed_s"] = time.perf_counter() - self.start
+        records = self.ordered()
+        index = json.dumps([r.to_dict() for r in records], indent=1, allow_nan=True) + "\n"
+        self.written = [atomic_write_text(self.report_dir / "report.md",
+                                          render_markdown(records, self.header, self.errors, partial)),
+                        atomic_write_text(self.report_dir / "report.json", index)]
+        if self.json_path:
+            self.written.append(atomic_write_text(self.json_path, index))
+
+    def close(self, partial: str | None = None) -> None:
+        self._write(partial)
+        self.bar.close()
+        records = self.ordered()
+        for path in self.written:
+            self._print(f"wrote {path}")
+        self._print(f"wrote {len(records)} records in {self.report_dir / RECORDS}/ (JSON, arrays in .npz)")
+        figures = [self.report_dir / r.figure for r in records if r.figure]
+        if figures:
+            self._print(f"wrote {len(figures)} figures in {self.report_dir / FIGURES}/: "
+                        + ", ".join(p.name for p in figures))

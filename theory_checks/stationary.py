@@ -34,30 +34,51 @@ Side result (details): "pulls never increase the spread max_i ‖x_i − x_ℓ�
 holds, for η ≤ (2 − λ)/L: every pairwise distance contracts by max_k |1 − λ − ηa_k| ≤ 1, so the
 diameter never grows and the spread to the *same* leader index never grows (tests/test_checks_nonconvex.py).
 
-Verdict: "holds" if (A) and (B) both hold with EASGD moving its stationary points; "holds under
-conditions" if exactly one reading holds; "fails" if neither — computed from the measured numbers.
+Leader dependence and controls. Reading A is about the leader: the best worker (lowest f, the one that
+defines Ω_i) must be stationary at a fixed point. The same LGD runs are repeated with a worst leader
+(``leaders.Worst``: every pull goes toward the worst worker) and a random one; the gradient is always
+measured at the BEST worker, whoever the rule pulled toward. With the worst leader the best worker is
+pulled toward a worse point and cannot be stationary unless every worker has merged into one point;
+with a random leader the pulls change target every step and runs do not settle. Reading B and the EASGD
+contrast do not involve the choice of leader (the record shows them once).
+
+Reading A holds when (i) at least 90% of the runs reach a fixed point inside Ω (the best worker unique
+up to workers merged with it, ‖x_j − x_best‖ ≤ 1e-6), (ii) at every such fixed point ‖∇f(best)‖ ≤ 1e-6,
+and (iii) at least half of them are informative (some non-leader has not merged with the best worker;
+a fully merged fixed point is a plain stationary point and says nothing about the leader).
+
+Verdict (computed): "holds" if (A) and (B) both hold with EASGD moving its stationary points; "holds
+under conditions" if exactly one reading holds; "fails" if neither.
 """
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 
 from lsgdsim import algorithms, objectives, simulate
 from lsgdsim.backend import namespace
+from lsgdsim.leaders import LeaderRule
 from lsgdsim.objectives.base import Objective
 
-from .record import CheckResult
+from .controls import control_modes, leader_rule
+from .progress import Progress
+from .record import CheckRecord
 
 NAME = "stationary-points"
 CLAIM = ("On Ω_i (worker i the unique best) a stationary point of the LSGD objective has ∇f(leader) = 0; "
          "EASGD's stationary points can have ∇f ≠ 0 at every worker and at the center.")
 
+LEADER_DEPENDENT = True
+CAPTION = ("Left: ‖∇f‖ at LGD fixed points — best worker (right leader), non-leaders, and the best worker when the "
+           "worst worker leads. Middle: EASGD limits on the double well. Right: reading B's counterexample.")
+
 FIXED_TOL = 1e-8        # a run is at a fixed point when max_j ‖T(X)_j − X_j‖/η ≤ this
 LEADER_TOL = 1e-6       # reading A holds when every fixed point found has ‖∇f(leader)‖ ≤ this
 MOVED_TOL = 1e-3        # a gradient this large is "non-zero" (EASGD workers, reading-B leader)
 COLLAPSED = 1e-6        # a non-leader this close to the leader has merged with it
+REACHED = 0.9           # reading A needs a fixed point inside Ω in at least this share of the runs
+INFORMATIVE = 0.5       # ... and at least this share of them with a non-leader apart from the best worker
 ASYM_RHO, ASYM_START = 0.2, (-0.8, -0.6, 0.7)   # EASGD: two workers in the left well, one in the right
 
 # (label, factory, lr η, pull λ): λ/η small enough that non-leaders can rest in other basins.
@@ -88,27 +109,59 @@ def run_to_fixed_point(obj, alg, x0, max_steps=6000, chunk=500):
             return X, resid, done
 
 
-def lgd_fixed_points(landscapes=LANDSCAPES, workers=(4,), seeds=(0, 1, 2), max_steps=6000) -> list[dict]:
-    """One row per (landscape, p, seed): leader and non-leader gradient norms at the end of an LGD run."""
+def fixed_point_row(obj, X, resid) -> dict:
+    """Gradients at the end of a run: the BEST worker (lowest f) against the non-leaders apart from it."""
+    vals, grads = (np.asarray(a) for a in obj.value_and_grad(X))
+    best = int(np.argmin(vals))
+    gnorm = np.linalg.norm(grads, axis=1)
+    others = np.delete(np.arange(X.shape[0]), best)
+    apart = others[np.linalg.norm(X[others] - X[best], axis=1) > COLLAPSED]
+    # Ω up to merging: every worker as good as the best (to rounding) has merged with it.
+    ties = others[vals[others] <= vals[best] + 1e-12 * (1 + abs(vals[best]))]
+    in_omega = bool(np.all(np.isin(ties, apart, invert=True)))
+    converged = bool(resid.max() <= FIXED_TOL)
+    return {"converged": converged, "in_omega": in_omega, "residual": float(resid.max()),
+            "leader_grad": float(gnorm[best]), "nonleader_grads": gnorm[apart].tolist(),
+            "collapsed_nonleaders": int(len(others) - len(apart))}
+
+
+def lgd_fixed_points(landscapes=LANDSCAPES, workers=(4,), seeds=(0, 1, 2), max_steps=6000,
+                     rule: LeaderRule | None = None, progress: Progress | None = None) -> list[dict]:
+    """One row per (landscape, p, seed): best-worker and non-leader gradient norms at the end of an LGD run
+    whose leader rule is ``rule`` (exact by default)."""
+    progress = progress or Progress()
+    progress.expect(len(landscapes) * len(workers) * len(seeds))
     rows = []
     for label, factory, lr, pull in landscapes:
         obj = factory()
-        alg = algorithms.LSGD(lr=lr, pull=pull, period=1)
+        alg = algorithms.LSGD(lr=lr, pull=pull, period=1, leader=rule or leader_rule())
         for p in workers:
             for s in seeds:
                 x0 = obj.initial_point(p, np.random.default_rng([s, p, 4]))
                 X, resid, steps = run_to_fixed_point(obj, alg, x0, max_steps=max_steps)
-                vals, grads = (np.asarray(a) for a in obj.value_and_grad(X))
-                lead = int(np.argmin(vals))
-                gnorm = np.linalg.norm(grads, axis=1)
-                others = np.delete(np.arange(p), lead)
-                apart = others[np.linalg.norm(X[others] - X[lead], axis=1) > COLLAPSED]
                 rows.append({"landscape": label, "workers": p, "seed": s, "steps": steps,
-                             "converged": bool(resid.max() <= FIXED_TOL), "residual": float(resid.max()),
-                             "leader_grad": float(gnorm[lead]),
-                             "nonleader_grads": gnorm[apart].tolist(),
-                             "collapsed_nonleaders": int(len(others) - len(apart))})
+                             **fixed_point_row(obj, X, resid)})
+                progress.advance()
     return rows
+
+
+def reading_a_stats(rows) -> dict:
+    """Reading A's numbers from run rows: fixed points in Ω, the largest best-worker gradient there."""
+    fixed = [r for r in rows if r["converged"] and r["in_omega"]]
+    informative = [r for r in fixed if r["nonleader_grads"]]
+    nonleader = np.array([g for r in fixed for g in r["nonleader_grads"]])
+    return {"runs": len(rows), "fixed_points_in_omega": len(fixed), "informative_fixed_points": len(informative),
+            "reached_share": len(fixed) / max(1, len(rows)),
+            "informative_share": len(informative) / max(1, len(fixed)),
+            "max_leader_grad": max((r["leader_grad"] for r in fixed), default=math.inf),
+            "nonleader_grad_median": float(np.median(nonleader)) if nonleader.size else None,
+            "nonleader_grad_max": float(nonleader.max()) if nonleader.size else None,
+            "nonleader_share_above_1e-3": float(np.mean(nonleader >= MOVED_TOL)) if nonleader.size else None}
+
+
+def reading_a_holds(stats: dict) -> bool:
+    return bool(stats["reached_share"] >= REACHED and stats["max_leader_grad"] <= LEADER_TOL
+                and stats["informative_share"] >= INFORMATIVE)
 
 
 # -- EASGD on the double well ----------------------------------------------------------------------
@@ -196,14 +249,19 @@ def spread_counterexample() -> dict:
 
 
 # -- the check -------------------------------------------------------------------------------------
-def run(quick: bool = False, seed: int = 0, figure_dir=None) -> CheckResult:
+def measure(quick: bool = False, seed: int = 0, leader: str | None = None, controls: bool = True,
+            progress: Progress | None = None) -> CheckRecord:
+    progress = progress or Progress()
     seeds = tuple(range(seed, seed + (2 if quick else 5)))
     workers = (4,) if quick else (2, 4, 8)
-    rows = lgd_fixed_points(workers=workers, seeds=seeds, max_steps=6000 if quick else 12000)
-    conv = [r for r in rows if r["converged"]]
-    leader_max = max((r["leader_grad"] for r in conv), default=math.inf)
-    nonleader = np.array([g for r in conv for g in r["nonleader_grads"]])
-    reading_a = bool(conv) and leader_max <= LEADER_TOL
+    max_steps = 6000 if quick else 12000
+
+    def lgd(mode):
+        return lgd_fixed_points(workers=workers, seeds=seeds, max_steps=max_steps, rule=leader_rule(mode=mode),
+                                progress=progress)
+
+    rows = lgd(leader)
+    control_rows = {mode: lgd(mode) for mode in control_modes(leader, controls)}
 
     rhos = (0.2, 0.5) if quick else (0.1, 0.3, 0.5, 0.8)
     sym = [easgd_double_well(rho, [-0.5, 0.5]) for rho in rhos]
@@ -220,117 +278,148 @@ def run(quick: bool = False, seed: int = 0, figure_dir=None) -> CheckResult:
     lm = penalized_counterexample(poly, dp1, dp2)
 
     def refutes(cx):  # a zero of ∇L on Ω_1 whose leader has a non-zero gradient
-        return (cx["unique_leader"] and max(map(abs, cx["partials_analytic"])) <= 1e-12
-                and max(map(abs, cx["partials_central_diff"])) <= 1e-6 and abs(cx["leader_grad"]) >= MOVED_TOL)
+        return bool(cx["unique_leader"] and max(map(abs, cx["partials_analytic"])) <= 1e-12
+                    and max(map(abs, cx["partials_central_diff"])) <= 1e-6 and abs(cx["leader_grad"]) >= MOVED_TOL)
 
-    reading_b = not refutes(sc)
-    local_min_refutes = refutes(lm) and min(lm["hessian_L_eigenvalues"]) > 0
-    claim_a, claim_b = reading_a and easgd_moves, reading_b and easgd_moves
-    verdict = ("holds" if claim_a and claim_b else "holds under conditions" if claim_a or claim_b else "fails")
-
+    stats = reading_a_stats(rows)
     measured = {
-        "lgd_runs": len(rows), "lgd_runs_at_fixed_point": len(conv),
-        "max_leader_grad_at_fixed_points": leader_max,
-        "nonleader_grad_at_fixed_points": {
-            "count_not_merged": int(nonleader.size),
-            "median": float(np.median(nonleader)) if nonleader.size else None,
-            "max": float(nonleader.max()) if nonleader.size else None,
-            "share_above_1e-3": float(np.mean(nonleader >= MOVED_TOL)) if nonleader.size else None},
-        "per_landscape": {lab: {"fixed_points": sum(r["converged"] for r in rows if r["landscape"] == lab),
-                                "runs": sum(r["landscape"] == lab for r in rows),
-                                "max_leader_grad": max((r["leader_grad"] for r in conv if r["landscape"] == lab),
-                                                       default=None),
-                                "max_nonleader_grad": max((g for r in conv if r["landscape"] == lab
-                                                           for g in r["nonleader_grads"]), default=None)}
-                          for lab, *_ in LANDSCAPES},
+        "reading_A": stats,
+        "per_landscape": {lab: reading_a_stats([r for r in rows if r["landscape"] == lab]) for lab, *_ in LANDSCAPES},
         "easgd_symmetric": [{k: e[k] for k in ("rho", "workers_final", "center_final", "worker_grads",
                                                "center_grad", "center_curvature", "residual_worker_eq",
                                                "residual_center_eq")} for e in sym],
-        "easgd_asymmetric": asym,
-        "counterexample_reading_B": sc,
-        "counterexample_local_min_of_L": {**lm, "coefficients": coeffs.tolist()},
-        "reading_A_holds": reading_a, "reading_B_holds": reading_b, "easgd_moves_stationary_points": easgd_moves,
+        "easgd_asymmetric": asym, "easgd_closed_form_error_max": max(closed),
+        "easgd_moves_stationary_points": easgd_moves,
+        "counterexample_reading_B": {**sc, "refutes": refutes(sc)},
+        "counterexample_local_min_of_L": {**lm, "coefficients": coeffs.tolist(),
+                                          "refutes_at_strict_local_min": refutes(lm)
+                                          and min(lm["hessian_L_eigenvalues"]) > 0},
     }
     expected = {
-        "reading_A": f"‖∇f(leader)‖ ≤ {LEADER_TOL:g} at every fixed point (residual ≤ {FIXED_TOL:g})",
+        "reading_A": f"fixed point in Ω in ≥ {REACHED:.0%} of runs, each with ‖∇f(best)‖ ≤ {LEADER_TOL:g}, "
+                     f"≥ {INFORMATIVE:.0%} of them informative",
         "reading_B": "∇L = 0 on Ω_i implies ∇f(leader) = 0 (refuted if a zero of ∇L has |f'(leader)| ≥ 1e-3)",
         "easgd_symmetric": "workers ∓√(1−ρ), |∇f(worker)| = ρ√(1−ρ), center 0 with f''(0) = −1",
-        "easgd_closed_form_error_max": max(closed),
     }
-    n_sym = f"ρ√(1−ρ) = {sym[0]['rho'] * math.sqrt(1 - sym[0]['rho']):.3f} at ρ = {sym[0]['rho']}"
-    summary = (f"(A) update-map fixed points: {len(conv)}/{len(rows)} LGD runs reached one, max ‖∇f(leader)‖ = "
-               f"{leader_max:.1e} vs median non-leader {measured['nonleader_grad_at_fixed_points']['median'] or 0:.2g} "
-               f"— {'holds' if reading_a else 'fails'}. (B) full gradient of L: f'(leader) = "
-               f"{sc['leader_grad']:.3f} with ∇L = 0 — {'holds' if reading_b else 'fails'}"
-               f"{' (also at a strict local min of L)' if local_min_refutes else ''}. EASGD worker gradients "
-               f"{n_sym}, center on the local maximum (∇f = 0, f'' = −1 there); from an asymmetric start the center's "
-               f"gradient is {abs(asym['center_grad']):.3f}.")
     setting = {"lgd": [{"landscape": lab, "lr": lr, "pull": pull, "pull_over_lr": pull / lr}
                        for lab, _, lr, pull in LANDSCAPES],
-               "workers": list(workers), "seeds": list(seeds), "leader": "exact", "period": 1, "grad_noise": 0,
+               "workers": list(workers), "seeds": list(seeds), "max_steps": max_steps, "period": 1, "grad_noise": 0,
+               "leader": leader or "exact",
                "easgd": {"objective": "double well (x²−1)²/4, 1-D", "lr": 0.1, "alpha": "lr·ρ", "beta": "p·α",
                          "rhos": list(rhos), "symmetric_start": [-0.5, 0.5], "asymmetric_start": list(ASYM_START),
                          "asymmetric_rho": ASYM_RHO}}
-    figure = _figure(rows, sym, asym, sc, figure_dir)
-    return CheckResult(
-        name=NAME, claim=CLAIM,
-        reading=("(A) fixed point of the simulator's LGD map with the leader held fixed on Ω_i; (B) zero of the "
-                 "full gradient of L = Σ f(x^j) + (λ/2)‖x^j − x^{i}‖² on Ω_i. EASGD: limit of the synchronous map "
-                 "with α = ηρ, β = pα vs the objective's stationarity equations."),
-        setting=setting, measured=measured, expected=expected, verdict=verdict, summary=summary, figure=figure,
-        details={"lgd_rows": rows, "spread_counterexample": spread_counterexample()})
+    reading = ("(A) fixed point of the simulator's LGD map (τ = 1, exact leader) with the leader held fixed on Ω_i: "
+               f"≥ {REACHED:.0%} of runs reach one inside Ω and the best worker's ‖∇f‖ ≤ {LEADER_TOL:g} there; "
+               "(B) zero of the full gradient of L = Σ f(x^j) + (λ/2)‖x^j − x^{i}‖² on Ω_i. "
+               "EASGD (α = ηρ, β = pα): its limit against the stationarity equations.")
+    return CheckRecord(
+        name=NAME, claim=CLAIM, reading=reading, setting=setting, measured=measured, expected=expected,
+        controls={mode: {"reading_A": reading_a_stats(r)} for mode, r in control_rows.items()},
+        details={"lgd_rows": rows, "control_rows": control_rows, "spread_counterexample": spread_counterexample()})
 
 
-def _figure(rows, sym, asym, sc, figure_dir):
-    if figure_dir is None:
-        return None
+def verdict(record: CheckRecord) -> str:
+    m = record.measured
+    easgd = m["easgd_moves_stationary_points"]
+    claim_a = reading_a_holds(m["reading_A"]) and easgd
+    claim_b = (not m["counterexample_reading_B"]["refutes"]) and easgd
+    return "holds" if claim_a and claim_b else "holds under conditions" if claim_a or claim_b else "fails"
+
+
+def summary(record: CheckRecord) -> str:
+    m, a = record.measured, record.measured["reading_A"]
+    sc, sym = m["counterexample_reading_B"], m["easgd_symmetric"][0]
+    text = (f"(A) {a['fixed_points_in_omega']}/{a['runs']} LGD runs reach a fixed point in Ω, max ‖∇f(best)‖ "
+            f"{a['max_leader_grad']:.0e} vs median non-leader {a['nonleader_grad_median'] or 0:.2g}: "
+            f"{'holds' if reading_a_holds(a) else 'fails'}. (B) ∇L = 0 with f'(leader) = {sc['leader_grad']:.0f}: "
+            f"{'fails' if sc['refutes'] else 'holds'}. EASGD workers keep |∇f| = "
+            f"{sym['rho'] * math.sqrt(1 - sym['rho']):.3f} (ρ = {sym['rho']}).")
+    worst = record.controls.get("worst", {}).get("reading_A")
+    if worst:
+        text += (f" Worst leader: {worst['fixed_points_in_omega']}/{worst['runs']} fixed points in Ω, "
+                 f"max ‖∇f(best)‖ {worst['max_leader_grad']:.2g}.")
+    return text
+
+
+def _fmt_a(stats: dict) -> str:
+    return f"{stats['fixed_points_in_omega']}/{stats['runs']}, max ‖∇f‖ {stats['max_leader_grad']:.1e}"
+
+
+def key_numbers(record: CheckRecord) -> list[dict]:
+    m, c = record.measured, record.controls
+    ctrl = {mode: _fmt_a(c[mode]["reading_A"]) for mode in c}
+    asym, sc = m["easgd_asymmetric"], m["counterexample_reading_B"]
+    return [
+        {"quantity": "(A) fixed points in Ω, best worker's ‖∇f‖", "measured": _fmt_a(m["reading_A"]), **ctrl,
+         "expected": f"≥ {REACHED:.0%} of runs, ≤ {LEADER_TOL:g}"},
+        {"quantity": "(A) non-leaders' ‖∇f‖ (median)",
+         "measured": f"{m['reading_A']['nonleader_grad_median'] or 0:.2g}",
+         "expected": "free (the claim is about the leader)"},
+        {"quantity": "(B) f'(leader) at a zero of ∇L", "measured": f"{sc['leader_grad']:.3f}", "expected": "0"},
+        {"quantity": "EASGD worker |∇f|, symmetric start", "measured": ", ".join(
+            f"{min(abs(g) for g in e['worker_grads']):.3f} (ρ={e['rho']})" for e in m["easgd_symmetric"]),
+         "expected": "ρ√(1−ρ) ≠ 0"},
+        {"quantity": "EASGD center |∇f|, asymmetric start", "measured": f"{abs(asym['center_grad']):.3f}",
+         "expected": "≠ 0"},
+    ]
+
+
+def figure(record: CheckRecord):
     from lsgdsim import plotting
     fig, axes = plotting.subplots(1, 3, width=4.2, height=3.3)
-    ax = axes[0, 0]
+    _panel_reading_a(axes[0, 0], record, plotting)
+    _panel_easgd(axes[0, 1], record, plotting)
+    _panel_reading_b(axes[0, 2], record, plotting)
+    return fig
+
+
+def _panel_reading_a(ax, record, plotting):
     labels = [lab for lab, *_ in LANDSCAPES]
+    worst_rows = record.details.get("control_rows", {}).get("worst", [])
     for k, lab in enumerate(labels):
-        sel = [r for r in rows if r["landscape"] == lab and r["converged"]]
+        sel = [r for r in record.details["lgd_rows"] if r["landscape"] == lab and r["converged"] and r["in_omega"]]
         lead = np.maximum([r["leader_grad"] for r in sel], 1e-18)
         other = np.maximum([g for r in sel for g in r["nonleader_grads"]], 1e-18)
-        ax.scatter(np.full(lead.size, k - 0.12), lead, s=14, color=plotting.COLORS["lsgd"],
-                   label="leader" if k == 0 else None)
-        ax.scatter(np.full(other.size, k + 0.12), other, s=14, marker="x", color="#555555",
+        bad = np.maximum([r["leader_grad"] for r in worst_rows if r["landscape"] == lab], 1e-18)
+        ax.scatter(np.full(lead.size, k - 0.2), lead, s=14, color=plotting.COLORS["lsgd"],
+                   label="best worker" if k == 0 else None)
+        ax.scatter(np.full(other.size, k), other, s=14, marker="x", color="#555555",
                    label="non-leaders (not merged)" if k == 0 else None)
+        ax.scatter(np.full(bad.size, k + 0.2), bad, s=14, marker="^", color="#d62728",
+                   label="best worker, worst leader" if k == 0 and worst_rows else None)
     ax.axhline(LEADER_TOL, color="k", lw=0.7, ls=":")
     ax.set_yscale("log")
     ax.set_xticks(range(len(labels)), [lab.replace(" ", "\n", 1) for lab in labels], fontsize=7)
-    ax.set_ylabel("‖∇f‖ at the LGD fixed point")
-    ax.set_title("(A) LGD: leader gradient vanishes")
-    ax.legend(loc="center right")
+    ax.set_ylabel("‖∇f‖ at the end of the LGD run")
+    ax.set_title("(A) LGD: the leader's gradient vanishes")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=7)
 
-    ax = axes[0, 1]
+
+def _panel_easgd(ax, record, plotting):
+    sym, asym = record.measured["easgd_symmetric"], record.measured["easgd_asymmetric"]
     xs = np.linspace(-1.5, 1.5, 300)
     ax.plot(xs, (xs ** 2 - 1) ** 2 / 4, color="k", lw=1)
     for e, mk in zip(sym, "osd^", strict=False):
         w = np.array(e["workers_final"])
-        ax.plot(w, (w ** 2 - 1) ** 2 / 4, mk, color=plotting.COLORS["easgd"], ms=5,
-                label=f"workers, ρ={e['rho']}")
+        ax.plot(w, (w ** 2 - 1) ** 2 / 4, mk, color=plotting.COLORS["easgd"], ms=5, label=f"workers, ρ={e['rho']}")
     w = np.array(asym["workers_final"])
     ax.plot(w, (w ** 2 - 1) ** 2 / 4, "v", color="#7570b3", ms=6, label=f"asym. workers, ρ={ASYM_RHO}")
     c = asym["center_final"]
     ax.plot([c], [(c ** 2 - 1) ** 2 / 4], "*", color="#7570b3", ms=10, label="asym. center")
     ax.plot([0], [0.25], "*", color=plotting.COLORS["easgd"], ms=10, label="sym. center (max)")
-    ax.set_title("EASGD limits on the double well")
-    ax.set_xlabel("x")
-    ax.legend(fontsize=6)
+    ax.set(title="EASGD limits on the double well", xlabel="x", ylabel="f(x) = (x² − 1)²/4")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=7)
 
-    ax = axes[0, 2]
+
+def _panel_reading_b(ax, record, plotting):
+    sc = record.measured["counterexample_reading_B"]
     f, d1, _ = _sine_cubic()
     xs = np.linspace(-0.4, 1.4, 300)
-    ax.plot(xs, f(xs), color="k", lw=1)
+    ax.plot(xs, f(xs), color="k", lw=1, label="f(x) = sin(πx)/π + 0.1(3x² − 2x³)")
     ax.plot(xs, f(0) + d1(0) * xs, ":", color=plotting.COLORS["lsgd"], lw=1, label="slope f'(0) = 1")
     ax.plot([0, 1], [f(0), f(1)], "o", color=plotting.COLORS["lsgd"])
     ax.annotate("leader x¹=0", (0, f(0)), textcoords="offset points", xytext=(4, -12), fontsize=7)
     ax.annotate("x²=1", (1, f(1)), textcoords="offset points", xytext=(-10, 6), fontsize=7)
     ax.set_ylim(-0.35, 0.5)
-    ax.set_title(f"(B) ∇L = 0 but f'(leader) = {sc['leader_grad']:.0f}")
-    ax.set_xlabel("x")
-    ax.legend(loc="lower right")
-    from lsgdsim.plotting import save
-    save(fig, Path(figure_dir) / f"{NAME}.png")
-    return f"figures/{NAME}.png"
+    ax.set(title=f"(B) ∇L = 0 but f'(leader) = {sc['leader_grad']:.0f}", xlabel="x", ylabel="f(x)")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=7)

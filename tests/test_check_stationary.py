@@ -1,57 +1,41 @@
-"""Theory checks for claims 4–6 (stationary points, Newton alignment, curse of symmetry).
-
-Each check runs once in quick mode (module fixtures); its verdict is pinned so that a change is noticed,
-and its key numbers are checked. Mutation tests re-run the checks' building blocks with a deliberately
-wrong leader term and assert that the result changes. Property tests (hypothesis) check the update-rule
-facts the checks rely on.
-"""
+"""The stationary-points check (claim 4) and the update-rule facts it relies on (hypothesis)."""
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from mutations import mutated
 
 from lsgdsim import algorithms, objectives, simulate
-from theory_checks import newton, stationary, symmetry
+from theory_checks import stationary
+from theory_checks.pipeline import run_check
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-RING_BEST = objectives.RingSinc().ring_values[0]
 
 
 @pytest.fixture(scope="module")
-def stationary_result():
-    return stationary.run(quick=True)
+def stationary_result(quick_record):
+    return quick_record("stationary-points")
 
 
-@pytest.fixture(scope="module")
-def newton_result():
-    return newton.run(quick=True)
-
-
-@pytest.fixture(scope="module")
-def symmetry_result():
-    return symmetry.run(quick=True)
-
-
-# -- pinned verdicts and key numbers ---------------------------------------------------------------
 def test_stationary_points(stationary_result):
     r = stationary_result
     m = r.measured
     assert r.verdict == "holds under conditions"
-    assert (m["reading_A_holds"], m["reading_B_holds"], m["easgd_moves_stationary_points"]) == (True, False, True)
-    assert m["lgd_runs_at_fixed_point"] == m["lgd_runs"] >= 8
-    assert m["max_leader_grad_at_fixed_points"] < 1e-9
-    assert m["nonleader_grad_at_fixed_points"]["median"] > 1e-2   # the theorem is about the leader only
+    a = m["reading_A"]
+    assert stationary.reading_a_holds(a) and a["fixed_points_in_omega"] == a["runs"] >= 8
+    assert a["max_leader_grad"] < 1e-9
+    assert a["nonleader_grad_median"] > 1e-2                      # the theorem is about the leader only
+    assert m["easgd_moves_stationary_points"]
     cx = m["counterexample_reading_B"]
-    assert cx["unique_leader"] and cx["f"] == pytest.approx([0.0, 0.1], abs=1e-12)
+    assert cx["refutes"] and cx["unique_leader"] and cx["f"] == pytest.approx([0.0, 0.1], abs=1e-12)
     assert cx["leader_grad"] == pytest.approx(1.0, abs=1e-12)
     assert np.max(np.abs(cx["partials_analytic"])) < 1e-12
     assert cx["simulator_step_over_lr"] == pytest.approx([-1.0, 0.0], abs=1e-9)   # not an update-map fixed point
-    assert min(m["counterexample_local_min_of_L"]["hessian_L_eigenvalues"]) > 0
+    assert m["counterexample_local_min_of_L"]["refutes_at_strict_local_min"]
     for e in m["easgd_symmetric"]:
         s = math.sqrt(1 - e["rho"])
         assert e["workers_final"] == pytest.approx([-s, s], abs=1e-10)
@@ -62,6 +46,28 @@ def test_stationary_points(stationary_result):
     assert asym["residual_worker_eq"] < 1e-10 and asym["residual_center_eq"] < 1e-10
 
 
+def test_controls_are_in_the_record_and_fail_reading_a(stationary_result):
+    c = stationary_result.controls
+    assert set(c) == {"random", "worst"}
+    assert not stationary.reading_a_holds(c["worst"]["reading_A"])
+    assert c["worst"]["reading_A"]["max_leader_grad"] > 1e-2      # the best worker is pulled toward a worse one
+    assert not stationary.reading_a_holds(c["random"]["reading_A"])
+
+
+def test_worst_leader_makes_the_check_fail():
+    rec = run_check("stationary-points", quick=True, leader="worst", controls=False)
+    assert rec.verdict == "fails" and not rec.controls
+    assert not stationary.reading_a_holds(rec.measured["reading_A"])
+
+
+def test_reading_a_needs_most_runs_at_a_fixed_point():
+    ok = {"reached_share": 1.0, "max_leader_grad": 0.0, "informative_share": 1.0}
+    assert stationary.reading_a_holds(ok)
+    assert not stationary.reading_a_holds({**ok, "reached_share": 0.85})   # one run reaching it is not enough
+    assert not stationary.reading_a_holds({**ok, "informative_share": 0.4})
+    assert not stationary.reading_a_holds({**ok, "max_leader_grad": 1e-3})
+
+
 def test_spread_counterexample_is_documented(stationary_result):
     sc = stationary_result.details["spread_counterexample"]
     assert sc["leader_before"] != sc["leader_after"]
@@ -70,80 +76,14 @@ def test_spread_counterexample_is_documented(stationary_result):
     assert sc["diameter_after"] <= sc["diameter_before"]
 
 
-def test_newton_alignment(newton_result):
-    r = newton_result
-    m = r.measured
-    assert r.verdict == "holds under conditions"
-    assert m["small_lambda_condition_holds"] and m["large_angle_condition_holds"]
-    assert m["cells_half_fails"] > 0 and m["cells_half_holds"] > m["cells_half_fails"]
-    assert m["min_exact_small_lambda_limit"] > 0.5
-    assert m["max_abs_error_vs_small_lambda_limit"] < 0.04
-    for worst in m["worst_failures (kappa, d, angle_deg, lambda/lambda_min, fraction)"]:
-        assert worst[2] < 20 and worst[3] > 1e-3                    # failures: small angle, not-small λ
-    for ind in m["indefinite"]:
-        assert ind["share"][0] == pytest.approx(ind["small_R_limit"], abs=0.06)   # R → 0: share of directions
-        assert ind["share"][-1] > 0.5                                            # R → ∞: almost all
-        assert ind["R_half"] is not None and ind["R_half"] >= 0.3
-
-
-def test_newton_sublevel_samples_are_uniform():
-    rng = np.random.default_rng(0)
-    q = objectives.Quadratic.random(dim=3, cond=20.0, seed=3)
-    e = rng.standard_normal(3)
-    W = newton.sample_sublevel(q.A, e, 40000, rng)
-    level = np.einsum("ij,jk,ik->i", W + e, q.A, W + e) / (e @ q.A @ e)   # (z−x*)ᵀA(z−x*) / c²
-    assert level.max() <= 1 + 1e-12                                          # inside {f(z) ≤ f(x)}
-    assert np.mean(level <= 0.25) == pytest.approx(0.5 ** 3, abs=0.01)       # volume of the half-size ellipsoid
-
-
-def test_curse_of_symmetry(symmetry_result):
-    r = symmetry_result
-    m = r.measured
-    assert r.verdict == "holds under conditions"
-    assert m["significant_gap_main_setting"] == {"ring": True, "matrix": True}
-    main = [c for c in m["per_configuration"] if c["pull"] == symmetry.RING["pull"]]
-    assert all(c["curse_observed"] for c in main)
-    assert [(c["problem"], c["pull"]) for c in m["per_configuration"] if c["curse_absent"]] == [("matrix rank 3", 0.1)]
-    assert m["ring_poster_start"]["lgd_final_f"] == pytest.approx([RING_BEST] * 4, abs=1e-6)
-    assert min(m["ring_poster_start"]["eagd_final_f"]) > RING_BEST + symmetry.RING_TOL
-    assert m["ring"]["lgd_leader"]["rate"] >= 0.6 and m["ring"]["eagd_either"]["rate"] <= 0.4
-    for mat in m["matrix"]:
-        assert mat["lgd_leader"]["rate"] == 1.0 and mat["lgd_final_f_max"] < 1e-12
-        assert mat["lgd_linear_fit_r2_min"] > 0.97 and mat["lgd_linear_rate_median"] < 0.95
-        assert mat["eagd_plateau_center_f_median"] > 1e-3                 # EAGD's center stalls far from 0
-
-
-# -- mutation sensitivity: a wrong leader term changes the results ---------------------------------
-def _mutated(kind):
-    original = algorithms.LSGD.step
-
-    def step(self, X, state, inp):
-        # The local step alone, on a copy of the gradients (a rule may scale its input in place).
-        X_local, _ = self.local_step(X, state, replace(inp, grads=inp.grads.copy()))
-        X_pulled, new_state, events = original(self, X, state, inp)
-        if kind == "flip":                       # x ← x − ηg + λ(x − x_ℓ)
-            return 2 * X_local - X_pulled, new_state, events
-        pull = state["hyper"]["pull"].at(inp.t)  # "mean": x ← x − ηg − λ(x − mean)
-        return X_local - pull * (X - np.mean(X, axis=0, keepdims=True)), new_state, events
-    return step
-
-
 def test_mean_pull_breaks_reading_a(monkeypatch):
     small = stationary.LANDSCAPES[:2]   # double well, Rastrigin
     good = stationary.lgd_fixed_points(landscapes=small, seeds=(1, 2), max_steps=3000)
     assert max(r["leader_grad"] for r in good if r["converged"]) < 1e-9
-    monkeypatch.setattr(algorithms.LSGD, "step", _mutated("mean"))
+    monkeypatch.setattr(algorithms.LSGD, "step", mutated("mean"))
     bad = stationary.lgd_fixed_points(landscapes=small, seeds=(1, 2), max_steps=3000)
     assert any(r["converged"] for r in bad)
     assert max(r["leader_grad"] for r in bad if r["converged"]) > 1e-2
-
-
-def test_flipped_pull_breaks_the_ring_result(monkeypatch):
-    good = symmetry.ring_outcomes(symmetry.POSTER_STARTS)
-    assert np.abs(np.array(good["lgd_f"]) - RING_BEST).max() < 1e-6
-    monkeypatch.setattr(algorithms.LSGD, "step", _mutated("flip"))
-    bad = symmetry.ring_outcomes(symmetry.POSTER_STARTS)
-    assert np.abs(np.array(bad["lgd_f"]) - RING_BEST).max() > 0.05
 
 
 # -- properties of the update rules the checks rely on ---------------------------------------------
@@ -234,18 +174,3 @@ def test_spread_statement_as_given_fails_and_step_condition_is_needed():
                           np.array([[0.1], [1.0], [-2.0]]))
     assert diam[-1] > diam[0]
 
-
-def test_newton_check_fails_if_the_simulated_step_is_not_the_analysed_direction(monkeypatch):
-    """The map is about LSGD's step: a simulator whose pull points away from the leader fails the check."""
-    from lsgdsim.algorithms import LSGD
-    assert newton.simulator_direction_error(np.random.default_rng(0), trials=5) < 1e-10
-    orig = LSGD.step
-
-    def flipped(self, X, state, inp):
-        X_sgd, _ = self.local_step(X, state, replace(inp, grads=inp.grads.copy()))
-        X_new, st, ev = orig(self, X, state, inp)
-        return X_sgd - (X_new - X_sgd), st, ev
-
-    monkeypatch.setattr(LSGD, "step", flipped)
-    assert newton.simulator_direction_error(np.random.default_rng(0), trials=5) > 1e-3
-    assert newton.run(quick=True, seed=0).verdict == "fails"

@@ -1,0 +1,39 @@
+"""Leader controls: the same check run with a random or a worst leader, to show what the right leader adds.
+
+A check about LSGD must be able to fail when the leader is wrong. Every check whose claim involves the
+leader builds the leader rule of its LSGD runs with :func:`leader_rule`, so that
+
+- ``measure(leader="worst")`` installs :class:`lsgdsim.leaders.Worst` (the rule's scores negated: the
+  worst worker leads) in every LSGD run of the check, and its verdict must then be *fails*;
+- ``measure(leader="random")`` installs :class:`lsgdsim.leaders.Random` (a uniformly random leader);
+- ``measure(controls=True)`` (the default) also measures the LSGD-specific quantities under both
+  controls in the same setting and stores them in ``record.controls``.
+"""
+from __future__ import annotations
+
+from lsgdsim import leaders
+
+MODES = ("random", "worst")
+
+
+def check_mode(mode: str | None) -> str | None:
+    """``mode`` if it is None or one of MODES; ``ValueError`` naming ``leader`` otherwise."""
+    if mode is not None and mode not in MODES:
+        raise ValueError(f"leader must be one of {', '.join(MODES)} (or omitted for the right leader); got {mode!r}")
+    return mode
+
+
+def leader_rule(rule: leaders.LeaderRule | None = None, mode: str | None = None) -> leaders.LeaderRule:
+    """The rule an LSGD run of a check uses: ``rule`` (default exact), or its control under ``mode``."""
+    rule = leaders.Exact() if rule is None else rule
+    check_mode(mode)
+    if mode == "worst":
+        return leaders.Worst(rule)
+    if mode == "random":
+        return leaders.Random()
+    return rule
+
+
+def control_modes(leader: str | None, controls: bool) -> tuple[str, ...]:
+    """The control modes a check should also measure: both, unless a control is installed or they are off."""
+    return MODES if (controls and leader is None) else ()
