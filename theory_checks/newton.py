@@ -72,8 +72,8 @@ NAME = "newton-alignment"
 CLAIM = ("Convex quadratic: if λ is small or the angle of −∇f to Newton's step is large, at least half of the "
          "leaders with f(z) ≤ f(x) bring the step closer to Newton's.")
 LEADER_DEPENDENT = False
-CAPTION = ("Fraction of candidate leaders improving the angle (• half holds, × fails), x in the extreme-eigenvector "
-           "plane vs the worst x found in the whole space; controls; indefinite case.")
+CAPTION = ("Fraction of leaders improving the angle (• half holds, × fails): x in plane vs the worst x found; "
+           "small-λ limit; controls; indefinite case.")
 
 SIM_TOL = 1e-8              # the simulator's LSGD step must be the direction analysed here
 LARGE_ANGLE = 0.75          # condition (ii): θ ≥ LARGE_ANGLE · θ_max(κ)
@@ -136,9 +136,9 @@ def measure(quick: bool = False, seed: int = 0, leader: str | None = None, contr
     progress.advance()
     rec = CheckRecord(
         name=NAME, claim=CLAIM,
-        reading=("'Half' by volume of S(x) = {f ≤ f(x)} (exact sampling), λ in units of λ_min(A), 95% Clopper–Pearson "
-                 "per (κ, d, θ, λ) cell; x over the whole space at each angle θ (random directions and a search for "
-                 "the worst x, re-measured on fresh samples), beside x in the extreme-eigenvector plane."),
+        reading=("'Half' by volume of S(x) = {f ≤ f(x)}, λ in units of λ_min; 95% Clopper–Pearson per (κ, d, θ, λ) "
+                 "cell; x over the whole space at each θ (random x and a search for the worst x), beside x in the "
+                 "extreme-eigenvector plane."),
         setting={"kappas": list(sz["kappas"]), "dims": list(sz["dims"]), "angles_deg": list(sz["angles"]),
                  "lambda_over_lambda_min": lams.tolist(), "samples_per_cell": sz["n"],
                  "search": {k: sz[k] for k in ("n_search", "random_dirs", "steps", "per_step")},
@@ -247,8 +247,10 @@ def verdict(record: CheckRecord) -> str:
 def summary(record: CheckRecord) -> str:
     ws, ip = judge_map(record, "space"), judge_map(record, "plane")
     word = lambda ok: "holds" if ok else "fails"                                       # noqa: E731
-    return (f"(i) Small λ {word(ws['small_lambda_condition_holds'])}: the λ→0 limit exceeds ½ at every x, inf ½ as "
-            f"θ→0. (ii) Large angle {word(ws['large_angle_condition_holds'])} over the whole space: min "
+    limit = ("the λ→0 limit exceeds ½ at every x, inf ½ as θ→0" if ws["min_limit"] > 0.5 else
+             f"the λ→0 limit goes down to {ws['min_limit']:.2f}")
+    return (f"(i) Small λ {word(ws['small_lambda_condition_holds'])}: {limit}. (ii) Large angle "
+            f"{word(ws['large_angle_condition_holds'])} over the whole space: min "
             f"{ws['min_fraction_at_large_angles']:.2f} (in plane {ip['min_fraction_at_large_angles']:.2f}). "
             f"Half holds in {ws['cells_half_holds']}/{ws['cells_feasible']} cells (plane {ip['cells_half_holds']}).")
 
@@ -257,16 +259,15 @@ def key_numbers(record: CheckRecord) -> list[dict]:
     ws, ip, ctrl = judge_map(record, "space"), judge_map(record, "plane"), record.controls
     cells = lambda m: f"{m['cells_half_holds']}/{m['cells_feasible']}"                  # noqa: E731
     rows = [
-        {"quantity": "cells where half holds, whole space", "measured": cells(ws), "expected": "all, or (i) and (ii)"},
-        {"quantity": "cells where half holds, in plane", "measured": cells(ip),
-         **{mode: cells(m) for mode, m in ctrl.items()}, "expected": "all, or (i) and (ii)"},
-        {"quantity": "(ii) θ ≥ ¾θmax: min fraction", "measured": f"{ws['min_fraction_at_large_angles']:.2f} "
-         f"(plane {ip['min_fraction_at_large_angles']:.2f})",
-         **{mode: f"{m['min_fraction_at_large_angles']:.2f}" for mode, m in ctrl.items()},
+        {"quantity": "cells where half holds: space (plane)", "measured": f"{cells(ws)} ({ip['cells_half_holds']})",
+         **{mode: f"({cells(m)})" for mode, m in ctrl.items()}, "expected": "all, or (i) + (ii)"},
+        {"quantity": "(ii) θ ≥ ¾θmax: min fraction, space (plane)", "measured":
+         f"{ws['min_fraction_at_large_angles']:.2f} ({ip['min_fraction_at_large_angles']:.2f})",
+         **{mode: f"({m['min_fraction_at_large_angles']:.2f})" for mode, m in ctrl.items()},
          "expected": "> ½ at every λ"},
-        {"quantity": "(i) λ→0 limit, min over x", "measured": f"{ws['min_limit']:.4f} (θ = "
-         f"{record.measured['small_lambda']['at_theta_deg']:g}°), inf ½",
-         **{mode: f"{m['min_limit']:.4f}" for mode, m in ctrl.items()}, "expected": "> ½"},
+        {"quantity": "(i) λ→0 limit, min over x", "measured": f"{ws['min_limit']:.4f} at θ = "
+         f"{record.measured['small_lambda']['at_theta_deg']:g}°; inf ½",
+         **{mode: f"({m['min_limit']:.4f})" for mode, m in ctrl.items()}, "expected": "> ½"},
     ]
     c = record.measured["issue_cell"]
     if c:
@@ -335,7 +336,7 @@ def _panel_limit(ax, A, kind, plotting):
     ax.set_xscale("log")
     ax.set_xlabel("θ [deg]")
     ax.set_ylabel("λ→0 limit, min over x")
-    ax.set_title("small λ: > ½, → ½ as θ → 0", fontsize=8)
+    ax.set_title("small λ: > ½, → ½ as θ → 0" if kind == "sublevel" else f"small λ ({kind} candidates)", fontsize=8)
     ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.3), ncol=2, fontsize=6)
 
 
@@ -347,10 +348,12 @@ def _panel_controls(ax, record, plotting):
     i = int(np.argmin(np.abs(A["angles"] - c["theta_deg"])))
     kind = record.setting["candidates"]
     C = plotting.COLORS
-    lines = [(A[f"{kind}_plane"], "in plane", C["lsgd"], "-"), (A[f"{kind}_random_median"], "random x (median)",
-             C["lsgd"], "--"), (A["space_fraction"], "worst x found", C["lsgd"], ":")]
+    tag = "" if kind == "sublevel" else f" ({kind})"
+    lines = [(A[f"{kind}_plane"], f"in plane{tag}", C["lsgd"], "-"), (A[f"{kind}_random_median"],
+             f"random x (median){tag}", C["lsgd"], "--"), (A["space_fraction"], f"worst x found{tag}", C["lsgd"], ":")]
     lines += [(A[f"{geo_kind}_plane"], f"{mode} leader, in plane", C[f"{mode} leader"], "-")
-              for mode, geo_kind in (("random", "ball"), ("worst", "mirror")) if f"{geo_kind}_plane" in A]
+              for mode, geo_kind in (("random", "ball"), ("worst", "mirror"))
+              if f"{geo_kind}_plane" in A and geo_kind != kind]
     for arr, lab, color, ls in lines:
         ax.plot(A["lams"], arr[p, i], ls=ls, color=color, label=lab)
     ax.axhline(0.5, color=C["bound"], lw=0.8, ls=":")

@@ -69,8 +69,8 @@ NAME = "leader-stickiness"
 CLAIM = ("Reviewer 1: LSGD's leader does not stick to one worker while the others stay stranded (paper: "
          "≈34/38/48/62 of 182 selections, longest runs ≈8–10).")
 LEADER_DEPENDENT = False
-CAPTION = ("Leader series and shares at the base settings; non-leader distances; max share and longest run per "
-           "configuration (dashed: the sticking limits) with the random- and worst-leader controls.")
+CAPTION = ("Leader series and shares (base settings, first seed); non-leader distances; max share and longest "
+           "run per configuration, with the controls (dashed: sticking limits).")
 
 MAX_SHARE_FACTOR = 2.0                       # (a): max share ≤ 2/p
 MAX_RUN_FRACTION = 0.10                      # (b): longest run ≤ 10% of communications
@@ -223,10 +223,9 @@ def measure(quick: bool = False, seed: int = 0, leader: str | None = None, contr
     stuck = [r["config"] for r in rows if r["sticks"]]
     return CheckRecord(
         name=NAME, claim=CLAIM,
-        reading=("Single-leader LSGD, leader = lowest mean of the last W observed losses (authors' rule). A "
+        reading=("Single-leader LSGD, leader = lowest mean of the last W observed losses (authors' rule); a "
                  "configuration sticks when the median over seeds of the max leader share exceeds "
-                 f"{MAX_SHARE_FACTOR:g}/p or that of the longest run exceeds {MAX_RUN_FRACTION:.0%} of the "
-                 "communications."),
+                 f"{MAX_SHARE_FACTOR:g}/p or of the longest run {MAX_RUN_FRACTION:.0%} of the communications."),
         setting={"communications_per_run": comms, "seeds": seeds, "leader": leader or "right",
                  "base": {"pull": 0.1, "period": 4, "workers": 4, "window": 10},
                  "logistic": {"n_samples": 600 if quick else 1000, "dim": 20, "batch_size": BATCH,
@@ -264,7 +263,8 @@ def _base(record: CheckRecord, key: str, mode: str | None = None) -> dict:
 def summary(record: CheckRecord) -> str:
     lb, rb = _base(record, BASES[0]), _base(record, BASES[1])
     rows = record.measured["configs"]
-    text = (f"Window rule: max share {lb['max_share']:.2f}, longest run {lb['longest_run_fraction']:.0%} on logistic "
+    who = {"right": "Window rule", "worst": "Worst(Window)", "random": "Random leader"}[record.setting["leader"]]
+    text = (f"{who}: max share {lb['max_share']:.2f}, longest run {lb['longest_run_fraction']:.0%} on logistic "
             f"(paper 0.34, ≈5%); {rb['max_share']:.2f}, {rb['longest_run_fraction']:.0%} on Rastrigin. "
             f"{sum(r['sticks'] for r in rows)}/{len(rows)} configurations stick, "
             f"{sum(r['stranded'] for r in rows)} strand their non-leaders.")
@@ -280,7 +280,7 @@ def key_numbers(record: CheckRecord) -> list[dict]:
     for key, problem in zip(BASES, ("logistic", "Rastrigin"), strict=True):
         for stat, fmt, expected in (("max_share", "{:.2f}", f"≤ {MAX_SHARE_FACTOR:g}/p = 0.50"),
                                     ("longest_run_fraction", "{:.0%}", f"≤ {MAX_RUN_FRACTION:.0%}")):
-            out.append({"quantity": f"{problem} base: {stat.replace('_', ' ')}",
+            out.append({"quantity": f"{problem} base: {stat.replace('_fraction', '').replace('_', ' ')}",
                         "measured": fmt.format(_base(record, key)[stat]),
                         **{m: fmt.format(_base(record, key, m)[stat]) for m in modes}, "expected": expected})
     rows = record.measured["configs"]
