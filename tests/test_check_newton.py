@@ -40,7 +40,7 @@ def test_newton_alignment(newton_record):
 
 def test_small_lambda_limit_is_above_half_and_tends_to_half(newton_record):
     A, sl = newton_record.arrays, newton_record.measured["small_lambda"]
-    assert sl["above_analytic_lower_bound"] and sl["infimum_over_angles"] == 0.5
+    assert sl["above_analytic_lower_bound"] and 0 < sl["max_distance_from_half_at_tiny_angle"] < 1e-3
     ok = ~np.isnan(A["space_limit_min"])
     assert np.all(A["space_limit_min"][ok] > 0.5)
     assert np.all(A["space_limit_min"][ok] <= A["sublevel_plane_limit"][ok] + 1e-12)   # the search starts in plane
