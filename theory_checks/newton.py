@@ -275,7 +275,7 @@ def key_numbers(record: CheckRecord) -> list[dict]:
          **{mode: f"({m['min_fraction_at_large_angles']:.2f})" for mode, m in ctrl.items()},
          "expected": "> ½ at every λ"},
         {"quantity": "(i) λ→0 limit, min over x", "measured": f"{ws['min_limit']:.4f} (θ={sl['at_theta_deg']:g}°); "
-         f"½+{sl['max_distance_from_half_at_tiny_angle']:.0e} at θ={sl['tiny_angle_deg']:g}°",
+         f"½±{sl['max_distance_from_half_at_tiny_angle']:.0e} at θ={sl['tiny_angle_deg']:g}°",
          **{mode: f"({m['min_limit']:.4f})" for mode, m in ctrl.items()}, "expected": "> ½"},
     ]
     c = record.measured["issue_cell"]
