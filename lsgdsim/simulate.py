@@ -181,32 +181,34 @@ class _Loop:
 
     def run(self, X, state, bar) -> _Snapshot:
         objective, algorithm, streams, rec, tally = self.objective, self.algorithm, self.streams, self.rec, self.tally
-        xp = rec.xp
-        minibatch = self.batch_size is not None
+        xp, workers, steps, grad_noise = rec.xp, self.workers, self.steps, self.grad_noise
+        batch_size, record_every = self.batch_size, self.record_every
+        minibatch = batch_size is not None
         stream_kw = {"streams": streams} if getattr(objective, "uses_streams", False) else {}
-        for t in range(1, self.steps + 1):
+        snapshot = tuple.__new__  # _Snapshot(...) without the keyword-argument machinery (hot loop)
+        for t in range(1, steps + 1):
             if minibatch:
-                idx = objective.sample_batch(streams, self.workers, self.batch_size)
+                idx = objective.sample_batch(streams, workers, batch_size)
                 losses, G = objective.batch_value_and_grad(X, idx, **stream_kw)
             else:
                 losses, G = objective.value_and_grad(X)
             _check_finite(xp, losses, t - 1)
             exact = _LazyValues(objective, X, None if minibatch else losses)
             # One assignment: an interrupt lands either before or after it, never half-way.
-            self.committed = _Snapshot(t - 1, X, state, exact, tally.counts())
-            if (t - 1) % self.record_every == 0:
+            self.committed = snapshot(_Snapshot, (t - 1, X, state, exact, tally.counts))
+            if (t - 1) % record_every == 0:
                 rec.record(self.committed)
-            if self.grad_noise > 0:
+            if grad_noise > 0:
                 # In place: the oracle's gradient array is fresh and owned by this loop.
-                G += streams.normal("grad_noise", (self.workers, objective.dim), scale=self.grad_noise)
+                G += streams.normal("grad_noise", (workers, objective.dim), scale=grad_noise)
             X, state, events = algorithm.step(X, state, StepInput(t, G, losses, exact, streams))
             if events:
                 tally.add(events, t)
             if bar is not None:
                 bar.update(1)
         final = objective.value(X)
-        _check_finite(xp, final, self.steps)
-        self.committed = _Snapshot(self.steps, X, state, _LazyValues(objective, X, final), tally.counts())
+        _check_finite(xp, final, steps)
+        self.committed = _Snapshot(steps, X, state, _LazyValues(objective, X, final), tally.counts)
         rec.record(self.committed)
         return self.committed
 
@@ -217,6 +219,7 @@ class _Tally:
     def __init__(self):
         self.leaders, self.leader_steps, self.local_leaders = [], [], []
         self.floats = self.communications = 0
+        self.counts = (0, 0, 0, 0)  # (leaders, local leaders, floats, communications), set after each add
 
     def add(self, events, t):
         self.floats += events["floats"]
@@ -226,9 +229,7 @@ class _Tally:
             self.leader_steps.append(t)
         if "local_leaders" in events:
             self.local_leaders.append(events["local_leaders"])
-
-    def counts(self) -> tuple:
-        return (len(self.leader_steps), len(self.local_leaders), self.floats, self.communications)
+        self.counts = (len(self.leader_steps), len(self.local_leaders), self.floats, self.communications)
 
     def truncate(self, counts):
         """Back to the counts of a snapshot (drops what a step interrupted half-way had appended)."""
