@@ -89,7 +89,8 @@ def _add_algorithm_options(p: argparse.ArgumentParser, lr: float, momentum: floa
                    "step schedule drops once, after 90%% of the steps)")
     g.add_argument("--lr-decay-factor", type=float, help="factor of the step schedule (default 0.1)")
     g.add_argument("--momentum", type=float,
-                   help=f"worker momentum μ in [0, 1) (default {momentum:g}; eamsgd: 0.9, Nesterov)")
+                   help=f"worker momentum μ in [0, 1) (default {momentum:g}"
+                        + ("; eamsgd: 0.9 with Nesterov)" if momentum == 0 else ")"))
     g.add_argument("--nesterov", action="store_true", help="Nesterov momentum (needs --momentum > 0)")
     g.add_argument("--period", type=int, help="communication period τ (run: default 1; train: default 4)")
     g.add_argument("--pull", type=float, help="LSGD pull strength λ in [0, 1] (default 0.1)")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import itertools
 import json
 import pickle
 import struct
@@ -15,6 +14,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from oracle_traps import trap_oracle
 
 from lsgdsim import DivergenceError, Result, simulate
 from lsgdsim import algorithms as A
@@ -27,16 +27,7 @@ QUAD = O.Quadratic.random(dim=5, cond=20.0, seed=1)
 
 def trapped(at_call: int, action, base=QUAD):
     """A copy of ``base`` whose ``at_call``-th oracle call first runs ``action`` (raise, send a signal)."""
-    obj = O.Quadratic(A=base.A, b=base.b)
-    calls, oracle = itertools.count(1), obj.value_and_grad
-
-    def value_and_grad(X):
-        if next(calls) == at_call:
-            action()
-        return oracle(X)
-
-    obj.value_and_grad = value_and_grad
-    return obj
+    return trap_oracle(O.Quadratic(A=base.A, b=base.b), at_call, action)
 
 
 def ctrl_c():

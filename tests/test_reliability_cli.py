@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import errno
 import importlib
-import itertools
 import os
 import re
 import signal
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from oracle_traps import trap_oracle
 
 from lsgdsim import Result
 from lsgdsim import cli as cli_module
@@ -41,19 +41,7 @@ def no_work(monkeypatch):
 def trap_objective(monkeypatch, at_call: int, action):
     """The CLI's objective, whose ``at_call``-th oracle call first runs ``action``."""
     real = cli_module.build_objective
-
-    def build(args):
-        obj = real(args)
-        calls, oracle = itertools.count(1), obj.value_and_grad
-
-        def value_and_grad(X):
-            if next(calls) == at_call:
-                action()
-            return oracle(X)
-        obj.value_and_grad = value_and_grad
-        return obj
-
-    monkeypatch.setattr(cli_module, "build_objective", build)
+    monkeypatch.setattr(cli_module, "build_objective", lambda args: trap_oracle(real(args), at_call, action))
 
 
 # -- point 1: output paths are checked before the work; a write that fails is rescued -------------------
