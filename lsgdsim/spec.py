@@ -39,6 +39,7 @@ order, of defaults written out or left implicit, and of ``20`` vs ``20.0`` where
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Mapping
@@ -200,9 +201,11 @@ class RunSpec:
         return f"RunSpec({', '.join(f'{k}={v!r}' for k, v in self.to_flat().items())})"
 
     # -- running -----------------------------------------------------------------------------------
-    def build_objective(self):
-        """The objective (built fresh: objectives hold per-backend caches)."""
-        return components.build_objective(self.objective)
+    def build_objective(self, blas_threads: int | None = 1):
+        """The objective (built fresh: objectives hold per-backend caches), with BLAS on ``blas_threads``
+        threads as in :meth:`run`: a random problem's matrices (QR, eigen-decompositions) depend on it too."""
+        with _blas_limit(blas_threads):
+            return components.build_objective(self.objective)
 
     def build_algorithm(self):
         return components.build_algorithm(self.algorithm)
@@ -220,19 +223,36 @@ class RunSpec:
         validate_run(obj, self.build_algorithm(), kw.pop("workers"), kw.pop("steps"), None, **kw)
 
     def run(self, *, progress: bool = False, monitor=None, on_interrupt: str = "raise",
-            on_divergence: str = "raise", objective=None):
+            on_divergence: str = "raise", objective=None, blas_threads: int | None = 1):
         """Simulate this spec; the Result's ``meta["spec"]`` (and ``meta["spec_hash"]``) hold it.
 
         The keywords are ``simulate``'s (they change what is returned on a stop, never a number);
-        ``objective`` is one already built from this spec (instrumented, say), else it is built here.
+        ``objective`` is one already built from this spec by :meth:`build_objective` (instrumented,
+        say), else it is built here. BLAS runs on ``blas_threads`` threads while the objective is built
+        and during the run (restored after): multi-threaded BLAS sums in another order (measured: a
+        quadratic with d = 120 already differs in the last bits between 1 and 2 threads), so one thread
+        everywhere is what makes a spec give the same numbers in any process, pool or cluster
+        (``meta["blas_threads"]``); ``None`` leaves BLAS as it is.
         """
         from .simulate import simulate  # looked up at call time (tests replace it)
-        obj = self.build_objective() if objective is None else objective
-        res = simulate(obj, self.build_algorithm(), **self.simulate_kwargs(), progress=progress, monitor=monitor,
-                       on_interrupt=on_interrupt, on_divergence=on_divergence)
-        res.meta["spec"] = self.to_dict()
-        res.meta["spec_hash"] = self.hash
+        obj = self.build_objective(blas_threads) if objective is None else objective
+        with _blas_limit(blas_threads):
+            res = simulate(obj, self.build_algorithm(), **self.simulate_kwargs(), progress=progress,
+                           monitor=monitor, on_interrupt=on_interrupt, on_divergence=on_divergence)
+        res.meta.update(spec=self.to_dict(), spec_hash=self.hash, blas_threads=blas_threads)
         return res
+
+
+_BLAS = []  # the process's threadpoolctl controller, made once (a fresh scan costs milliseconds per run)
+
+
+def _blas_limit(threads: int | None):
+    if threads is None:
+        return contextlib.nullcontext()
+    if not _BLAS:
+        from threadpoolctl import ThreadpoolController
+        _BLAS.append(ThreadpoolController())
+    return _BLAS[0].limit(limits=check_int(threads, "blas_threads", 1), user_api="blas")
 
 
 def _from_nested(data: dict) -> RunSpec:
