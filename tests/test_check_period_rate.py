@@ -31,6 +31,10 @@ def test_verdict_and_numbers(record):
     assert fixed == sorted(fixed)                               # weaker pull per step → larger constant
     assert all(r["ci"][1] <= period_rate.SLOPE_TOL for by in m["rate"].values() for r in by.values())
     assert m["benefit_exponent"]["fixed"] < -0.3 < m["benefit_exponent"]["scaled"]
+    ex = m["excess"]           # C(16)/C(1) − 1 over the first half of the run and over the whole run
+    assert ex["fixed"]["T"] > 0.8 * ex["fixed"]["T/2"] > 0.5         # λ fixed: the leading constant changes
+    assert ex["localsgd"]["T"] < 0.7 * ex["localsgd"]["T/2"]         # local SGD: a transient (Stich's τ²/T)
+    assert ex["scaled"]["T"] < 0.7 * ex["scaled"]["T/2"]             # λ·τ fixed: a transient too
 
 
 def test_sgd_constant_matches_the_exact_expectation(record):
