@@ -61,7 +61,8 @@ def test_jobs_do_not_change_the_records(tmp_path):
         assert a.to_json().replace(f'"elapsed_s": {a.elapsed_s}', "") == \
             b.to_json().replace(f'"elapsed_s": {b.elapsed_s}', "")
         assert a.arrays.keys() == b.arrays.keys()
-        assert all(np.array_equal(a.arrays[k], b.arrays[k]) for k in a.arrays)
+        assert all(np.array_equal(a.arrays[k], b.arrays[k], equal_nan=a.arrays[k].dtype.kind in "fc")  # NaN marks
+                   for k in a.arrays)                                                          # empty cells
 
 
 def test_quick_report_never_overwrites_a_full_one(tmp_path, capsys):
@@ -98,3 +99,17 @@ def test_bad_input_is_a_one_line_error(argv, message, capsys, tmp_path):
     err = capsys.readouterr().err
     assert err.startswith(f"lsgdsim: error: {message}") and err.count("\n") == 1
     assert not (tmp_path / "report.md").exists()
+
+
+def test_resume_reuses_saved_records_of_the_same_code_and_configuration(tmp_path, monkeypatch):
+    from theory_checks import stationary
+    first = runner.run_checks(["stationary-points"], quick=True, report_dir=tmp_path, jobs=1, progress=False)
+    (tmp_path / first[0].figure).unlink()
+    monkeypatch.setattr(stationary, "measure", lambda **kw: (_ for _ in ()).throw(AssertionError("measured again")))
+    again = runner.run_checks(["stationary-points"], quick=True, report_dir=tmp_path, jobs=1, progress=False,
+                              reuse=True)
+    assert again[0].verdict == first[0].verdict and again[0].meta["reused"]
+    assert (tmp_path / first[0].figure).is_file()                # a missing figure is redrawn from the record
+    with pytest.raises(runner.CheckErrors, match="measured again"):  # another seed is another run
+        runner.run_checks(["stationary-points"], quick=True, seed=1, report_dir=tmp_path, jobs=1, progress=False,
+                          reuse=True)

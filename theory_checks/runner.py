@@ -22,7 +22,7 @@ from lsgdsim.result import atomic_write_text
 
 from . import CHECKS, load
 from .controls import check_mode
-from .pipeline import FIGURES, RECORDS, run_check
+from .pipeline import FIGURES, RECORDS, run_check, run_meta, saved_record
 from .progress import Progress
 from .record import CheckRecord
 from .report import render_markdown, terminal_header, terminal_row
@@ -63,8 +63,11 @@ def check_report_dir(report_dir: Path, quick: bool) -> None:
 
 def run_checks(names=None, quick: bool = False, seed: int = 0, report_dir=None, json_path=None, jobs: int = 1,
                leader: str | None = None, controls: bool = True, progress: bool | None = None,
-               stream=sys.stdout) -> list[CheckRecord]:
+               reuse: bool = False, stream=sys.stdout) -> list[CheckRecord]:
     """Run the named checks (all by default); write records, figures, report.md and report.json.
+
+    With ``reuse``, checks whose record is already saved in ``report_dir`` for the same code and
+    configuration are not measured again (``lsgdsim check --resume``; ``lsgdsim reproduce`` by default).
 
     Returns the records in report order. Checks that raise are reported and the others go on; at the end
     :class:`CheckErrors` is raised if any did. Bad arguments raise ``ValueError`` before any work.
@@ -79,14 +82,21 @@ def run_checks(names=None, quick: bool = False, seed: int = 0, report_dir=None, 
     check_mode(leader)
     report_dir = Path(report_dir) if report_dir is not None else default_report_dir(quick, leader)
     check_report_dir(report_dir, quick)
-    jobs = min(jobs, len(names))
     header = {"mode": "quick" if quick else "full", "seed": seed, "leader": leader, "jobs": jobs,
               "version": __version__, "elapsed_s": 0.0}
     run = _Run(names, report_dir, json_path, header, stream, progress)
     args = (quick, seed, leader, controls)
+    if reuse:                                     # what is already saved needs no worker
+        for name in list(names):
+            rec = saved_record(name, report_dir, run_meta(*args))
+            if rec is not None:
+                run.finished(rec)
+    todo = [n for n in names if n not in run.records]
+    jobs = max(1, min(jobs, len(todo)))
+    header["jobs"] = jobs
     try:
         if jobs == 1:
-            for name in names:
+            for name in todo:
                 run.started(name)
                 try:
                     rec = run_check(name, *args, report_dir=report_dir, progress=Progress(run.sink(name)))
@@ -95,7 +105,7 @@ def run_checks(names=None, quick: bool = False, seed: int = 0, report_dir=None, 
                 else:
                     run.finished(rec)
         else:
-            _run_parallel(run, jobs, args)
+            _run_parallel(run, todo, jobs, args)
     except KeyboardInterrupt:
         run.close(partial=f"interrupted after {len(run.records)} of {len(names)} checks")
         raise
@@ -105,10 +115,10 @@ def run_checks(names=None, quick: bool = False, seed: int = 0, report_dir=None, 
     return run.ordered()
 
 
-def _run_parallel(run, jobs: int, args) -> None:
+def _run_parallel(run, todo, jobs: int, args) -> None:
     ctx = mp.get_context("spawn")
     updates = ctx.Queue()
-    order = sorted(run.names, key=lambda n: -COST.get(n, 5))
+    order = sorted(todo, key=lambda n: -COST.get(n, 5))
     pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init, initargs=(updates,))
     try:
         futures = {pool.submit(_worker_run, name, *args, str(run.report_dir)): name for name in order}
