@@ -61,8 +61,8 @@ NAME = "multi-leader"
 CLAIM = ("Multi-leader LSGD: the one-step extra decrease holds per group; at equal floats its O(1/t) constant matches "
          "single-leader's; it keeps LGD's wins on symmetric landscapes.")
 LEADER_DEPENDENT = True
-CAPTION = ("One step per group (realized D vs predicted P; worst leader in red); C/C_SGD vs floats per step; t·gap "
-           "curves (quadratic); success on the ring and matrix completion.")
+CAPTION = ("One step per group (D vs P; worst leader red); C/C_SGD vs floats per step; t·gap (quadratic); success on "
+           "the ring and matrix completion.")
 
 SIZES, SLOPE_TOL = (2, 4), -0.9
 # problems: name -> (replicas S, separate multi-leader runs, steps T); quick mode leaves out logistic regression.
@@ -110,9 +110,9 @@ def measure(quick: bool = False, seed: int = 0, leader: str | None = None, contr
                                cfg["ranks"], cfg["mat_steps"], rule, progress)
     return CheckRecord(
         name=NAME, claim=CLAIM,
-        reading=("(1) theory-form pull to the group leader, η = η_B(λ+λ_G), exact E f(x⁺): per group P = ηλ(f(x) − "
-                 "f(z_j)) ≥ 0 and decrease below the SGD bound ≥ P, also with both pulls. (2) C = tail t·gap, η_t ∝ "
-                 "1/t, τ=2, τ_G=4, vs single-leader C interpolated at equal floats/step. (3) symmetry.py's success."),
+        reading=("(1) pull to the group leader, η = η_B(λ+λ_G), exact E f(x⁺): per group P = ηλ(f(x) − f(z_j)) ≥ 0 "
+                 "and SGD-bound slack ≥ P, also with both pulls. (2) tail t·gap constant, η_t ∝ 1/t, vs single "
+                 "leader at equal floats. (3) ring/matrix success."),
         setting={"workers": ml.WORKERS, "group_sizes": list(SIZES), "local_period": ml.LOCAL_PERIOD,
                  "global_period": ml.GLOBAL_PERIOD, "first_pull": ml.FIRST_PULL,
                  "single_periods": list(ml.SINGLE_PERIODS),
