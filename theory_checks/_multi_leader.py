@@ -80,7 +80,8 @@ def one_step_rows(pr, states, size, rule) -> dict:
     (η²/2)·s²·tr(A), for SGD, the local pull alone and both pulls; η = η_B(λ + λ_G), theory-form pulls ηλ.
 
     Returns arrays (K·p,): group, f(x) − f*, D_local / D_both = SGD bound − E f(x⁺) + f* (the realized
-    decrease below the SGD bound), P_local = ηλ(f(x) − f(z_group)), P_global = ηλ_G(f(x) − f(z)), and
+    decrease below the SGD bound), P_local = ηλ(f(x) − f(z_group)) (P_local_both: with the group leaders of
+    the both-pulls step, the same unless the rule is random), P_global = ηλ_G(f(x) − f(z)), and
     over_sgd = E f(x_SGD⁺) − E f(x⁺) for the local pull (the decrease over the SGD step itself)."""
     obj, lam = pr["obj"], pr["lam"]
     K, p, d = states.shape
@@ -91,16 +92,19 @@ def one_step_rows(pr, states, size, rule) -> dict:
     step = lambda alg, Y, w: simulate(obj, alg, workers=w, steps=1, x0=Y, record_every=1)  # noqa: E731
     sgd = step(algorithms.SGD(lr=eta), X, K * p).final_f - obj.fmin + noise
     local = step(replica_lsgd(eta, eta * lam, K * p // size, leader=rule), X, K * p)
-    both, glob = [], []
+    both, glob, local_both = [], [], []
     for k in range(K):       # the global leader is the best of one state's p workers: one run per state
         res = step(multi_lsgd(eta, eta * lam, size, rule, local_period=1, global_period=1), states[k], p)
         both.append(res.final_f - obj.fmin + noise)
         glob.append(np.full(p, res.leaders[0] + k * p))
+        local_both.append(np.repeat(res.local_leaders[0], size) + k * p)   # its own (a random rule redraws)
     z_local = np.repeat(local.local_leaders[0], size)
+    z_both = np.concatenate(local_both)
     bound = (1 - obj.mu * eta) * gap + 0.5 * eta * eta * obj.L * NOISE ** 2 * d
     e_local = local.final_f - obj.fmin + noise
     return {"group": (np.arange(K * p) // size) % (p // size), "gap": gap, "D_local": bound - e_local,
             "D_both": bound - np.concatenate(both), "P_local": eta * lam * (gap - gap[z_local]),
+            "P_local_both": eta * lam * (gap - gap[z_both]),
             "P_global": eta * lam * (gap - gap[np.concatenate(glob)]), "over_sgd": sgd - e_local,
             "scale": bound + e_local, "eta": np.full(K * p, eta)}
 
@@ -117,7 +121,7 @@ def group_stats(rows: dict, tol: float = 1e-9) -> dict:
                     "mean_P": float(rows["P_local"][s].mean()),
                     "over_sgd_over_P": float(rows["over_sgd"][s].mean() / rows["P_local"][s].mean())
                     if rows["P_local"][s].mean() != 0 else None})
-    pred = rows["P_local"] + rows["P_global"]
+    pred = rows["P_local_both"] + rows["P_global"]
     both = (rows["D_both"] - pred) / rows["scale"]
     return {"groups": out, "holds_per_group": [bool(g["leader_not_worse"] == 1 and g["min_rel_slack"] >= -tol)
                                                for g in out],
