@@ -46,6 +46,8 @@ for _name, _module in [
     ("leader-stickiness", "stickiness"),        # reviewer 1: does one worker stay the leader?
     ("comm-period", "comm_period"),             # reviewer 2: effect of τ at equal gradient budget
     ("iteration-complexity", "complexity"),     # reviewer 2: LSGD vs EASGD vs SGD vs LocalSGD
+    ("multi-leader", "multi_leader"),           # the paper's experiments: local + global leaders
+    ("period-rate", "period_rate"),             # reviewer 2: the rate and its constant as functions of τ
 ]:
     register(_name, f"theory_checks.{_module}")
 
