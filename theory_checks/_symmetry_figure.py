@@ -18,15 +18,17 @@ LIMIT = 25.0          # the poster's starts lie within radius 23.4
 def draw(record):
     fig, axes = plotting.subplots(2, 3, width=3.9, height=3.4)
     leader = record.setting.get("leader", "exact")
-    main = "LGD" if leader == "exact" else f"LGD, {leader} leader installed"
+    main = "LGD" if leader == "exact" else f"LGD, {leader} leader"
     main_color = COLORS["lsgd"] if leader == "exact" else COLORS[f"{leader} leader"]
     a = record.arrays
     _ring_paths(axes[0, 0], record, a["ring.eagd.x"], COLORS["easgd"], "EAGD", center=a["ring.eagd.center"])
-    _ring_paths(axes[0, 1], record, a["ring.lgd.x"], main_color, main)
+    _ring_paths(axes[0, 1], record, a["ring.lgd.x"], main_color, main if leader == "exact" else f"{main} (installed)")
     if "ring.lgd-worst.x" in a:
         _ring_paths(axes[0, 2], record, a["ring.lgd-worst.x"], COLORS["worst leader"], "LGD, worst leader (control)")
     else:
         axes[0, 2].set_axis_off()
+        axes[0, 2].text(0.5, 0.5, f"no controls in this run\n(leader installed: {leader})", ha="center",
+                        va="center", transform=axes[0, 2].transAxes, fontsize=9, color="#555555")
     _ring_values(axes[1, 0], record, main, main_color)
     _matrix_curves(axes[1, 1], record, main, main_color)
     _success(axes[1, 2], record, main, main_color)
@@ -64,7 +66,7 @@ def _ring_values(ax, record, main, main_color):
         curves.append((a["ring.lgd-worst.f"], COLORS["worst leader"], "-", "LGD, worst leader"))
     for f, color, ls, label in curves:
         for i in range(f.shape[1]):
-            ax.plot(steps, f[:, i], color=color, ls=ls, lw=1, alpha=0.8, label=label if i == 0 else None)
+            ax.plot(steps, f[:, i], color=color, ls=ls, lw=0.9, alpha=0.75, label=label if i == 0 else None)
     center = a["ring.eagd.center"]
     ax.plot(steps, np.asarray(objectives.RingSinc().value(center)), color=COLORS["easgd"], ls="--", lw=1,
             label="EAGD center")
@@ -77,20 +79,24 @@ def _ring_values(ax, record, main, main_color):
 
 
 def _matrix_curves(ax, record, main, main_color):
+    """Colour: the method; line style: the rank (legend entries for each, not for each pair)."""
+    from matplotlib.lines import Line2D
     a = record.arrays
     styles = ("-", "--", ":")
-    for k, rank in enumerate(record.setting["matrix"]["ranks"]):
-        steps, ls = a[f"matrix.r{rank}.steps"], styles[k % len(styles)]
-        ax.plot(steps, np.maximum(a[f"matrix.r{rank}.lgd"], 1e-30), color=main_color, ls=ls, lw=1.2,
-                label=f"{main}, rank {rank}")
-        ax.plot(steps, a[f"matrix.r{rank}.eagd"], color=COLORS["easgd"], ls=ls, lw=1.2, label=f"EAGD, rank {rank}")
-        if f"matrix.r{rank}.lgd-worst" in a:
-            ax.plot(steps, a[f"matrix.r{rank}.lgd-worst"], color=COLORS["worst leader"], ls=ls, lw=1.2,
-                    label=f"LGD worst leader, rank {rank}")
+    methods = [("lgd", main, main_color), ("eagd", "EAGD", COLORS["easgd"]),
+               ("lgd-worst", "LGD, worst leader", COLORS["worst leader"])]
+    methods = [mth for mth in methods if f"matrix.r{record.setting['matrix']['ranks'][0]}.{mth[0]}" in a]
+    ranks = record.setting["matrix"]["ranks"]
+    for k, rank in enumerate(ranks):
+        steps = a[f"matrix.r{rank}.steps"]
+        for key, _, color in methods:
+            ax.plot(steps, np.maximum(a[f"matrix.r{rank}.{key}"], 1e-30), color=color, ls=styles[k % 3], lw=1.2)
     ax.axhline(record.setting["matrix"]["tol"], color=COLORS["bound"], lw=0.7, ls=":")
     ax.set(yscale="log", ylim=(1e-16, None), xlabel="iterations", ylabel="F(U) of the best worker (dotted: 1e-8)",
            title="matrix completion (first seed)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, fontsize=7)
+    handles = [Line2D([], [], color=color, label=label) for _, label, color in methods] + \
+        [Line2D([], [], color="#333333", ls=styles[k % 3], label=f"rank {r}") for k, r in enumerate(ranks)]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, fontsize=7)
 
 
 def _success(ax, record, main, main_color):
