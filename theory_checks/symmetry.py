@@ -355,16 +355,23 @@ def verdict(record: CheckRecord) -> str:
     return "holds" if gaps["ring"] and gaps["matrix"] and not absent else "holds under conditions"
 
 
+def _control_rates(controls: dict, key: str) -> str:
+    """' (leaders: random 0.28, worst 0.14)': the controls' LGD success rates on ``key`` (ring / matrix)."""
+    rates = ", ".join(f"{mode} {_lgd_main(c)[key]['rate']:.2f}" for mode, c in controls.items())
+    return f" (leaders: {rates})" if controls else ""
+
+
 def summary(record: CheckRecord) -> str:
     m, c = record.measured, record.controls
-    ctrl = lambda key: (" (" + ", ".join(f"{mode} leader {_lgd_main(c[mode])[key]['rate']:.2f}" for mode in c)  # noqa: E731
-                        + ")") if c else ""
+    ctrl = lambda key: _control_rates(c, key)   # noqa: E731
     text = (f"Best ring: LGD {m['ring']['lgd_leader']['rate']:.2f} vs EAGD {m['ring']['eagd_either']['rate']:.2f}"
             f"{ctrl('ring')}; matrix completion solved: {m['matrix_pooled']['lgd_leader']['rate']:.2f} vs "
             f"{m['matrix_pooled']['eagd_either']['rate']:.2f}{ctrl('matrix')}.")
-    absent = [x for x in configurations(m) if x["curse_absent"]]
-    if absent:
-        text += " No curse at " + "; ".join(f"{x['problem']} λ=α={x['pull']:g}" for x in absent) + "."
+    configs = configurations(m)
+    absent = [f"{x['problem']} λ=α={x['pull']:g}" for x in configs if x["curse_absent"]]
+    if absent:   # name at most two (the record lists every configuration)
+        text += (f" No curse in {len(absent)} of {len(configs)} configurations: " + "; ".join(absent[:2])
+                 + ("; …" if len(absent) > 2 else "."))
     return text
 
 
