@@ -80,3 +80,13 @@ def test_comm_period_sees_a_pull_away_from_the_leader(period, pull_away):
     wrong = comm_period._one(instance, comm_period.make_method("lsgd", 1), period.setting["steps"], 0)["gap"]
     right = period.measured["curves"]["quadratic"]["lsgd"][0]["gap"]              # τ = 1, mean over 3 seeds
     assert not wrong < 100 * right                                               # diverges (inf) or far worse
+
+
+def test_a_diverged_run_cannot_pass():
+    runs = {"gap": np.array([[0.1, np.inf, 0.1]]), "gap_average": np.array([[0.1, np.inf, 0.1]]),
+            "initial_gap": np.array([[1.0, np.nan, 1.0]]), "floats": np.zeros((1, 3))}
+    sgd = np.array([0.2, 0.2, 0.2])
+    rows = comm_period.method_rows(runs, (1,), sgd)
+    s = comm_period.lsgd_stats(rows, runs, random_tau1=0.6 * sgd, scale=float(sgd.mean()))
+    assert s["benefit_tau1"] == -np.inf and s["over_random_tau1_upper"] == -np.inf
+    assert not comm_period._significant(s) and s["converges"] == [False]

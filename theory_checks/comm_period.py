@@ -148,6 +148,14 @@ def method_rows(runs: dict, periods, sgd_gap) -> list[dict]:
     return out
 
 
+def _bound(mean: float, half: float) -> float:
+    """mean + half, the end of a t-interval; without an interval (a run diverged) the mean itself if it is
+    infinite, else −inf (no bound: nothing counts as significant)."""
+    if np.isfinite(half):
+        return mean + half
+    return mean if np.isinf(mean) else float("-inf")
+
+
 def lsgd_stats(rows: list[dict], runs: dict, random_tau1, scale: float) -> dict:
     """The verdict's numbers for one LSGD curve: (0) the τ = 1 benefit, (0') its difference to a random
     leader's at τ = 1 (paired by seed, share of SGD's gap), (a) convergence, (b) the share kept per τ."""
@@ -156,9 +164,8 @@ def lsgd_stats(rows: list[dict], runs: dict, random_tau1, scale: float) -> dict:
     kept = [r["benefit"] / b1 if b1 > 0 else float("nan") for r in rows]
     ok = [bool(k >= KEPT) for k in kept]
     first_bad = next((i for i, v in enumerate(ok) if not v), len(ok))
-    return {"benefit_tau1": b1, "benefit_tau1_lower": b1 - ci1 if np.isfinite(ci1) else float("-inf"),
-            "over_random_tau1": choice,
-            "over_random_tau1_upper": choice + choice_ci if np.isfinite(choice_ci) else float("-inf"),
+    return {"benefit_tau1": b1, "benefit_tau1_lower": _bound(b1, -ci1), "over_random_tau1": choice,
+            "over_random_tau1_upper": _bound(choice, choice_ci),
             "converges": [bool(np.isfinite(r["gap"]) and r["relative_gap"] <= CONVERGED) for r in rows],
             "kept": kept, "kept_up_to_period": rows[first_bad - 1]["period"] if first_bad > 0 else None}
 
