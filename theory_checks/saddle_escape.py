@@ -54,10 +54,10 @@ from .record import CheckRecord
 
 NAME = "saddle-escape"
 CLAIM = ("Pulling toward the leader does not slow the escape from a strict saddle (reviewer 2: Newton iterates "
-         "are attracted to saddles); LSGD's workers leave it no later than SGD's.")
+         "are attracted to saddles): LSGD leaves no later than SGD.")
 LEADER_DEPENDENT = True
 CAPTION = ("Share of workers escaped (f ≤ f_saddle − Δ) over steps; group and first escape times over SGD's vs λ; "
-           "share of leader pulls along negative curvature, against newton-alignment's.")
+           "leader pulls along negative curvature vs newton's candidates.")
 
 WORKERS = 8
 START_RADIUS = 1e-3

@@ -56,8 +56,8 @@ NAME = "same-valley"
 CLAIM = ("Pulling toward the leader gathers the workers in one valley, the leader's, no worse than where they "
          "would end alone; are the others stranded in averaged locations?")
 LEADER_DEPENDENT = True
-CAPTION = ("Share of workers in the best worker's valley over time (main setting λ = 0.2, τ = 1) per landscape; "
-           "non-leaders' distance to it; LSGD's and EASGD's final share over (λ, τ).")
+CAPTION = ("Share of workers in the best worker's valley over time (λ = 0.2, τ = 1) per landscape; non-leaders' "
+           "distance to it; LSGD's final share over (λ, τ); valley gains.")
 
 WORKERS = 8
 GATHER = 0.9            # a cell gathers when ≥ 90% of the workers end in the leader's valley (seed mean)
@@ -378,13 +378,13 @@ def key_numbers(record: CheckRecord) -> list[dict]:
     return [
         {"quantity": f"LSGD λ={lam:g} τ={tau}: landscapes gathered", "measured": f"{_main_count(lands)}/{len(lands)}",
          **ctrl, "expected": f"all ({len(lands)}/{len(lands)})"},
-        {"quantity": "LSGD main: min final share, min valley gain",
+        {"quantity": "LSGD main: min final share; min gain",
          "measured": f"{min(m['share_end'] for m in mains):.2f}, {min(m['valley_gain'] for m in mains):.2f}",
          **{m: f"{min(v['share_end'] for v in c[m]['landscapes'].values()):.2f}, {gain[m]}" for m in c},
          "expected": f"≥ {GATHER}, ≥ 0"},
         {"quantity": "LSGD (λ, τ) cells gathered", "measured": f"{sum(x['gathers'] for _, x in cells)}/{len(cells)}",
          "expected": "all for holds"},
-        {"quantity": "EASGD (α=λ) gathered; valley − LSGD's (max)",
+        {"quantity": "EASGD gathered; valley − LSGD's (max)",
          "measured": f"{_family_count(record, easgd)}; {max(averaged, default=float('nan')):+.2f}",
          "expected": "free (reported)"},
         {"quantity": "non-leaders' distance, end/start (LSGD)",
