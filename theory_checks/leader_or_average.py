@@ -217,9 +217,9 @@ def measure(quick: bool = False, seed: int = 0, leader: str | None = None, contr
                               "steps": s.quick_steps if quick else s.steps} for s in SYNTHETIC],
                "synthetic_seeds": list(syn_seeds), "synthetic_workers": WORKERS, "taus": list(taus),
                "pull": PULL, "leader_rule": f"window({WINDOW})", "leader": leader or "right"}
-    reading = ("Final test error (digits) or f − f* of the LSGD leader, the worker average, the EASGD center and "
-               "the best worker. The leader is the better output if it is no worse than the average and than the best "
-               "worker trained alone (paired medians over seeds, tolerance 1 test image / 1%).")
+    reading = ("Final test error (digits) or f − f* of the LSGD leader, average, EASGD center and best worker. The "
+               "leader is the better output if no worse than the average and than the best worker trained alone "
+               "(paired medians, tolerance 1 image / 1%).")
     return CheckRecord(
         name=NAME, claim=CLAIM, reading=reading, setting=setting, measured={"settings": settings},
         expected={"leader_better_output": "median(e_leader − e_average) ≤ tol and median(e_leader − e_mean) ≤ tol",

@@ -264,9 +264,9 @@ def measure(quick: bool = False, seed: int = 0, leader: str | None = None, contr
                "quadratic": QUADRATIC, "leader": leader or "exact",
                "saddles": [{"label": s.label, "lr": s.lr, "grad_noise": s.sigma,
                             "horizon": s.quick_steps if quick else s.steps} for s in SADDLES]}
-    reading = ("8 workers start 1e-3 from a strict saddle, gradient noise σ; escape = f ≤ f_saddle − Δ. Ratio = median "
-               "over seeds of the group (last-worker) escape time over SGD's from the same start and noise. LSGD "
-               f"speeds escape if ratio ≤ {SPEED}, slows it if ≥ {SLOW}.")
+    reading = ("8 workers start 1e-3 from a strict saddle with gradient noise; escaped when f ≤ f_saddle − Δ. Ratio: "
+               "median over seeds of the last worker's escape time over SGD's (same start and noise); speeds if "
+               f"≤ {SPEED}, slows if ≥ {SLOW}.")
     return CheckRecord(
         name=NAME, claim=CLAIM, reading=reading, setting=setting, measured={"saddles": measured},
         expected={"ratio_all": f"≤ {SPEED} (speeds) at λ = {MAIN}; never ≥ {SLOW} (slows)",
@@ -309,11 +309,11 @@ def _curvature(saddles: dict, key: str) -> str:
 def summary(record: CheckRecord) -> str:
     sad = record.measured["saddles"]
     quad = sad.get("indefinite quadratic", {})
-    text = (f"LSGD (λ={MAIN:g}) leaves the saddles in {_ratios(sad, 'ratio_all')}× SGD's group escape time (its leader "
+    text = (f"LSGD (λ={MAIN:g}) escapes in {_ratios(sad, 'ratio_all')}× SGD's time (its leader "
             f"{_ratios(sad, 'ratio_first')}×); {_curvature(sad, 'outward_share')} of pulls point outward")
     if "newton_candidates" in quad:
-        text += (f", {_main(quad)['pull_curvature']['negative_share']:.0%} along negative curvature vs "
-                 f"{quad['newton_candidates']['negative_share']:.0%} of candidate leaders")
+        text += (f", {_main(quad)['pull_curvature']['negative_share']:.0%} along negative curvature (candidates: "
+                 f"{quad['newton_candidates']['negative_share']:.0%})")
     text += "."
     if "worst" in record.controls:
         text += f" Worst leader: {_ratios(record.controls['worst']['saddles'], 'ratio_all')}×."
