@@ -32,8 +32,10 @@ test alone cannot tell a worst leader from the right one; the second can: led by
 group settles in a worse valley than the best worker alone.
 
 Verdict (computed): "holds" (evaluating the leader is at least as good as the average) if the leader is
-the better output in every setting; "holds under conditions" if in some (the summary says which); "fails"
-if in none.
+the better output in every setting, digits included; "holds under conditions" if it is in some synthetic
+setting (the summary says which); "fails" if in none. The digits settings can deny "holds" but not grant
+"holds under conditions": their 360 test images separate the outputs by a few images (1 image = 0.28%),
+within which a worst leader too can look "no worse" by chance; the synthetic errors are exact (f − f*).
 """
 from __future__ import annotations
 
@@ -234,8 +236,8 @@ def _count(rows: list[dict], key: str = "leader_better_output") -> int:
 
 def verdict(record: CheckRecord) -> str:
     rows = record.measured["settings"]
-    n = _count(rows)
-    return "holds" if n == len(rows) else "holds under conditions" if n else "fails"
+    synthetic = [r for r in rows if not r["problem"].startswith("digits")]
+    return "holds" if _count(rows) == len(rows) else "holds under conditions" if _count(synthetic) else "fails"
 
 
 def _where(rows: list[dict]) -> str:
@@ -243,7 +245,8 @@ def _where(rows: list[dict]) -> str:
     by: dict = {}
     for r in rows:
         if r["leader_better_output"]:
-            by.setdefault(r["problem"].split()[0], []).append(str(r["tau"]))
+            name = r["problem"].split()[0] + (" shared" if "shared" in r["problem"] else "")
+            by.setdefault(name, []).append(str(r["tau"]))
     return ", ".join(f"{p} (τ {'/'.join(t)})" for p, t in by.items()) or "nowhere"
 
 
@@ -256,7 +259,9 @@ def summary(record: CheckRecord) -> str:
         text += (f" Digits τ={dig[0]['tau']}: test error leader {e['leader']:.1%}, average {e['average']:.1%}, "
                  f"EASGD {e.get('easgd_center', float('nan')):.1%}.")
     if "worst" in record.controls:
-        text += f" Worst leader: {_count(record.controls['worst']['settings'])}/{len(rows)}."
+        worst = record.controls["worst"]["settings"]
+        syn = [r for r in worst if not r["problem"].startswith("digits")]
+        text += f" Worst leader: {_count(worst)}/{len(worst)} ({_count(syn)}/{len(syn)} synthetic)."
     return text
 
 
@@ -291,33 +296,42 @@ def key_numbers(record: CheckRecord) -> list[dict]:
     return out[:5]
 
 
+SHORT = {"digits": "dig.", "quadratic": "quad", "logistic": "logit", "rastrigin": "rast", "ring": "ring"}
+FLOOR = 1e-6                    # errors below this count as converged (ratios of two of them mean nothing)
+
+
 def _short(row) -> str:
-    name = row["problem"].replace("digits mlp ", "digits ").replace("(disjoint)", "disj.").replace("(shared)", "shared")
-    return f"{name.split(' σ')[0].split(' κ')[0].split(' batch')[0]}\nτ={row['tau']}"
+    name = SHORT.get(row["problem"].split()[0], row["problem"][:5])
+    if name == "dig.":
+        name += "shr" if "shared" in row["problem"] else "dsj"
+    return f"{name}\nτ={row['tau']}"
 
 
 def figure(record: CheckRecord):
     from lsgdsim import plotting
     rows, c = record.measured["settings"], record.controls
-    fig, axes = plotting.subplots(1, 2, width=5.2, height=3.6, gridspec_kw={"width_ratios": [2.2, 1]})
+    fig, axes = plotting.subplots(1, 2, width=5.6, height=3.6, gridspec_kw={"width_ratios": [2.6, 1]})
     ax = axes[0, 0]
     x = np.arange(len(rows))
     marks = [("leader", "lsgd", "o", 8), ("best_alone", "sgd", "s", 6), ("easgd_center", "easgd", "^", 6),
              ("best_worker", "allreduce", "_", 12), ("mean_worker", "downpour", "x", 6)]
     names = {"leader": "LSGD leader", "best_alone": "best worker alone (SGD)", "easgd_center": "EASGD center",
              "best_worker": "best LSGD worker (oracle)", "mean_worker": "mean LSGD worker"}
-    floor = 1e-4
+
+    def ratio(err, avg):
+        return max(err, FLOOR) / max(avg, FLOOR)
+
     for key, color, mk, size in marks:
-        ratio = [max(r["errors"][key] / max(r["errors"]["average"], 1e-300), floor) for r in rows]
-        ax.plot(x, ratio, mk, color=plotting.COLORS[color], ms=size, label=names[key])
+        ax.plot(x, [ratio(r["errors"][key], r["errors"]["average"]) for r in rows], mk, color=plotting.COLORS[color],
+                ms=size, label=names[key])
     for m in c:
-        ratio = [max(r["errors"]["leader"] / max(a["errors"]["average"], 1e-300), floor)
-                 for r, a in zip(c[m]["settings"], rows, strict=True)]
-        ax.plot(x + 0.15, ratio, "o", color=plotting.COLORS[f"{m} leader"], ms=6, mfc="none", label=f"{m} leader")
+        ax.plot(x + 0.2, [ratio(r["errors"]["leader"], r["errors"]["average"]) for r in c[m]["settings"]], "o",
+                color=plotting.COLORS[f"{m} leader"], ms=6, mfc="none", label=f"{m} leader (its own average)")
     ax.axhline(1.0, color=plotting.COLORS["bound"], lw=0.8, label="the LSGD average")
     ax.set_yscale("log")
     ax.set_xticks(x, [_short(r) for r in rows], fontsize=7)
-    ax.set(title="error of each output / error of the LSGD average", ylabel=f"ratio (floor {floor:g})")
+    ax.set(title="error of each output / error of the LSGD average",
+           ylabel=f"ratio (errors floored at {FLOOR:g})")
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)
     _digits_panel(axes[0, 1], [r for r in rows if r["problem"].startswith("digits")], plotting)
     return fig
