@@ -59,7 +59,7 @@ CLAIM = ("Pulling toward the leader gathers the workers in one valley, the leade
          "would end alone; are the others stranded in averaged locations?")
 LEADER_DEPENDENT = True
 CAPTION = ("Share of workers in the best worker's valley over time (λ = 0.2, τ = 1) per landscape; non-leaders' "
-           "distance to it; LSGD's final share over (λ, τ); valley gains.")
+           "distance to it; landscapes gathered over (λ, τ); valley gains.")
 
 WORKERS = 8
 GATHER = 0.9            # a cell gathers when ≥ 90% of the workers end in the leader's valley (seed mean)
@@ -424,29 +424,28 @@ def figure(record: CheckRecord):
     ax.set(title="LSGD: non-leaders' distance to leader", xlabel="fraction of the run (steps / T)",
            ylabel="median distance / start (floor 1e-12)")
     ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)
-    _grid_panel(axes.flat[6], record.arrays["grid_lsgd"], record)
+    _grid_panel(axes.flat[6], record)
     _gain_panel(axes.flat[7], record, plotting)
     handles, names = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, names, loc="lower center", ncol=len(names), bbox_to_anchor=(0.5, -0.06), fontsize=8)
     return fig
 
 
-def _grid_panel(ax, grid, record):
-    """LSGD's final share in the leader's valley over (λ, τ), the smallest over the landscapes."""
+def _grid_panel(ax, record):
+    """LSGD over (λ, τ): on how many landscapes the cell gathers in a no-worse valley."""
     lams, periods = record.setting["lambdas"], record.setting["periods"]
-    with np.errstate(all="ignore"):
-        worst = np.nanmin(np.where(np.isnan(grid), np.inf, grid), axis=0)
-    worst[np.isinf(worst)] = np.nan
-    ax.imshow(np.ma.masked_invalid(worst), vmin=0, vmax=1, cmap="viridis", origin="lower", aspect="auto")
-    for i in range(len(lams)):
-        for j in range(len(periods)):
-            if not np.isnan(worst[i, j]):
-                ax.text(j, i, f"{worst[i, j]:.2f}", ha="center", va="center", fontsize=8,
-                        color="white" if worst[i, j] < 0.6 else "black")
+    count = np.full((len(lams), len(periods)), np.nan)
+    for _, c in _lsgd_cells(record):
+        i, j = lams.index(c["lambda"]), periods.index(c["tau"])
+        count[i, j] = np.nan_to_num(count[i, j]) + c["gathers"]
+    n = len(record.measured["landscapes"])
+    ax.imshow(np.ma.masked_invalid(count), vmin=0, vmax=n, cmap="viridis", origin="lower", aspect="auto")
+    for i, j in zip(*np.nonzero(~np.isnan(count)), strict=True):
+        ax.text(j, i, f"{count[i, j]:.0f}/{n}", ha="center", va="center", fontsize=8,
+                color="white" if count[i, j] < 0.6 * n else "black")
     ax.set_xticks(range(len(periods)), [str(t) for t in periods])
     ax.set_yticks(range(len(lams)), [f"{v:g}" for v in lams])
-    ax.set(title="LSGD final share (min)", xlabel="period τ (steps)",
-           ylabel="pull λ per communication")
+    ax.set(title="LSGD: landscapes gathered", xlabel="period τ (steps)", ylabel="pull λ per communication")
     ax.grid(False)
 
 
