@@ -22,7 +22,7 @@ Relation to newton-alignment. While the workers are near the saddle, every LSGD 
 along w = x_leader − x_i. We report the share of these displacements with negative curvature, wᵀHw < 0
 (H the Hessian at the saddle), and compare it, on the quadratic, with the share of *candidate* leaders
 (uniform in a ball of the same relative radius R = ‖w‖/‖x_i − x_s‖, f(z) ≤ f(x)) with negative-curvature
-displacement that the newton-alignment check reports (theory_checks.newton.negative_curvature_share). The
+displacement that the newton-alignment check reports (theory_checks._newton.negative_curvature_share). The
 curvature of w does not depend on its sign, so we also report the share of *outward* pulls: those that
 increase the worker's component along the negative-curvature eigenvectors (away from the saddle).
 
@@ -47,8 +47,8 @@ import numpy as np
 
 from lsgdsim import algorithms, leaders, objectives, simulate
 
+from ._newton import negative_curvature_share
 from .controls import control_modes, leader_rule
-from .newton import negative_curvature_share
 from .progress import Progress
 from .record import CheckRecord
 
@@ -227,11 +227,9 @@ def saddle_runs(spec: Saddle, quick: bool, seeds, leader, modes, rng, progress: 
         curves.append((f"{mode} leader", esc))
     if spec.make is _quadratic:
         radius = out["lsgd"][f"{MAIN:g}"]["pull_curvature"]["median_relative_radius"]
-        ref = negative_curvature_share(QUADRATIC["dim"], QUADRATIC["negative"], [radius],
-                                       4000 if quick else 20000, rng, cond=QUADRATIC["cond"],
-                                       problem_seed=QUADRATIC["problem_seed"])
-        out["newton_candidates"] = {"relative_radius": radius, "negative_share": ref["share"][0],
-                                    "ci95": [ref["ci_low"][0], ref["ci_high"][0]],
+        ref = negative_curvature_share(H, [radius], 4000 if quick else 20000, rng)
+        out["newton_candidates"] = {"relative_radius": radius, "negative_share": float(ref["share"][0]),
+                                    "ci95": [float(ref["ci_low"][0]), float(ref["ci_high"][0])],
                                     "small_R_limit": ref["small_R_limit"]}
     return out, ctrl, curves
 
