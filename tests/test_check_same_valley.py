@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from lsgdsim import objectives
+from theory_checks import _same_valley as valleys
 from theory_checks import same_valley as sv
 from theory_checks.pipeline import run_check
 from theory_checks.progress import Progress
@@ -61,16 +62,16 @@ def test_worst_leader_makes_the_check_fail():
 def test_valleys_are_the_minima_gd_reaches():
     ras = objectives.Rastrigin(dim=2)
     spec = sv.LANDSCAPES[0]
-    E = sv.descend(ras, np.array([[1.3, -0.2], [0.4, 0.45], [-2.45, 0.6]]), spec.descent_lr, spec.descent_steps,
+    E = valleys.descend(ras, np.array([[1.3, -0.2], [0.4, 0.45], [-2.45, 0.6]]), spec.descent_lr, spec.descent_steps,
                    spec.gtol)
-    labels, values = sv.lattice_valleys(ras, E, spec)
+    labels, values = valleys.lattice_valleys(ras, E, spec)
     np.testing.assert_allclose(E, [[0.995, 0.0], [0.0, 0.0], [-1.99, 0.995]], atol=2e-3)
     assert len(set(labels.tolist())) == 3 and values[1] == pytest.approx(0.0, abs=1e-12)
     ring = objectives.RingSinc(n_rings=10)
-    labels, values = sv.ring_valleys(ring, np.array([[4.0, 0.0], [0.0, 9.0], [13.0, 1.0]]), None)
+    labels, values = valleys.ring_valleys(ring, np.array([[4.0, 0.0], [0.0, 9.0], [13.0, 1.0]]), None)
     assert labels.tolist() == [0, 1, 1] and values[0] == pytest.approx(-0.2172, abs=1e-4)
     dw = objectives.DoubleWell(dim=2)
-    assert sv.well_valleys(dw, np.array([[-1.0, 0.0], [1.0, 0.0]]), None)[0].tolist() == [-1, 1]
+    assert valleys.well_valleys(dw, np.array([[-1.0, 0.0], [1.0, 0.0]]), None)[0].tolist() == [-1, 1]
 
 
 def test_matrix_valleys_are_components_of_the_solution_orbit():
@@ -79,7 +80,7 @@ def test_matrix_valleys_are_components_of_the_solution_orbit():
     rot = np.array([[np.cos(0.7), -np.sin(0.7)], [np.sin(0.7), np.cos(0.7)]])
     flip = np.diag([1.0, -1.0])
     X = np.stack([(U @ rot).reshape(-1), (U @ flip).reshape(-1), np.zeros(mat.dim)])
-    labels, values = sv.matrix_valleys(mat, X, None)
+    labels, values = valleys.matrix_valleys(mat, X, None)
     assert labels.tolist() == [1, -1, 0]                           # rotation: same component; reflection: other
     assert values[:2].tolist() == [0.0, 0.0] and values[2] > 0
 
