@@ -48,6 +48,9 @@ for _name, _module in [
     ("iteration-complexity", "complexity"),     # reviewer 2: LSGD vs EASGD vs SGD vs LocalSGD
     ("multi-leader", "multi_leader"),           # the paper's experiments: local + global leaders
     ("period-rate", "period_rate"),             # reviewer 2: the rate and its constant as functions of τ
+    ("same-valley", "same_valley"),             # reviewers 1/2: one valley, or stranded in averaged ones?
+    ("saddle-escape", "saddle_escape"),         # reviewer 2: does the leader's pull slow escape from saddles?
+    ("leader-or-average", "leader_or_average"), # reviewer 2: evaluate the leader or the average?
 ]:
     register(_name, f"theory_checks.{_module}")
 
