@@ -77,6 +77,7 @@ def table(results, hashes=None, pd=None):
     specs = pd.DataFrame({k: _column([_scalar(row.get(k)) for row in spec_rows], pd) for k in names})
     records = pd.concat(record_frames, ignore_index=True)
     records["leader_worker"] = records["leader_worker"].astype("Int64")
+    records["run"] = records["run"].astype("string")
     return specs.merge(records, on="run", how="right", validate="one_to_many")
 
 
