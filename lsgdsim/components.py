@@ -188,7 +188,9 @@ def _classes_by_name(kind: str) -> dict[str, type]:
     from . import leaders, schedules
     if kind == "rule":
         return {cls.__name__.lower(): cls for cls in (*leaders.RULES.values(), *leaders.CONTROLS.values())}
-    return {cls.__name__: cls for cls in schedules.Schedule.__subclasses__()}
+    # The library's own schedules only: a subclass defined elsewhere (a theory check's) exists only where its
+    # module was imported, so a spec naming it would build here and fail on a fresh Dask worker.
+    return {cls.__name__: cls for cls in schedules.Schedule.__subclasses__() if cls.__module__ == schedules.__name__}
 
 
 # Description keys that name a field differently (the Worst control describes its inner rule as "of").

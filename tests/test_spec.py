@@ -150,7 +150,17 @@ def test_the_tables_cover_every_option_with_a_non_default_value():
         assert set(values) | {"leader"} >= set(fields) and all(values[k] != fields[k].default for k in values), name
     rules = {r["rule"] for r in LEADER_RULES}
     assert rules == set(leaders.RULES) | set(leaders.CONTROLS)
-    assert set(SCHEDULE_VALUES) == {c.__name__ for c in schedules.Schedule.__subclasses__()}
+    own = {c.__name__ for c in vars(schedules).values() if isinstance(c, type) and issubclass(c, schedules.Schedule)}
+    assert set(SCHEDULE_VALUES) == own - {"Schedule"}
+
+
+def test_a_schedule_defined_outside_the_library_is_not_a_spec_schedule():
+    class Elsewhere(schedules.Schedule):   # as a theory check's own schedule: not buildable from a spec
+        def __call__(self, t):
+            return 0.1
+    assert Elsewhere in schedules.Schedule.__subclasses__()
+    with pytest.raises(ValueError, match="schedule must be one of Constant, InverseTime, StepDecay; got 'Elsewhere'"):
+        RunSpec.from_dict({"lr": {"schedule": "Elsewhere", "value": 0.1}})
 
 
 @pytest.mark.parametrize("name", sorted(OBJECTIVE_VALUES))
