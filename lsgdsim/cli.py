@@ -355,9 +355,7 @@ def cmd_sweep(args) -> int:
         raise UsageError("give a grid file (GRID.toml) to run, or --status DIR, or --table OUT DIR")
     if args.table is not None:
         check_output_path(args.table, "--table")
-        sweep.require("pandas", "sweep", "--table")
-        if args.table.endswith(".parquet"):
-            sweep.require("pyarrow", "sweep", "--table OUT.parquet")
+        sweep.check_table_path(args.table)
     path = Path(args.path)
     if path.is_dir():
         if args.table is None:

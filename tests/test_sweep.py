@@ -198,11 +198,16 @@ def test_output_locations_and_options_are_checked_before_any_work(tmp_path, caps
     monkeypatch.setattr(importlib.import_module("lsgdsim.simulate"), "simulate", lambda *a, **k: pytest.fail("ran"))
     (tmp_path / "g.toml").write_text(ISSUE_GRID)
     (tmp_path / "file").write_text("x")
+    (tmp_path / "bad.toml").write_text("[base\nsteps = 3\n")
+    (tmp_path / "unknown.toml").write_text(ISSUE_GRID.replace("steps = 300", "stepz = 300"))
     g = str(tmp_path / "g.toml")
     for argv, named in [([g, "--out", str(tmp_path / "file")], "--out"), ([g, "--table", str(tmp_path)], "--table"),
                         ([g, "--jobs", "0"], "--jobs"), ([g, "--jobs", "2", "--dask-local", "2"], "--dask-local"),
                         (["--status", str(tmp_path)], "not a sweep folder"), ([str(tmp_path)], "--table OUT"),
-                        ([str(tmp_path / "nope.toml")], "no grid file"),
+                        ([str(tmp_path / "nope.toml")], "no grid file"), ([g, "--table", "t.txt"], ".parquet or .csv"),
+                        ([str(tmp_path / "bad.toml")], "is not valid TOML"),
+                        ([str(tmp_path / "unknown.toml")], "(pull=0.05, period=1, seed=0): unknown option stepz"),
+                        ([g, "--out", str(tmp_path / "file" / "sub")], "file is not a folder"),
                         (["--status", str(tmp_path), "--force"], "--force")]:
         assert main(["sweep", *argv]) == 2, argv
         assert named in one_line_error(capsys)
@@ -251,3 +256,14 @@ def test_plot_sweep_draws_the_mean_over_seeds_per_value(tmp_path):
     assert np.allclose(band.min(), q.quantile(0.25).min()) and np.allclose(band.max(), q.quantile(0.75).max())
     with pytest.raises(ValueError, match="period varies within a line"):
         plot_sweep(df, y="gap", hue="pull")
+
+
+def test_the_progress_bar_shows_runs_done_failed_and_time_left(tmp_path, capsys, monkeypatch):
+    real = RunSpec.run
+    monkeypatch.setattr(RunSpec, "run", lambda self, **kw: 1 / 0 if self.seed == 2 else real(self, **kw))
+    grid = expand_grid({"base": {**BASE, "steps": 20}, "grid": {"seeds": 4}})
+    run_sweep(grid.specs[:1], tmp_path, jobs=1, progress=False, log=lambda s: None)
+    capsys.readouterr()
+    run_sweep(grid, tmp_path, jobs=1, progress=True, log=lambda s: None)
+    bar = capsys.readouterr().err.replace("\r", "\n").splitlines()[-1]
+    assert re.search(r"sweep: 100%.* 4/4 \[[0-9:]+<00:00, .*run.*failed=1", bar), bar   # 1 found done, 1 failed

@@ -43,8 +43,8 @@ The table (:func:`load`, ``lsgdsim sweep --table OUT.parquet DIR``): one row per
 from .execute import MissingExtra, dask_executor, default_jobs, map_runs, process_pool, require
 from .grid import Grid, axis_values, expand_grid, load_grid
 from .store import SweepInterrupted, SweepReport, result_path, run_sweep, status
-from .table import load, record_columns, table, write_table
+from .table import check_table_path, load, record_columns, table, write_table
 
-__all__ = ["Grid", "MissingExtra", "SweepInterrupted", "SweepReport", "axis_values", "dask_executor", "default_jobs",
-           "expand_grid", "load", "load_grid", "map_runs", "process_pool", "record_columns", "require",
-           "result_path", "run_sweep", "status", "table", "write_table"]
+__all__ = ["Grid", "MissingExtra", "SweepInterrupted", "SweepReport", "axis_values", "check_table_path",
+           "dask_executor", "default_jobs", "expand_grid", "load", "load_grid", "map_runs", "process_pool",
+           "record_columns", "require", "result_path", "run_sweep", "status", "table", "write_table"]

@@ -124,7 +124,8 @@ def describe_executor(executor) -> str:
     if executor is None:
         return "this process"
     if isinstance(executor, ProcessPoolExecutor):
-        return f"{executor._max_workers} local processes"
+        n = executor._max_workers
+        return f"{n} local process{'es' if n > 1 else ''}"
     client = getattr(executor, "_client", None)
     if client is not None:
         workers = len(client.scheduler_info().get("workers", {}))

@@ -120,14 +120,22 @@ def _column(values: list, pd):
     return pd.array([v if v is None or isinstance(v, str) else json.dumps(v) for v in values], dtype="string")
 
 
+def check_table_path(path) -> Path:
+    """The table's file name, checked before any work: a .parquet (pyarrow needed) or .csv suffix."""
+    path = Path(path)
+    if path.suffix not in (".parquet", ".csv"):
+        raise ValueError(f"--table {path}: the table is written as .parquet or .csv")
+    require("pandas", "sweep", "the sweep table")
+    if path.suffix == ".parquet":
+        require("pyarrow", "sweep", "writing Parquet")
+    return path
+
+
 def write_table(df, path) -> Path:
     """Write the table atomically: .parquet (pyarrow) or .csv, by the suffix of ``path``."""
-    path = Path(path)
+    path = check_table_path(path)
     if path.suffix == ".csv":
         return atomic_write_text(path, df.to_csv(index=False))
-    if path.suffix != ".parquet":
-        raise ValueError(f"--table {path}: the table is written as .parquet or .csv")
-    require("pyarrow", "sweep", "writing Parquet")
     buf = io.BytesIO()
     df.to_parquet(buf, index=False)
     return atomic_write(path, lambda fh: fh.write(buf.getvalue()), binary=True)
