@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -30,22 +31,9 @@ from lsgdsim.sweep import (
 
 pd = pytest.importorskip("pandas")  # the table; CI installs it with the test extra
 
-ISSUE_GRID = """\
-[base]
-objective = "quadratic"
-dim = 10
-cond = 20
-algorithm = "lsgd"
-workers = 4
-steps = 300
-lr = 0.01
-grad_noise = 0.1
-
-[grid]
-pull = [0.05, 0.2]
-period = [1, 4]
-seed = [0, 1, 2]
-"""
+# The README's grid is the issue's, which "must work as written".
+ISSUE_GRID = re.search(r"```toml\n(.*?)```", (Path(__file__).resolve().parents[1] / "README.md").read_text(
+    encoding="utf-8"), flags=re.S).group(1)
 BASE = {"objective": "quadratic", "dim": 6, "cond": 20, "workers": 4, "steps": 60, "lr": 0.01, "grad_noise": 0.1}
 
 
@@ -62,6 +50,7 @@ def numbers(df: pd.DataFrame) -> pd.DataFrame:
 
 # -- the grid -------------------------------------------------------------------------------------------------
 def test_issue_grid_expands_to_its_twelve_runs(tmp_path):
+    assert "[grid]\npull = [0.05, 0.2]\nperiod = [1, 4]\nseed = [0, 1, 2]\n" in ISSUE_GRID
     (tmp_path / "grid.toml").write_text(ISSUE_GRID)
     grid = load_grid(tmp_path / "grid.toml")
     assert len(grid) == 12 and grid.axes == ("pull", "period", "seed")

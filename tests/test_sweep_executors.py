@@ -11,13 +11,10 @@ import pytest
 
 from lsgdsim import Result, RunSpec
 from lsgdsim.cli import main
-from lsgdsim.sweep import expand_grid, load, map_runs, process_pool, result_path, run_sweep
+from lsgdsim.sweep import load, load_grid, map_runs, process_pool, result_path, run_sweep
 
 pd = pytest.importorskip("pandas")
 
-GRID = {"base": {"objective": "quadratic", "dim": 130, "cond": 30, "workers": 4, "steps": 40, "lr": 0.01,
-                 "grad_noise": 0.1, "record_every": 5},
-        "grid": {"pull": [0.05, 0.3], "period": [1, 4], "seeds": 2}}
 GRID_TOML = """\
 [base]
 objective = "quadratic"
@@ -48,10 +45,11 @@ def quiet(line):
 @pytest.fixture(scope="module")
 def serial(tmp_path_factory):
     """The grid run in this process: the reference for every executor."""
-    out = tmp_path_factory.mktemp("serial")
-    grid = expand_grid(GRID)
+    out, grid_file = tmp_path_factory.mktemp("serial"), tmp_path_factory.mktemp("grid") / "g.toml"
+    grid_file.write_text(GRID_TOML)
+    grid = load_grid(grid_file)
     assert run_sweep(grid, out, jobs=1, progress=False, log=quiet).ran == 8
-    return grid, out
+    return grid, out, grid_file
 
 
 def assert_same_sweep(a, b, grid):
@@ -62,7 +60,7 @@ def assert_same_sweep(a, b, grid):
 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_local_processes_give_the_serial_table(serial, tmp_path, jobs):
-    grid, ref = serial
+    grid, ref, _ = serial
     with process_pool(jobs) as pool:        # jobs=1 through a pool too: a spawned process, not this one
         assert run_sweep(grid, tmp_path, executor=pool, progress=False, log=quiet).ran == 8
     assert_same_sweep(ref, tmp_path, grid)
@@ -70,11 +68,9 @@ def test_local_processes_give_the_serial_table(serial, tmp_path, jobs):
 
 def test_dask_local_cluster_gives_the_serial_table(serial, tmp_path, capsys):
     pytest.importorskip("distributed")
-    grid, ref = serial
-    (tmp_path / "g.toml").write_text(GRID_TOML)
-    assert expand_grid(GRID).specs == grid.specs
+    grid, ref, grid_file = serial
     out = tmp_path / "dask"
-    assert main(["sweep", str(tmp_path / "g.toml"), "--out", str(out), "--dask-local", "2", "--no-progress"]) == 0
+    assert main(["sweep", str(grid_file), "--out", str(out), "--dask-local", "2", "--no-progress"]) == 0
     assert "Dask at tcp://" in capsys.readouterr().err
     assert_same_sweep(ref, out, grid)
     assert main(["sweep", "--table", str(tmp_path / "t.csv"), str(out)]) == 0
@@ -91,4 +87,4 @@ def test_map_runs_is_the_serial_loop_on_any_executor(serial):
     with process_pool(2) as pool:
         assert map_runs(specs, executor=pool) == ref
     with pytest.raises(ValueError, match=r"specs\[0\] must be a RunSpec"):
-        map_runs([GRID])
+        map_runs([GRID_TOML])
