@@ -102,6 +102,10 @@ def test_issue_grid_runs_resumes_and_gives_its_table(tmp_path, capsys):
             "leader_worker"} <= set(df)
     assert sorted(df.groupby(["pull", "period", "seed"]).size().unique()) == [301]
     pd.testing.assert_frame_equal(df, load(out))                          # Parquet keeps every value and type
+    assert main(["sweep", "--table", str(tmp_path / "t.csv"), str(out)]) == 0
+    csv = pd.read_csv(tmp_path / "t.csv")
+    assert list(csv.columns) == list(df.columns) and len(csv) == len(df)
+    assert np.array_equal(csv["best_f"], df["best_f"]) and np.array_equal(csv["seed"], df["seed"])   # CSV: exact too
     stamps = {p: p.stat().st_mtime_ns for p in (out / "runs").glob("*.npz")}
     assert main(["sweep", str(tmp_path / "grid.toml"), "--out", str(out), "--jobs", "1", "--no-progress"]) == 0
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps             # resumed: nothing ran again
