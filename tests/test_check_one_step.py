@@ -74,6 +74,7 @@ def test_worst_leader_makes_the_check_fail():
     assert rec.verdict == "fails" and not rec.controls
     assert not one_step.leader_ok(rec.measured["leader_part"])
     assert "not there" in rec.summary
+    assert one_step.key_numbers(rec)[1]["measured"] == "— / —"   # no worker has a valid leader to compare with
 
 
 def test_leader_rule_of_the_verdict():

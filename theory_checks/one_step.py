@@ -26,7 +26,7 @@ non-leader worker, (i) T ≥ 0 (the chosen leader satisfies f(z) ≤ f(x)), (ii)
 (iii) Δ ≥ 0 (only a near-tie the band allows, T ≥ 0 with Δ ≥ its lower end, excuses a negative value;
 logistic: with 3 SE). A worst leader breaks (i) for every worker and (iii) for about a third of them (a
 pull toward a worse point still lowers f for the others: it averages); a random leader breaks (i) for
-about half. The parts below are about the step-size condition and hold for any valid z, so they are
+a third to a half of them. The parts below are about the step-size condition and hold for any valid z, so they are
 leader-independent; they run with the installed rule too, and a control then breaks the simulator's
 agreement with the step toward the placed z.
 
@@ -88,8 +88,8 @@ NAME = "one-step"
 CLAIM = ("Strongly convex, smooth f, η small enough: E f(x⁺) − f* ≤ (1 − mη)(f(x) − f*) − ηλ(f(x) − f(z)) + "
          "η²Mσ²/2 for x⁺ = x − η(g + λ(x − z)), z the leader (f(z) ≤ f(x)).")
 LEADER_DEPENDENT = True
-CAPTION = ("(a) largest η vs the derived η_B (exact η*, PEPit over the class); (b) exact slack vs η; (c) logistic "
-           "Monte Carlo; (d) extra decrease over SGD vs ηλ(f(x) − f(z)) for each leader.")
+CAPTION = ("(a) largest η vs η_B (η*, PEPit); (b) exact slack vs η; (c) logistic Monte Carlo; (d) extra decrease "
+           "over SGD vs ηλ(f(x) − f(z)), per leader.")
 EXTRA_TOL = 1e-7         # simulated extra decrease vs closed form (difference of two f values ~ f*)
 SIZES = {True: {"problems": 60, "samples": 300, "reps": 4000, "configs": 24, "leader_reps": 2000},
          False: {"problems": 200, "samples": 1500, "reps": 20000, "configs": 200, "leader_reps": 20000}}
@@ -185,9 +185,9 @@ def measure(quick: bool = False, seed: int = 0, leader: str | None = None, contr
                 arrays[f"extra__{mode}__{obj}__{k}"] = v["arrays"][k]
     return CheckRecord(
         name=NAME, claim=CLAIM,
-        reading=("σ² = E‖ξ‖²; theory-form step (pull η·λ, τ = 1); 'η small enough' = η ≤ min{1/(2M), m/(2Mλ)}; the "
-                 "leader's part: E f(x⁺_SGD) − E f(x⁺_LSGD) per worker vs ηλ(f(x) − f(z)) for the leader the rule "
-                 "chose; exact on quadratics, Monte Carlo (3 SE) on logistic; PEPit over the class."),
+        reading=("σ² = E‖ξ‖²; pull η·λ, τ = 1; 'η small enough' = η ≤ min{1/(2M), m/(2Mλ)}; leader part: "
+                 "E f(x⁺_SGD) − E f(x⁺_LSGD) per worker vs ηλ(f(x) − f(z)), z the rule's leader (exact on "
+                 "quadratics, 3 SE on logistic); PEPit over the class."),
         setting=setting, measured=measured, expected=expected,
         controls={mode: {"leader_part": _stats(part)} for mode, part in ctrl.items()}, arrays=arrays,
         details={"examples": examples, "worst_inside_violation": quad["worst_inside"], "simulator": agree,
@@ -220,13 +220,13 @@ def _pep_text(p: dict) -> str:
         return "PEPit part skipped (not installed)"
     n = len(p.get("cases", [])) if "cases" in p else None
     agree = "exact for the whole class" if p["all_agree"] else "NOT the class threshold"
-    return f"PEPit: η* {agree} (max rel. diff {p['max_rel_diff']:.0e}{f', {n} cases' if n else ''})"
+    return f"PEPit: η* {agree}{f' ({n} cases)' if n else ''}"
 
 
 def summary(record: CheckRecord) -> str:
     m = record.measured
     q, lg = m["leader_part"]["quadratic"], m["leader_part"]["logistic"]
-    if not leader_ok(m["leader_part"]):
+    if not leader_ok(m["leader_part"]):  # realized/predicted ratios may be None (no valid leader at all)
         n, hyp = q["workers"] + lg["workers"], q["hypothesis_violations"] + lg["hypothesis_violations"]
         neg, band = (q["negative_extra_decrease"] + lg["negative_extra_decrease"],
                      q["band_violations"] + lg["band_violations"])
@@ -235,16 +235,21 @@ def summary(record: CheckRecord) -> str:
     if not m["simulator_ok"] or _inside_bad(m):
         return ("The simulator's step disagrees with the closed form, or the inequality is violated inside "
                 "η ≤ min{1/(2M), m/(2Mλ)}: see the record.")
-    return (f"Extra decrease over SGD ≥ 0 for all {q['workers'] + lg['workers']} workers, ≥ "
-            f"{q['realized_over_predicted_min']:.2f}× ηλ(f(x) − f(z)); no violation with η ≤ η_B; threshold "
-            f"η* = 1/(λ + M²/(2M−m)) = {m['eta_star_over_bound']['median']:.1f}·η_B (median). {_pep_text(m['pep'])}.")
+    return (f"Extra decrease over SGD ≥ 0 for all {q['workers'] + lg['workers']} workers (≥ "
+            f"{q['realized_over_predicted_min']:.2f}× the predicted term); no violation for η ≤ η_B; "
+            f"η* = 1/(λ + M²/(2M−m)) ≈ {m['eta_star_over_bound']['median']:.1f}·η_B; {_pep_text(m['pep'])}.")
 
 
 def _fmt_leader(part: dict) -> str:
     n = sum(s["workers"] for s in part.values())
     neg = sum(s["negative_extra_decrease"] for s in part.values())
     hyp = sum(s["hypothesis_violations"] for s in part.values())
-    return f"Δ<0: {neg}/{n}, f(z)>f(x): {hyp}/{n}"
+    return f"{neg}/{n}; {hyp}/{n}"
+
+
+def _fmt_pep(cases: list) -> str:
+    worst = max(cases, key=lambda c_: abs(c_["pep_over_star"] - 1))["pep_over_star"]
+    return f"{worst:.6f} (worst of {len(cases)})"
 
 
 def key_numbers(record: CheckRecord) -> list[dict]:
@@ -253,21 +258,18 @@ def key_numbers(record: CheckRecord) -> list[dict]:
     p = m["pep"]
     viol = m["violations_inside_derived_bound"]
     return [
-        {"quantity": "extra decrease Δ over SGD, leader's f", "measured": _fmt_leader(m["leader_part"]),
+        {"quantity": "workers with Δ < 0; with f(z) > f(x)", "measured": _fmt_leader(m["leader_part"]),
          **{mode: _fmt_leader(c[mode]["leader_part"]) for mode in c}, "expected": "0 and 0"},
-        {"quantity": "Δ / ηλ(f(x) − f(z)), min / median (quad)",
-         "measured": f"{q['realized_over_predicted_min']:.2f} / {q['realized_over_predicted_median']:.2f}",
-         "expected": "in the derived band (≈ 1–2)"},
-        {"quantity": "violations with η ≤ η_B (exact; logistic)",
+        {"quantity": "Δ/ηλ(f(x) − f(z)), min/median",
+         "measured": " / ".join("—" if q[k] is None else f"{q[k]:.2f}"
+                                for k in ("realized_over_predicted_min", "realized_over_predicted_median")),
+         "expected": "in the band (≈ 1–2)"},
+        {"quantity": "violations, η ≤ η_B (exact; logistic)",
          "measured": f"{viol['worst'] + viol['iso']} of {m['evaluations_inside_derived_bound']}; "
                      f"{m['logistic_inside_bound_not_shown_to_hold']}", "expected": "0"},
-        {"quantity": "η*/η_B median (range)",
-         "measured": f"{m['eta_star_over_bound']['median']:.1f} ({m['eta_star_over_bound']['min']:.2f}–"
-                     f"{m['eta_star_over_bound']['max']:.0f})", "expected": "≥ 1; bisection = η*"},
-        {"quantity": "PEPit η over F(m,M) / η*",
-         "measured": (f"1 − {1 - min(c_['pep_over_star'] for c_ in record.details['pep_cases']):.0e} "
-                      f"({len(record.details['pep_cases'])} case(s))") if p.get("available") else "skipped",
-         "expected": f"1 ± {pep.AGREE_TOL:g} (solver {p.get('solver', {}).get('solver', '—')})"},
+        {"quantity": "PEPit: largest η over F(m,M) / η*",
+         "measured": _fmt_pep(record.details["pep_cases"]) if p.get("available") else "skipped",
+         "expected": f"1 ± {pep.AGREE_TOL:g} ({p.get('solver', {}).get('solver', '—')})"},
     ]
 
 
