@@ -111,88 +111,101 @@ def measure(quick: bool = False, seed: int = 0, leader: str | None = None, contr
     z = SIZES[bool(quick)]
     rule = leader_rule(Exact(), leader)
     modes = control_modes(leader, controls)
-    pep_cases = len(pep.QUICK_GRID if quick else pep.GRID) if pep.available() else 0
-    progress.expect(4 + len(modes) + pep_cases)
-    rng = np.random.default_rng(derive_seed(seed, 1))
-
-    quad = quadratic_study(z["problems"], z["samples"], rng, quick)
+    grid = pep.QUICK_GRID if quick else pep.GRID
+    progress.expect(4 + len(modes) + (len(grid) if pep.available() else 0))
+    quad = quadratic_study(z["problems"], z["samples"], np.random.default_rng(derive_seed(seed, 1)), quick)
     progress.advance()
     agree = simulator_agreement(np.random.default_rng(derive_seed(seed, 2)), z["reps"], seed, rule=rule)
     logi = logistic_study(z["reps"], seed, quick, rule=rule)
     progress.advance()
     examples = [evaluate_example(ex) for ex in EXAMPLES]
     configs = leader_configs(z["configs"], np.random.default_rng(derive_seed(seed, 3)))
-    main = leader_part(rule, configs, seed, z["leader_reps"])
+    parts = {"right": leader_part(rule, configs, seed, z["leader_reps"])}
     progress.advance()
-    ctrl = {}
     for mode in modes:
-        ctrl[mode] = leader_part(leader_rule(Exact(), mode), configs, seed, z["leader_reps"])
+        parts[mode] = leader_part(leader_rule(Exact(), mode), configs, seed, z["leader_reps"])
         progress.advance()
     pep_study = pep.study(quick, progress)
     progress.advance()
-
-    rows = quad["rows"]
-    col = {k: np.array([r[k] for r in rows]) for k in ("eta_bound", "eta_star", "eta_bisect", "eta_emp_random",
-                                                        "eta_emp_random_iso")}
-    eb, es, emp = col["eta_bound"], col["eta_star"], col["eta_emp_random"]
-    ratio = es / eb
-
-    def spread(v):
-        return {"min": float(v.min()), "median": float(np.median(v)), "max": float(v.max())}
-
-    measured = {
-        "leader_part": _stats(main),
-        "quadratic_problems": len(rows), "samples_per_problem": z["samples"] + 1,
-        "violations_inside_derived_bound": quad["inside_viol"],
-        "evaluations_inside_derived_bound": quad["inside_total"],
-        "c1_max_over_all": float(max(r["c1_max"] for r in rows)),
-        "eta_star_over_bound": spread(ratio), "eta_emp_random_over_bound": spread(emp / eb),
-        "eta_emp_random_over_star_min": float((emp / es).min()),
-        "eta_emp_iso_over_bound_median": float(np.median(np.minimum(col["eta_emp_random_iso"] / eb, 1e12))),
-        "bisection_vs_eta_star_max_rel_diff": float(np.max(np.abs(col["eta_bisect"] / es - 1))),
-        "problems_failing_at_1.05_eta_star": int(sum(r["fails_at_1.05_star"] for r in rows)),
-        "logistic_inside_bound_not_shown_to_hold": sum(1 for r in logi["rows"] if r["eta_over_bound"] <= 1
-                                                       and not r["holds"]),
-        "logistic_beyond_bound_violations": sum(1 for r in logi["rows"] if r["eta_over_bound"] > 1 and r["violated"]),
-        "logistic_max_eta_over_bound_holding": float(max([r["eta_over_bound"] for r in logi["rows"] if r["holds"]],
-                                                          default=0.0)),
-        "simulator_ok": agree["ok"], "simulator_det_rel_err_max": agree["det_rel_err_max"],
-        "simulator_z_scores_max_abs": float(max(abs(v) for v in agree["z_scores"])),
-        "misread_pull_rel_err_min": agree["misread_pull_rel_err_min"],
-        "examples_as_documented": int(sum(e["as_documented"] for e in examples)),
-        "examples": len(examples),
-        "pep": {k: v for k, v in pep_study.items() if k != "cases"},
-    }
-    expected = {
-        "leader_part": "every non-leader: f(z) ≤ f(x), Δ in the derived band around ηλ(f(x) − f(z)), Δ ≥ 0",
-        "violations_inside_derived_bound": 0,
-        "eta_star_formula": "1/(λ + M²/(2M − m))  (exact threshold, derived here)",
-        "eta_bound_formula": "min{1/(2M), m/(2Mλ)}  (digest §3.1 [RECON])",
-        "bisection_vs_eta_star_max_rel_diff": "< 1e-6",
-        "pep_over_star": f"1 ± {pep.AGREE_TOL:g}",
-        "simulator_det_rel_err_max": f"< 1e-9; |z| < {Z_SIM}",
-    }
+    measured = {"leader_part": _stats(parts["right"]), **_quadratic_numbers(quad, z), **_logistic_numbers(logi),
+                "simulator_ok": agree["ok"], "simulator_det_rel_err_max": agree["det_rel_err_max"],
+                "simulator_z_scores_max_abs": float(max(abs(v) for v in agree["z_scores"])),
+                "misread_pull_rel_err_min": agree["misread_pull_rel_err_min"],
+                "examples_as_documented": int(sum(e["as_documented"] for e in examples)), "examples": len(examples),
+                "pep": {k: v for k, v in pep_study.items() if k != "cases"}}
     setting = {**z, "dims": "1–20" if quick else "1–100", "cond": "1–1e4", "m": "1e-2–1e2", "lam_over_m": "1e-2–1e3",
                "eta_fractions_of_bound": [0.01, 0.1, 0.5, 1.0], "leader": leader or "exact", "seed": seed,
                "leader_part": {"workers": 8, "eta_over_bound": [0.25, 1.0], "logistic_lam_over_m": [0.5, 20]},
                "logistic": {"n_samples": 200, "dim": 5, "reg": 0.05, "grad_noise_per_coord": logi["s"]},
-               "pep_grid": [list(g) for g in (pep.QUICK_GRID if quick else pep.GRID)]}
-    arrays = {"eta_bound": eb, "eta_star": es, "eta_emp_random": emp, "eta_grid": quad["eta_grid"],
-              "slack_curves": np.array(quad["curves"])}
-    for mode, part in [("right", main), *ctrl.items()]:
-        for obj, v in part.items():
-            for k in ("T", "delta", "leader", "norm"):
-                arrays[f"extra__{mode}__{obj}__{k}"] = v["arrays"][k]
+               "pep_grid": [list(g) for g in grid]}
     return CheckRecord(
         name=NAME, claim=CLAIM,
         reading=("σ² = E‖ξ‖²; pull η·λ, τ = 1; 'η small enough' = η ≤ min{1/(2M), m/(2Mλ)}; leader part: "
                  "E f(x⁺_SGD) − E f(x⁺_LSGD) per worker vs ηλ(f(x) − f(z)), z the rule's leader (exact on "
                  "quadratics, 3 SE on logistic); PEPit over the class."),
-        setting=setting, measured=measured, expected=expected,
-        controls={mode: {"leader_part": _stats(part)} for mode, part in ctrl.items()}, arrays=arrays,
+        setting=setting, measured=measured, expected=_EXPECTED,
+        controls={mode: {"leader_part": _stats(part)} for mode, part in parts.items() if mode != "right"},
+        arrays=_arrays(quad, parts),
         details={"examples": examples, "worst_inside_violation": quad["worst_inside"], "simulator": agree,
                  "logistic": logi, "pep_cases": pep_study.get("cases", []),
-                 "problems": rows[:50] if quick else rows[:200]})
+                 "problems": quad["rows"][:50] if quick else quad["rows"][:200]})
+
+
+_EXPECTED = {
+    "leader_part": "every non-leader: f(z) ≤ f(x), Δ in the derived band around ηλ(f(x) − f(z)), Δ ≥ 0",
+    "violations_inside_derived_bound": 0,
+    "eta_star_formula": "1/(λ + M²/(2M − m))  (exact threshold, derived here)",
+    "eta_bound_formula": "min{1/(2M), m/(2Mλ)}  (digest §3.1 [RECON])",
+    "bisection_vs_eta_star_max_rel_diff": "< 1e-6",
+    "pep_over_star": f"1 ± {pep.AGREE_TOL:g}",
+    "simulator_det_rel_err_max": f"< 1e-9; |z| < {Z_SIM}",
+}
+
+
+def _columns(rows) -> dict:
+    return {k: np.array([r[k] for r in rows]) for k in ("eta_bound", "eta_star", "eta_bisect", "eta_emp_random",
+                                                         "eta_emp_random_iso")}
+
+
+def _quadratic_numbers(quad: dict, z: dict) -> dict:
+    """The exact study's numbers: violations inside η_B, the thresholds η* and η_emp against η_B."""
+    rows = quad["rows"]
+    col = _columns(rows)
+    eb, es, emp = col["eta_bound"], col["eta_star"], col["eta_emp_random"]
+
+    def spread(v):
+        return {"min": float(v.min()), "median": float(np.median(v)), "max": float(v.max())}
+
+    return {"quadratic_problems": len(rows), "samples_per_problem": z["samples"] + 1,
+            "violations_inside_derived_bound": quad["inside_viol"],
+            "evaluations_inside_derived_bound": quad["inside_total"],
+            "c1_max_over_all": float(max(r["c1_max"] for r in rows)),
+            "eta_star_over_bound": spread(es / eb), "eta_emp_random_over_bound": spread(emp / eb),
+            "eta_emp_random_over_star_min": float((emp / es).min()),
+            "eta_emp_iso_over_bound_median": float(np.median(np.minimum(col["eta_emp_random_iso"] / eb, 1e12))),
+            "bisection_vs_eta_star_max_rel_diff": float(np.max(np.abs(col["eta_bisect"] / es - 1))),
+            "problems_failing_at_1.05_eta_star": int(sum(r["fails_at_1.05_star"] for r in rows))}
+
+
+def _logistic_numbers(logi: dict) -> dict:
+    rows = logi["rows"]
+    return {"logistic_inside_bound_not_shown_to_hold": sum(1 for r in rows if r["eta_over_bound"] <= 1
+                                                           and not r["holds"]),
+            "logistic_beyond_bound_violations": sum(1 for r in rows if r["eta_over_bound"] > 1 and r["violated"]),
+            "logistic_max_eta_over_bound_holding": float(max([r["eta_over_bound"] for r in rows if r["holds"]],
+                                                              default=0.0))}
+
+
+def _arrays(quad: dict, parts: dict) -> dict:
+    """What the figure draws: the thresholds per problem, the slack curves, and per worker the extra decrease."""
+    col = _columns(quad["rows"])
+    arrays = {"eta_bound": col["eta_bound"], "eta_star": col["eta_star"], "eta_emp_random": col["eta_emp_random"],
+              "eta_grid": quad["eta_grid"], "slack_curves": np.array(quad["curves"])}
+    for mode, part in parts.items():
+        for obj, v in part.items():
+            for k in ("T", "delta", "leader", "norm"):
+                arrays[f"extra__{mode}__{obj}__{k}"] = v["arrays"][k]
+    return arrays
 
 
 # -- verdict, summary, key numbers -------------------------------------------------------------------
