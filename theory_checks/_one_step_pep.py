@@ -113,8 +113,7 @@ def study(quick: bool, progress=None) -> dict:
     """PEPit on the grid (one case in quick mode); ``{"available": False}`` when the extra is missing."""
     if not available():
         return {"available": False, "reason": "PEPit/cvxpy not installed (pip install 'lsgdsim[pep]')"}
-    import cvxpy
-    import PEPit
+    from importlib.metadata import version
     grid = QUICK_GRID if quick else GRID
     options = solver_options()
     cases = []
@@ -123,7 +122,6 @@ def study(quick: bool, progress=None) -> dict:
         if progress is not None:
             progress.advance()
     return {"available": True, "cases": cases, "solver": options, "value_tol": VALUE_TOL, "rel_tol": REL_TOL,
-            "agree_tol": AGREE_TOL, "versions": {"PEPit": getattr(PEPit, "__version__", "?"),
-                                                  "cvxpy": cvxpy.__version__},
+            "agree_tol": AGREE_TOL, "versions": {"pepit": version("pepit"), "cvxpy": version("cvxpy")},
             "all_agree": all(c["agrees"] for c in cases), "any_below_bound": any(c["below_bound"] for c in cases),
             "max_rel_diff": max(abs(c["pep_over_star"] - 1) for c in cases)}
