@@ -32,6 +32,9 @@ def register(subparsers) -> None:
                         "reports/theory-quick with --quick, with -worst/-random under --leader)")
     p.add_argument("--redraw", metavar="DIR",
                    help="redraw the figures of a saved report from its records, simulating nothing")
+    p.add_argument("--resume", action="store_true",
+                   help="reuse the records already saved in the report folder by the same code and configuration "
+                        "(finish an interrupted run)")
     p.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar (default: on when stderr is a terminal)")
@@ -45,10 +48,13 @@ def _run(args: argparse.Namespace) -> int:
         records = redraw(args.redraw, args.only)
         print(f"redrew {len(records)} figures in {args.redraw}/figures from their records")
         return 0
+    from lsgdsim.validate import check_seed
+    check_seed(args.seed, "--seed")
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
     try:
         run_checks(args.only, quick=args.quick, seed=args.seed, report_dir=args.report, json_path=args.json,
-                   jobs=jobs, leader=args.leader, controls=not args.no_controls, progress=args.progress)
+                   jobs=jobs, leader=args.leader, controls=not args.no_controls, progress=args.progress,
+                   reuse=args.resume)
     except CheckErrors as exc:
         print(f"lsgdsim: {len(exc.errors)} check(s) failed to run: {exc}")
         return EXIT_CHECK_ERROR

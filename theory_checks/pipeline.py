@@ -7,6 +7,8 @@ Files of one check in a report folder::
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import time
 from pathlib import Path
 
@@ -18,6 +20,41 @@ from .progress import Progress
 from .record import CheckRecord
 
 RECORDS, FIGURES = "records", "figures"
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """A hash of the source of lsgdsim/ and theory_checks/: a saved record is reused only by the same code."""
+    import lsgdsim
+    digest = hashlib.sha256()
+    for package in (Path(lsgdsim.__file__).parent, Path(__file__).parent):
+        for path in sorted(package.rglob("*.py")):
+            digest.update(path.relative_to(package.parent).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def run_meta(quick: bool, seed: int, leader: str | None, controls: bool) -> dict:
+    """What identifies a check's run: a saved record with the same meta can stand for a new run."""
+    return {"version": __version__, "code": code_fingerprint(), "mode": "quick" if quick else "full", "seed": seed,
+            "leader": leader or "right", "controls": bool(controls)}
+
+
+def saved_record(name: str, report_dir, meta: dict) -> CheckRecord | None:
+    """The record of ``name`` saved in ``report_dir`` by a run with the same ``meta``, re-judged (its figure
+    redrawn if missing, ``meta["reused"]`` set); None if there is none."""
+    report_dir = Path(report_dir)
+    try:
+        rec = CheckRecord.load(report_dir / RECORDS / f"{name}.json")
+    except ValueError:
+        return None
+    if any(rec.meta.get(k) != v for k, v in meta.items()):
+        return None
+    rec = judge(rec)
+    if rec.figure and not (report_dir / rec.figure).exists():
+        draw(rec, report_dir / FIGURES)
+    rec.meta = {**rec.meta, "reused": True}
+    return rec
 
 
 def is_split(mod) -> bool:
@@ -54,14 +91,21 @@ def draw(record: CheckRecord, folder, formats=("png",)) -> list[Path]:
 
 
 def run_check(name: str, quick: bool = False, seed: int = 0, leader: str | None = None, controls: bool = True,
-              report_dir=None, progress: Progress | None = None) -> CheckRecord:
+              report_dir=None, progress: Progress | None = None, reuse: bool = False) -> CheckRecord:
     """Measure check ``name``, judge it, and (with ``report_dir``) save its record and draw its figure.
 
     ``leader`` installs a control leader ("random", "worst") in every LSGD run of a leader-dependent
-    check; ``controls`` also measures both controls beside the right leader.
+    check; ``controls`` also measures both controls beside the right leader. With ``reuse``, a record
+    saved in ``report_dir`` by the same code and configuration is returned instead (its figure redrawn
+    if missing), so an interrupted or repeated run does not measure again.
     """
     mod = load(name)
     check_mode(leader)
+    meta = run_meta(quick, seed, leader, controls)
+    if reuse and report_dir is not None:
+        rec = saved_record(name, report_dir, meta)
+        if rec is not None:
+            return rec
     progress = progress or Progress()
     start = time.perf_counter()
     figure_dir = Path(report_dir) / FIGURES if report_dir is not None else None
@@ -70,8 +114,7 @@ def run_check(name: str, quick: bool = False, seed: int = 0, leader: str | None 
     else:   # legacy: run() measured, judged and drew at once
         record = mod.run(quick=quick, seed=seed, figure_dir=figure_dir)
     record.elapsed_s = time.perf_counter() - start
-    record.meta = {**record.meta, "version": __version__, "mode": "quick" if quick else "full", "seed": seed,
-                   "leader": leader or "right", "controls": bool(controls)}
+    record.meta = {**record.meta, **meta, "elapsed_s": record.elapsed_s}
     record = judge(record)
     if report_dir is not None:
         if is_split(mod) and draw(record, figure_dir):

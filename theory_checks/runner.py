@@ -4,7 +4,9 @@ Each check is a pure function of (quick, seed, leader, controls), so a check run
 gives the record it gives here: ``jobs`` changes the wall time, never a number. Worker processes are
 started with "spawn" (nothing inherited) and limit BLAS to one thread each, so that two jobs on two
 cores do not oversubscribe them. After every finished check the report (report.md, report.json) is
-rewritten atomically, so an interrupted run leaves a report of what finished, marked partial.
+written atomically to report-partial.md / report-partial.json (marked partial); only a run that
+finishes writes report.md / report.json and removes the partial pair, so an interrupted run never
+replaces a complete report.
 """
 from __future__ import annotations
 
@@ -18,11 +20,13 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
 from lsgdsim import __version__
+from lsgdsim.outputs import check_output_dir, check_output_path, marked_path
 from lsgdsim.result import atomic_write_text
+from lsgdsim.validate import check_int, check_seed
 
 from . import CHECKS, load
 from .controls import check_mode
-from .pipeline import FIGURES, RECORDS, run_check
+from .pipeline import FIGURES, RECORDS, run_check, run_meta, saved_record
 from .progress import Progress
 from .record import CheckRecord
 from .report import render_markdown, terminal_header, terminal_row
@@ -63,8 +67,11 @@ def check_report_dir(report_dir: Path, quick: bool) -> None:
 
 def run_checks(names=None, quick: bool = False, seed: int = 0, report_dir=None, json_path=None, jobs: int = 1,
                leader: str | None = None, controls: bool = True, progress: bool | None = None,
-               stream=sys.stdout) -> list[CheckRecord]:
+               reuse: bool = False, stream=sys.stdout) -> list[CheckRecord]:
     """Run the named checks (all by default); write records, figures, report.md and report.json.
+
+    With ``reuse``, checks whose record is already saved in ``report_dir`` for the same code and
+    configuration are not measured again (``lsgdsim check --resume``; ``lsgdsim reproduce`` by default).
 
     Returns the records in report order. Checks that raise are reported and the others go on; at the end
     :class:`CheckErrors` is raised if any did. Bad arguments raise ``ValueError`` before any work.
@@ -72,21 +79,29 @@ def run_checks(names=None, quick: bool = False, seed: int = 0, report_dir=None, 
     names = list(CHECKS) if not names else list(dict.fromkeys(names))
     for n in names:
         load(n)                                    # unknown names fail before any work
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise ValueError(f"jobs must be an integer >= 1; got {jobs!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
+    jobs = check_int(jobs, "jobs", 1)
+    seed = check_seed(seed)
     check_mode(leader)
-    report_dir = Path(report_dir) if report_dir is not None else default_report_dir(quick, leader)
+    report_dir = check_output_dir(report_dir if report_dir is not None else default_report_dir(quick, leader),
+                                  "report")
+    if json_path is not None:
+        check_output_path(json_path, "json")
     check_report_dir(report_dir, quick)
-    jobs = min(jobs, len(names))
     header = {"mode": "quick" if quick else "full", "seed": seed, "leader": leader, "jobs": jobs,
               "version": __version__, "elapsed_s": 0.0}
     run = _Run(names, report_dir, json_path, header, stream, progress)
     args = (quick, seed, leader, controls)
+    if reuse:                                     # what is already saved needs no worker
+        for name in list(names):
+            rec = saved_record(name, report_dir, run_meta(*args))
+            if rec is not None:
+                run.finished(rec)
+    todo = [n for n in names if n not in run.records]
+    jobs = max(1, min(jobs, len(todo)))
+    header["jobs"] = jobs
     try:
         if jobs == 1:
-            for name in names:
+            for name in todo:
                 run.started(name)
                 try:
                     rec = run_check(name, *args, report_dir=report_dir, progress=Progress(run.sink(name)))
@@ -95,20 +110,20 @@ def run_checks(names=None, quick: bool = False, seed: int = 0, report_dir=None, 
                 else:
                     run.finished(rec)
         else:
-            _run_parallel(run, jobs, args)
+            _run_parallel(run, todo, jobs, args)
     except KeyboardInterrupt:
         run.close(partial=f"interrupted after {len(run.records)} of {len(names)} checks")
         raise
-    run.close()
+    run.close(partial=None)
     if run.errors:
         raise CheckErrors(run.errors)
     return run.ordered()
 
 
-def _run_parallel(run, jobs: int, args) -> None:
+def _run_parallel(run, todo, jobs: int, args) -> None:
     ctx = mp.get_context("spawn")
     updates = ctx.Queue()
-    order = sorted(run.names, key=lambda n: -COST.get(n, 5))
+    order = sorted(todo, key=lambda n: -COST.get(n, 5))
     pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init, initargs=(updates,))
     try:
         futures = {pool.submit(_worker_run, name, *args, str(run.report_dir)): name for name in order}
@@ -208,15 +223,24 @@ class _Run:
     def ordered(self) -> list[CheckRecord]:
         return [self.records[n] for n in self.names if n in self.records]
 
-    def _write(self, partial: str | None = None) -> None:
+    def _write(self, partial: str | None = "running") -> None:
+        """Rewrite the report; while running or when interrupted, as the -partial pair."""
         self.header["elapsed_s"] = time.perf_counter() - self.start
         records = self.ordered()
         index = json.dumps([r.to_dict() for r in records], indent=1, allow_nan=True) + "\n"
-        self.written = [atomic_write_text(self.report_dir / "report.md",
-                                          render_markdown(records, self.header, self.errors, partial)),
-                        atomic_write_text(self.report_dir / "report.json", index)]
-        if self.json_path:
+        md, js = self.report_dir / "report.md", self.report_dir / "report.json"
+        if partial is not None:
+            md, js = marked_path(md, "partial"), marked_path(js, "partial")
+            if partial == "running":
+                partial = f"still running ({len(records)} of {len(self.names)} checks done)"
+        self.written = [atomic_write_text(md, render_markdown(records, self.header, self.errors, partial)),
+                        atomic_write_text(js, index)]
+        if self.json_path and partial is None:
             self.written.append(atomic_write_text(self.json_path, index))
+        if partial is None:
+            for stale in (marked_path(self.report_dir / "report.md", "partial"),
+                          marked_path(self.report_dir / "report.json", "partial")):
+                stale.unlink(missing_ok=True)
 
     def close(self, partial: str | None = None) -> None:
         self._write(partial)
