@@ -30,6 +30,7 @@ setup(
         "mpi": ["mpi4py>=3.1", "mpich"],
         "dask": ["dask[distributed]>=2024.1"],
         "notebooks": ["jupyter", "nbclient", "nbformat", "ipykernel"],
+        "pep": ["pepit>=0.3", "cvxpy>=1.4"],   # one-step check: worst case over the function class (PEPit)
     },
     entry_points={
         "console_scripts": ["lsgdsim=lsgdsim.cli:main"],
