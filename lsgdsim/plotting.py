@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -11,6 +10,8 @@ if os.environ.get("MPLBACKEND") is None:  # never open windows from a library
     matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+
+from .outputs import atomic_write
 
 STYLE = {"figure.dpi": 110, "axes.grid": True, "grid.alpha": 0.3, "axes.spines.top": False,
          "axes.spines.right": False, "font.size": 9, "legend.fontsize": 8, "legend.frameon": False}
@@ -32,19 +33,15 @@ def subplots(nrows: int = 1, ncols: int = 1, width: float = 4.0, height: float =
 
 
 def save(fig, path, close: bool = True) -> Path:
-    """Save ``fig`` to ``path`` atomically (temporary file + rename); close it unless ``close=False``
-    (to save the same figure in a second format)."""
+    """Save ``fig`` to ``path`` atomically (:func:`lsgdsim.outputs.atomic_write`: a recognisable temporary
+    file, then a rename; the file gets the mode ``open(path, "w")`` would); close it unless ``close=False``
+    (to save the same figure in a second format). The format comes from the suffix of ``path``."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(fd)
+    fmt = path.suffix.lstrip(".").lower() or None
     try:
         fig.tight_layout()
-        fig.savefig(tmp, bbox_inches="tight")
-        os.replace(tmp, path)
+        atomic_write(path, lambda fh: fig.savefig(fh, format=fmt, bbox_inches="tight"), binary=True)
     finally:
         if close:
             plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
