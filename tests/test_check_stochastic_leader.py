@@ -111,3 +111,13 @@ def test_theory_pull_is_eta_times_a_decaying_lambda():
     assert pull(2000) / pull(1000) == pytest.approx(((b + 1000) / (b + 2000)) ** 2)   # ∝ 1/t²
     obj = objectives.Quadratic(A=np.diag([1.0, 2.0]))
     simulate(obj, algorithms.LSGD(lr=InverseTime(a, b), pull=pull, period=1), workers=2, steps=3)  # valid hyper
+
+
+@pytest.mark.parametrize("make, name", [(lambda: sl.Skewed(sigma=-1.0), "Skewed sigma"),
+                                        (lambda: sl.Skewed(pi=1.0), "Skewed pi"),
+                                        (lambda: sl.Skewed(group=1), "Skewed group"),
+                                        (lambda: sl.TheoryPull(0.0, 20.0, 2.0), "TheoryPull a"),
+                                        (lambda: sl.TheoryPull(2.0, 20.0, -1.0), "TheoryPull lam")])
+def test_bad_parameters_are_named(make, name):
+    with pytest.raises(ValueError, match=name):
+        make()

@@ -15,6 +15,7 @@ import numpy as np
 from lsgdsim import leaders, simulate
 from lsgdsim.leaders import LeaderRule
 from lsgdsim.schedules import Schedule
+from lsgdsim.validate import check_float, check_int, set_fields
 
 from ._convex import group_gaps, replica_lsgd, slope_fit
 
@@ -38,8 +39,9 @@ class Skewed(LeaderRule):
     group: int = 2
 
     def validate(self):
-        if not (math.isfinite(self.sigma) and self.sigma >= 0 and 0 < self.pi < 1 and self.group >= 2):
-            raise ValueError(f"Skewed needs sigma >= 0, 0 < pi < 1, group >= 2; got {self!r}")
+        set_fields(self, sigma=check_float(self.sigma, "Skewed sigma", 0.0),
+                   pi=check_float(self.pi, "Skewed pi", 0.0, 1.0, lo_open=True, hi_open=True),
+                   group=check_int(self.group, "Skewed group", 2))
 
     def scores(self, state, exact_values, streams):
         f = np.asarray(exact_values(), dtype=float)
@@ -59,6 +61,11 @@ class TheoryPull(Schedule):
     a: float
     b: float
     lam: float
+
+    def __post_init__(self):
+        set_fields(self, a=check_float(self.a, "TheoryPull a", 0.0, lo_open=True),
+                   b=check_float(self.b, "TheoryPull b", 0.0, lo_open=True),
+                   lam=check_float(self.lam, "TheoryPull lam", 0.0))
 
     def __call__(self, t: int) -> float:
         return self.a * self.lam * self.b / (self.b + t) ** 2
