@@ -33,6 +33,7 @@ setup(
         "dask": ["dask[distributed]>=2024.1"],
         "sweep": ["pandas>=2.0", "pyarrow>=14"],  # lsgdsim.sweep.load (the table) and its Parquet export
         "notebooks": ["jupyter", "nbclient", "nbformat", "ipykernel"],
+        "pep": ["pepit>=0.3", "cvxpy>=1.4"],   # one-step check: worst case over the function class (PEPit)
     },
     entry_points={
         "console_scripts": ["lsgdsim=lsgdsim.cli:main"],
