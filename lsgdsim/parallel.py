@@ -10,14 +10,15 @@ is computed by the same code whatever thread runs it, so results are bit-identic
 ``threads``.
 
 NumPy releases the GIL inside ufuncs, reductions, matmul and the random generators, so two threads
-working on different blocks use two cores. While blocks run on more than one thread, BLAS is held
-to one thread (threadpoolctl), so the d = 1000 quadratic's GEMM does not oversubscribe the cores.
+working on different blocks use two cores. While blocks run, BLAS is held to one thread
+(threadpoolctl) whatever ``threads`` is: the d = 1000 quadratic's GEMM does not oversubscribe the
+cores, and, since OpenBLAS's GEMM rounds differently with its own thread count, the blocked results
+do not depend on it either (the threads split rows instead of BLAS; docs/benchmarks.md measures both).
 """
 from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
 from itertools import pairwise
 
 import numpy as np
@@ -102,8 +103,11 @@ class WorkerPool:
 
     def map(self, fn, bounds) -> list:
         """``[fn(lo, hi) for (lo, hi) in bounds]`` in that order, the blocks shared among the threads."""
-        if self.threads == 1 or len(bounds) < 2:
+        if len(bounds) < 2:
             return [fn(lo, hi) for lo, hi in bounds]
+        if self.threads == 1:
+            with self._blas:
+                return [fn(lo, hi) for lo, hi in bounds]
         n = min(self.threads, len(bounds))
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.threads - 1, thread_name_prefix="lsgdsim")
@@ -121,8 +125,8 @@ class WorkerPool:
         return out
 
     def blas_guard(self):
-        """A context that holds BLAS at one thread when this pool threads (else does nothing)."""
-        return self._blas if self.threads > 1 else nullcontext()
+        """A context that holds BLAS at one thread (for callers that run their own blocks)."""
+        return self._blas
 
     def close(self):
         if self._pool is not None:
