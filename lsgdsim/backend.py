@@ -195,12 +195,13 @@ class RandomStreams:
 
     def _draw(self, name, shape, block_fn, arg):
         """The whole (p, ...) draw: block by block, each from its block's generator."""
-        shape = tuple(int(n) for n in shape)
         rest = shape[1:]
-        bounds = block_bounds(shape[0], math.prod(rest)) if shape else [(0, 1)]
-        if len(bounds) == 1:
-            z = block_fn(self.generator(name), shape, arg)
+        if not shape or shape[0] <= block_rows(math.prod(rest)):  # one block: the stream's own generator
+            gen = self._gens.get((name, 0)) or self.generator(name)
+            z = block_fn(gen, shape, arg)
         else:
+            shape = tuple(int(n) for n in shape)
+            bounds = block_bounds(shape[0], math.prod(rest))
             gens = [self.generator(name, lo // (bounds[0][1])) for lo, _ in bounds]
             if self._host or not self._on_gpu:
                 first = block_fn(gens[0], (bounds[0][1], *rest), arg)
@@ -243,7 +244,7 @@ class RandomStreams:
 
     # -- public draws ------------------------------------------------------------------------------
     def normal(self, name: str, shape: tuple[int, ...], scale=1.0):
-        if not isinstance(scale, (int, float)) and len(block_bounds(shape[0], math.prod(shape[1:]))) > 1:
+        if not isinstance(scale, (int, float)) and shape[0] > block_rows(math.prod(shape[1:])):
             return self.normal(name, shape) * scale  # array scales broadcast against the whole draw
         return self._draw(name, shape, self._normal_block, scale)
 
