@@ -23,11 +23,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from lsgdsim import algorithms as A  # noqa: E402
-from lsgdsim import objectives as O  # noqa: E402
-from lsgdsim import simulate  # noqa: E402
-from lsgdsim.backend import RandomStreams, resolve  # noqa: E402
-from lsgdsim.parallel import WorkerPool, default_threads  # noqa: E402
+from lsgdsim import algorithms as A
+from lsgdsim import objectives as O
+from lsgdsim import simulate
+from lsgdsim.backend import RandomStreams, resolve
+from lsgdsim.parallel import WorkerPool, default_threads
 
 LR, PULL, PERIOD, SIGMA = 1e-4, 0.1, 4, 0.1
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from lsgdsim.backend import RandomStreams, resolve  # noqa: E402
-from lsgdsim.parallel import WorkerPool, block_rows  # noqa: E402
+from lsgdsim.backend import RandomStreams, resolve
+from lsgdsim.parallel import WorkerPool, block_rows
 
 P = 512
 
@@ -66,7 +66,8 @@ def main(argv=None):
           f"{'old 1-worker ms':>15} {'new 1-worker ms':>15} {'1-worker speed-up':>17}")
     for r in rows:
         s = r["seconds"]
-        print(f"{r['d']:>7} {r['block_rows']:>5} {1e3 * s['old_vectorized']:>10.3f} {r['vectorized_new1_over_old']:>10.2f} "
+        print(f"{r['d']:>7} {r['block_rows']:>5} {1e3 * s['old_vectorized']:>10.3f} "
+              f"{r['vectorized_new1_over_old']:>10.2f} "
               f"{r['vectorized_new2_over_old']:>10.2f} {1e3 * s['old_one_worker']:>15.3f} "
               f"{1e3 * s['new_one_worker']:>15.4f} {r['one_worker_speedup']:>16.0f}x")
     if args.json:

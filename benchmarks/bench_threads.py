@@ -20,11 +20,11 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from lsgdsim import algorithms as A  # noqa: E402
-from lsgdsim import objectives as O  # noqa: E402
-from lsgdsim import simulate  # noqa: E402
-from lsgdsim.backend import RandomStreams, resolve  # noqa: E402
-from lsgdsim.parallel import WorkerPool  # noqa: E402
+from lsgdsim import algorithms as A
+from lsgdsim import objectives as O
+from lsgdsim import simulate
+from lsgdsim.backend import RandomStreams, resolve
+from lsgdsim.parallel import WorkerPool
 
 SIGMA = 0.1
 
@@ -66,20 +66,22 @@ def main(argv=None):
              "quadratic p=512 d=1000": (O.Quadratic.random(dim=1000, cond=100.0, seed=0), 512)}
     out = {}
     for label, (obj, p) in cases.items():
+        fns = {"step_1thread": lambda o=obj, p=p: step_time(o, p, args.steps, 1),
+               "step_2threads": lambda o=obj, p=p: step_time(o, p, args.steps, 2),
+               "oracle_whole_blas2": lambda o=obj, p=p: oracle_time(o, p, args.steps, "whole"),
+               "oracle_blocks_1thread": lambda o=obj, p=p: oracle_time(o, p, args.steps, "blocks1"),
+               "oracle_blocks_2threads": lambda o=obj, p=p: oracle_time(o, p, args.steps, "blocks2")}
         best = {}
         for _ in range(args.repeats):
-            for key, fn in {"step_1thread": lambda: step_time(obj, p, args.steps, 1),
-                            "step_2threads": lambda: step_time(obj, p, args.steps, 2),
-                            "oracle_whole_blas2": lambda: oracle_time(obj, p, args.steps, "whole"),
-                            "oracle_blocks_1thread": lambda: oracle_time(obj, p, args.steps, "blocks1"),
-                            "oracle_blocks_2threads": lambda: oracle_time(obj, p, args.steps, "blocks2")}.items():
+            for key, fn in fns.items():
                 best[key] = min(best.get(key, float("inf")), fn())
         best["speedup_2threads"] = best["step_1thread"] / best["step_2threads"]
         out[label] = best
         print(f"{label}: step 1 thread {1e3 * best['step_1thread']:.2f} ms, 2 threads "
               f"{1e3 * best['step_2threads']:.2f} ms, speed-up {best['speedup_2threads']:.2f}x; noisy oracle: "
               f"whole (BLAS 2 threads) {1e3 * best['oracle_whole_blas2']:.2f} ms, blocks 1 thread "
-              f"{1e3 * best['oracle_blocks_1thread']:.2f} ms, blocks 2 threads {1e3 * best['oracle_blocks_2threads']:.2f} ms")
+              f"{1e3 * best['oracle_blocks_1thread']:.2f} ms, "
+              f"blocks 2 threads {1e3 * best['oracle_blocks_2threads']:.2f} ms")
     if args.json:
         args.json.write_text(json.dumps(out, indent=1))
 

@@ -214,7 +214,8 @@ class RandomStreams:
                 self.pool.map(fill, bounds[1:])
             else:
                 import cupy
-                z = cupy.concatenate([block_fn(g, (hi - lo, *rest), arg) for g, (lo, hi) in zip(gens, bounds)])
+                z = cupy.concatenate([block_fn(g, (hi - lo, *rest), arg)
+                                      for g, (lo, hi) in zip(gens, bounds, strict=True)])
         return self._to_xp(z)
 
     def _to_xp(self, z):
