@@ -60,7 +60,7 @@ def check_threads(threads) -> int | None:
     return int(threads)
 
 
-class _BlasOneThread:
+class BlasOneThread:
     """Holds every BLAS library at one thread while a threaded map runs (threadpoolctl)."""
 
     def __init__(self):
@@ -99,7 +99,7 @@ class WorkerPool:
     def __init__(self, threads: int = 1):
         self.threads = check_threads(threads) or 1
         self._pool: ThreadPoolExecutor | None = None
-        self._blas = _BlasOneThread()
+        self._blas = BlasOneThread()
 
     def map(self, fn, bounds) -> list:
         """``[fn(lo, hi) for (lo, hi) in bounds]`` in that order, the blocks shared among the threads."""
