@@ -24,6 +24,7 @@ from .backend import (
     xp_dtype,
 )
 from .objectives.base import Objective
+from .parallel import WorkerPool, check_threads, default_threads
 from .result import Result
 from .validate import check_choice, check_float, check_int, check_memory, check_seed
 
@@ -91,7 +92,8 @@ def validate_run(objective, algorithm, workers, steps, x0, grad_noise, batch_siz
 def simulate(objective: Objective, algorithm: Algorithm, workers: int = 8, steps: int = 1000, x0=None,
              grad_noise: float = 0.0, batch_size: int | None = None, seed: int = 0, backend: str = "numpy",
              dtype: str = "float64", record_every: int | None = None, progress: bool = False,
-             monitor: Callable | None = None, on_interrupt: str = "raise", on_divergence: str = "raise") -> Result:
+             monitor: Callable | None = None, on_interrupt: str = "raise", on_divergence: str = "raise", *,
+             threads: int | None = None) -> Result:
     """Run ``algorithm`` with ``workers`` workers for ``steps`` synchronous steps on ``objective``.
 
     Parameters
@@ -116,6 +118,9 @@ def simulate(objective: Objective, algorithm: Algorithm, workers: int = 8, steps
     on_divergence : "raise" or "return"
         When an iterate becomes non-finite, raise :class:`DivergenceError`, or return the Result up to
         the last finite step (its last record) with ``meta["diverged"] = {"step", "worker", "value"}``.
+    threads : int, optional (keyword only)
+        Threads for the oracle and the noise over worker blocks (NumPy only; ``lsgdsim.parallel``).
+        Default: min(cores, 2) when p·d ≥ 2^18, else 1. Results are bit-identical for any value.
 
     Raises ``ValueError`` (naming the parameter) on bad input before any work, including a run whose
     arrays would not fit in memory (with the estimate), and :class:`DivergenceError` (naming step and
@@ -123,10 +128,12 @@ def simulate(objective: Objective, algorithm: Algorithm, workers: int = 8, steps
     """
     check_choice(on_interrupt, "on_interrupt", ("raise", "return"))
     check_choice(on_divergence, "on_divergence", ("raise", "return"))
+    threads = check_threads(threads)
     workers, steps, grad_noise, batch_size, seed, record_every, x0, xp = validate_run(
         objective, algorithm, workers, steps, x0, grad_noise, batch_size, seed, backend, dtype, record_every)
     dt = xp_dtype(xp, dtype)
-    streams = RandomStreams(seed, xp, dtype)
+    pool = WorkerPool(default_threads(workers, objective.dim, backend == "numpy") if threads is None else threads)
+    streams = RandomStreams(seed, xp, dtype, pool=pool)
     x0_given = x0 is not None  # before the default fills it in (meta["x0"] says which)
     if x0 is None:
         x0 = objective.initial_point(workers, streams.numpy_generator("init"))
@@ -154,6 +161,7 @@ def simulate(objective: Objective, algorithm: Algorithm, workers: int = 8, steps
             raise
         stop["diverged"] = {"step": err.step, "worker": err.worker, "value": err.value}
     finally:
+        pool.close()
         if bar is not None:
             bar.close()
     if last is None:  # stopped early: close the records at the latest consistent step
@@ -196,17 +204,16 @@ class _Loop:
             if minibatch:
                 idx = objective.sample_batch(streams, workers, batch_size)
                 losses, G = objective.batch_value_and_grad(X, idx, **stream_kw)
-            else:
-                losses, G = objective.value_and_grad(X)
+                if grad_noise > 0:  # in place: the oracle's gradient array is fresh and owned by this loop
+                    G += streams.normal("grad_noise", (workers, objective.dim), scale=grad_noise)
+            else:  # the noise is drawn (same stream, same draw) and added block by block with the gradient
+                losses, G = objective.noisy_value_and_grad(X, streams, grad_noise)
             _check_finite(xp, losses, t - 1)
             exact = _LazyValues(objective, X, None if minibatch else losses)
             # One assignment: an interrupt lands either before or after it, never half-way.
             self.committed = snapshot(_Snapshot, (t - 1, X, state, exact, tally.counts))
             if (t - 1) % record_every == 0:
                 rec.record(self.committed)
-            if grad_noise > 0:
-                # In place: the oracle's gradient array is fresh and owned by this loop.
-                G += streams.normal("grad_noise", (workers, objective.dim), scale=grad_noise)
             X, state, events = algorithm.step(X, state, StepInput(t, G, losses, exact, streams))
             if events:
                 tally.add(events, t)

@@ -28,6 +28,8 @@ from itertools import pairwise
 import numpy as np
 from array_api_compat import is_cupy_array
 
+from ..parallel import BlasOneThread
+
 INITS = ("he", "glorot", "zeros")
 
 
@@ -105,6 +107,7 @@ class WorkerThreads:
 
     def __init__(self):
         self.pool, self.pool_size, self.blas = None, 0, None
+        self.blas_guard = BlasOneThread()
 
     def count(self, p: int, x, work: int) -> int:
         """Threads for ``work`` elements over p workers whose arrays are like ``x``."""
@@ -130,16 +133,9 @@ class WorkerThreads:
             if self.pool is not None:
                 self.pool.shutdown(wait=True)
             self.pool, self.pool_size = ThreadPoolExecutor(n - 1, thread_name_prefix="lsgdsim-nn"), n - 1
-        blas = self.blas or ()
-        saved = [c.get_num_threads() for c in blas]
-        for c in blas:
-            c.set_num_threads(1)
-        try:
+        with self.blas_guard:  # the simulator's mechanism (lsgdsim.parallel): BLAS at one thread meanwhile
             futures = [self.pool.submit(fn, lo, hi) for lo, hi in chunks[1:]]
             return [fn(*chunks[0])] + [f.result() for f in futures]
-        finally:
-            for c, k in zip(blas, saved, strict=True):
-                c.set_num_threads(k)
 
 
 worker_threads = WorkerThreads()

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..backend import ConstantCache, namespace
+from ..parallel import block_bounds
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,39 @@ class Objective:
         The returned arrays must be fresh (not views of cached state): the run loop adds gradient
         noise to them in place."""
         raise NotImplementedError
+
+    def noisy_value_and_grad(self, X, streams=None, sigma: float = 0.0):
+        """Values (p,) and gradients plus noise g_i = ∇f(x_i) + σ ξ_i (p, d), ξ the (p, d) draw of the
+        "grad_noise" stream: equal to ``value_and_grad(X)`` then ``G += streams.normal(...)``.
+
+        On NumPy with more than one worker block (``parallel.block_bounds(p, d)``), block by block on
+        ``streams.pool``'s threads: each block's gradient is computed, and its noise drawn and added,
+        while the block (2^16 numbers) is still in cache. Blocks depend on (p, d) only, so the result
+        does not depend on the thread count."""
+        p, d = X.shape
+        bounds = block_bounds(p, d)
+        if len(bounds) == 1 or not isinstance(X, np.ndarray) or self._value_and_grad_into is None:
+            vals, G = self.value_and_grad(X)
+            if sigma > 0:
+                G += streams.normal("grad_noise", (p, d), scale=sigma)
+            return vals, G
+        vals, G = np.empty(p, dtype=X.dtype), np.empty((p, d), dtype=X.dtype)
+        if sigma > 0:
+            for lo, _ in bounds:  # create the block generators here, not concurrently in the threads
+                streams.generator("grad_noise", lo // bounds[0][1])
+
+        def block(lo, hi):
+            self._value_and_grad_into(X[lo:hi], vals[lo:hi], G[lo:hi])
+            if sigma > 0:
+                G[lo:hi] += streams.block_normal("grad_noise", (p, d), lo, hi, scale=sigma)
+
+        (streams.pool.map if streams is not None else _serial_map)(block, bounds)
+        return vals, G
+
+    # ``_value_and_grad_into(X, vals, G)``: value_and_grad of the NumPy rows X (n, d) written into vals
+    # (n,) and G (n, d). Row-wise objectives on the hot path define it (a worker's row depends on its
+    # own parameters only); the others are evaluated whole, with their noise still drawn by blocks.
+    _value_and_grad_into = None
 
     def value(self, X):
         """Values (p,) at every row of ``X`` (p, d)."""
@@ -130,3 +164,7 @@ class Objective:
     def __repr__(self) -> str:
         cfg = ", ".join(f"{k}={v}" for k, v in self.describe().items() if k != "name")
         return f"{type(self).__name__}({cfg})"
+
+
+def _serial_map(fn, bounds):
+    return [fn(lo, hi) for lo, hi in bounds]

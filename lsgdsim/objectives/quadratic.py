@@ -129,6 +129,13 @@ class Quadratic(Objective):
         vals = xp.sum(X * (0.5 * AX - b), axis=1)
         return vals, G
 
+    def _value_and_grad_into(self, X, vals, G):
+        # The same operations as value_and_grad, with the product written straight into G.
+        A, b = self._const(np, X.dtype, "A"), self._const(np, X.dtype, "b")
+        np.matmul(X, A, out=G)
+        np.sum(X * (0.5 * G - b), axis=1, out=vals)
+        G -= b
+
     def value(self, X):
         return self.value_and_grad(X)[0]
 

@@ -1,0 +1,142 @@
+"""Worker blocks and a small thread pool that runs them (host NumPy arrays only).
+
+The worker axis (p rows) is cut into fixed *blocks* of ``block_rows(row_size)`` consecutive workers,
+chosen from the size of one worker's row alone (d for a (p, d) array), so that one block holds at
+least ``BLOCK_ELEMENTS`` = 2^16 numbers (512 KiB in float64: it stays in L2 while an oracle makes its
+passes over it). The same blocks serve the random streams (one generator per block, see
+``backend.RandomStreams``) and the oracle, so the noise of a block is drawn and added while the block's
+gradient is still in cache. Blocks depend on the data only, never on the thread count: every block
+is computed by the same code whatever thread runs it, so results are bit-identical for any
+``threads``.
+
+NumPy releases the GIL inside ufuncs, reductions, matmul and the random generators, so two threads
+working on different blocks use two cores. While blocks run, BLAS is held to one thread
+(threadpoolctl) whatever ``threads`` is: the d = 1000 quadratic's GEMM does not oversubscribe the
+cores, and, since OpenBLAS's GEMM rounds differently with its own thread count, the blocked results
+do not depend on it either (the threads split rows instead of BLAS; docs/benchmarks.md measures both).
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
+
+import numpy as np
+
+BLOCK_ELEMENTS = 2**16        # numbers per worker block (at least; a row is never split)
+MIN_THREADED_ELEMENTS = 2**18  # p·d below this: one thread by default (the pool's overhead would dominate)
+DEFAULT_MAX_THREADS = 2
+
+
+def block_rows(row_size: int) -> int:
+    """Workers per block for rows of ``row_size`` numbers: ⌈2^16 / row_size⌉, at least 1."""
+    return max(1, -(-BLOCK_ELEMENTS // max(1, int(row_size))))
+
+
+def block_bounds(p: int, row_size: int) -> list[tuple[int, int]]:
+    """The blocks [lo, hi) of range(p) for rows of ``row_size`` numbers (the last may be shorter)."""
+    b = block_rows(row_size)
+    return list(pairwise([*range(0, p, b), p]))
+
+
+def cpu_count() -> int:
+    """Cores this process may run on (CPU affinity where the OS reports it)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def default_threads(p: int, d: int, on_host: bool = True) -> int:
+    """The default of ``simulate(threads=None)``: min(cores, 2) when p·d ≥ 2^18 on NumPy, else 1."""
+    if not on_host or p * d < MIN_THREADED_ELEMENTS:
+        return 1
+    return max(1, min(cpu_count(), DEFAULT_MAX_THREADS))
+
+
+def check_threads(threads) -> int | None:
+    """``threads``: None (default) or an integer >= 1; ``ValueError`` naming it otherwise."""
+    if threads is None:
+        return None
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+        raise ValueError(f"threads must be None or an integer >= 1; got {threads!r}")
+    return int(threads)
+
+
+class BlasOneThread:
+    """Holds every BLAS library at one thread while a threaded map runs (threadpoolctl)."""
+
+    def __init__(self):
+        self._controllers = None
+
+    def _libs(self):
+        if self._controllers is None:
+            try:
+                from threadpoolctl import ThreadpoolController
+                self._controllers = ThreadpoolController().select(user_api="blas").lib_controllers
+            except ImportError:  # threadpoolctl is a core dependency; be lenient in odd environments
+                self._controllers = []
+        return self._controllers
+
+    def __enter__(self):
+        self._saved = [(c, c.get_num_threads()) for c in self._libs()]
+        for c, n in self._saved:
+            if n != 1:
+                c.set_num_threads(1)
+        return self
+
+    def __exit__(self, *exc):
+        for c, n in self._saved:
+            if n != 1:
+                c.set_num_threads(n)
+        return False
+
+
+class WorkerPool:
+    """Runs ``fn(lo, hi)`` for each worker block on ``threads`` threads (the caller's thread included).
+
+    ``threads == 1`` runs the blocks in order on the caller's thread with no pool at all. The pool's
+    threads are created on first use and live as long as the object.
+    """
+
+    def __init__(self, threads: int = 1):
+        self.threads = check_threads(threads) or 1
+        self._pool: ThreadPoolExecutor | None = None
+        self._blas = BlasOneThread()
+
+    def map(self, fn, bounds) -> list:
+        """``[fn(lo, hi) for (lo, hi) in bounds]`` in that order, the blocks shared among the threads."""
+        if len(bounds) < 2:
+            return [fn(lo, hi) for lo, hi in bounds]
+        if self.threads == 1:
+            with self._blas:
+                return [fn(lo, hi) for lo, hi in bounds]
+        n = min(self.threads, len(bounds))
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.threads - 1, thread_name_prefix="lsgdsim")
+        # Contiguous groups of blocks per thread: fewer hand-overs, and each thread walks memory in order.
+        groups = list(pairwise(len(bounds) * i // n for i in range(n + 1)))
+
+        def run(g):
+            return [fn(lo, hi) for lo, hi in bounds[g[0]:g[1]]]
+
+        with self._blas:
+            futures = [self._pool.submit(run, g) for g in groups[1:]]
+            out = run(groups[0])
+            for f in futures:
+                out.extend(f.result())
+        return out
+
+    def blas_guard(self):
+        """A context that holds BLAS at one thread (for callers that run their own blocks)."""
+        return self._blas
+
+    def close(self):
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def __del__(self):
+        pool = getattr(self, "_pool", None)
+        if pool is not None:
+            pool.shutdown(wait=False)
+
+
+SERIAL = WorkerPool(1)

@@ -1,0 +1,67 @@
+"""Threads over worker blocks (issue 12): bit-identical Results for any thread count."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lsgdsim import algorithms as A
+from lsgdsim import objectives as O
+from lsgdsim import simulate
+from lsgdsim.backend import RandomStreams, resolve
+from lsgdsim.parallel import WorkerPool, default_threads
+
+CASES = [  # (objective, workers): several blocks each (p·d well above 2^16)
+    (O.Rastrigin(dim=3000), 64),
+    (O.Quadratic.random(dim=300, cond=10.0, seed=1), 500),
+    (O.make_objective("ackley", dim=2000), 48),
+]
+RULES = [A.LSGD(lr=1e-3, pull=0.1, period=2), A.EASGD(lr=1e-3, period=2),
+         A.LSGD(lr=1e-3, pull=0.1, groups=4, global_pull=0.05, momentum=0.5)]
+
+
+@pytest.mark.parametrize("case", range(len(CASES)))
+@pytest.mark.parametrize("rule", RULES, ids=lambda a: a.name)
+def test_results_bit_identical_for_1_2_4_threads(case, rule):
+    obj, p = CASES[case]
+    runs = [simulate(obj, rule, workers=p, steps=6, grad_noise=0.3, seed=4, record_every=2, threads=n)
+            for n in (1, 2, 4)]
+    for other in runs[1:]:
+        assert other == runs[0]
+        np.testing.assert_array_equal(other.x, runs[0].x)
+        np.testing.assert_array_equal(other.f, runs[0].f)
+
+
+@pytest.mark.parametrize("case", range(2))
+def test_blocked_noisy_oracle_is_value_and_grad_plus_the_stream_draw(case):
+    obj, p = CASES[case]
+    xp = resolve("numpy")
+    X = obj.initial_point(p, np.random.default_rng(0))
+    ref_v, ref_g = obj.value_and_grad(X)
+    ref_g = ref_g + RandomStreams(9, xp).normal("grad_noise", X.shape, scale=0.2)
+    pool = WorkerPool(2)
+    try:
+        v, g = obj.noisy_value_and_grad(X, RandomStreams(9, xp, pool=pool), 0.2)
+    finally:
+        pool.close()
+    np.testing.assert_allclose(v, ref_v, rtol=1e-13, atol=1e-9)  # BLAS on a block may round differently
+    np.testing.assert_allclose(g, ref_g, rtol=1e-13, atol=1e-9)
+
+
+def test_default_threads_and_bad_threads():
+    assert default_threads(8, 10) == 1 and default_threads(512, 1000, on_host=False) == 1
+    assert 1 <= default_threads(512, 1000) <= 2
+    obj = O.Rastrigin(dim=2)
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="threads"):
+            simulate(obj, A.LSGD(lr=0.01), workers=2, steps=2, threads=bad)
+
+
+def test_fused_rastrigin_terms_match_the_objective():
+    """The elementwise terms that CuPy fuses into one kernel, evaluated on NumPy, give the objective."""
+    from lsgdsim.objectives._fused import rastrigin_terms
+    obj = O.Rastrigin(dim=50, A=7.0)
+    X = obj.initial_point(6, np.random.default_rng(3))
+    G, terms = rastrigin_terms(np, X, obj.A)
+    v, g = obj.value_and_grad(X)
+    np.testing.assert_allclose(G, g, rtol=1e-14, atol=1e-12)
+    np.testing.assert_allclose(np.sum(terms, axis=1) + obj.A * obj.dim, v, rtol=1e-14, atol=1e-10)
