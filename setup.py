@@ -14,7 +14,8 @@ setup(
     long_description=(Path(__file__).parent / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
-    packages=find_packages(include=["lsgdsim", "lsgdsim.*", "theory_checks", "theory_checks.*"]),
+    packages=find_packages(include=["lsgdsim", "lsgdsim.*", "theory_checks", "theory_checks.*", "figures",
+                                    "figures.*"]),
     install_requires=[
         "numpy>=1.26",
         "scipy>=1.11",
@@ -34,6 +35,6 @@ setup(
     entry_points={
         "console_scripts": ["lsgdsim=lsgdsim.cli:main"],
         # Subcommands that live above the library (lsgdsim/ never imports them): lsgdsim.cli loads these.
-        "lsgdsim.commands": ["check=theory_checks.cli:register"],
+        "lsgdsim.commands": ["check=theory_checks.cli:register", "reproduce=figures.cli:register"],
     },
 )
