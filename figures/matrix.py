@@ -67,7 +67,7 @@ def combine(cfg: dict, results: list[dict]) -> tuple[dict, dict]:
 
 def draw(data):
     cfg, a = data.config, data.arrays
-    fig, axes = plotting.subplots(2, 2, width=4.6, height=3.2, sharex=True)
+    fig, axes = plotting.subplots(2, 2, width=4.6, height=3.2)
     t = a["steps"]
     styles = {"lgd_leader": ("lgd", "-", "LGD leader"), "eagd_center": ("eagd", "-", "EAGD center"),
               "eagd_best": ("eagd", "--", "EAGD best worker")}
@@ -78,11 +78,9 @@ def draw(data):
             if c != "eagd_best":
                 plotting.band(ax, t, y.min(axis=0), y.max(axis=0), method)
         ax.set_ylim(FLOOR / 10, None)
-        ax.set_title(f"rank {r} (n = {cfg['n']}, {cfg['observed']:.0%} observed)")
-        ax.set_ylabel("F(X) = ¼‖P_Ω(XXᵀ − M)‖²")
-    for ax in axes[1]:
-        ax.set_xlabel("iteration t")
+        ax.set(title=f"rank {r} (n = {cfg['n']}, {cfg['observed']:.0%} observed)", xlabel="iteration t",
+               ylabel="F(X)")
     axes[0, 0].legend(loc="lower left", fontsize=8)
-    fig.suptitle(f"median over {cfg['seeds']} seeds, band = range over seeds; λ = α = {cfg['pull']}, "
-                 f"η = {cfg['lr']}, {cfg['workers']} workers", fontsize=9)
+    fig.suptitle(f"F(X) = ¼‖P_Ω(XXᵀ − M)‖²: median over {cfg['seeds']} seeds, band = range over seeds; "
+                 f"λ = α = {cfg['pull']}, η = {cfg['lr']}, {cfg['workers']} workers", fontsize=9)
     return fig

@@ -103,7 +103,7 @@ def draw(data):
         ax.set_yticks([], minor=True)
     axes[0, 0].set(xlabel="samples processed (thousands, all workers)", ylabel="test error (%)",
                    title="vs samples")
-    axes[0, 1].set(xlabel="wall time of this simulator (s)", title="vs wall time")
+    axes[0, 1].set(xlabel="wall time of this simulator (s)", ylabel="test error (%)", title="vs wall time")
     axes[0, 1].legend(loc="upper right", fontsize=7.5, title="center, final test error (mean)", title_fontsize=7.5)
     net = "small CNN" if cfg["model"] == "cnn" else "MLP"
     fig.suptitle(f"{net} on digits, {cfg['workers']} workers (SGD: 1), {cfg['epochs']:g} passes; mean over "
