@@ -1,7 +1,10 @@
 """The ``lsgdsim`` command (also ``python -m lsgdsim``).
 
-Bad input prints one line ``lsgdsim: error: ...`` on stderr and exits with status 2; a diverged run
-exits 1; an interrupted run writes what it finished and exits 130.
+Exit status: 0 done; 2 bad input (one line ``lsgdsim: error: ...`` on stderr, before any work: bad
+values, options that do not apply, output locations that cannot be written); 1 a run that diverged
+(its records up to the divergence are written, marked ``-diverged``), ran out of memory, or whose
+result could only be written to a fallback location; 130 Ctrl-C and 143 SIGTERM (what finished is
+written, marked ``-partial``, never over a complete result).
 """
 from __future__ import annotations
 
@@ -10,8 +13,11 @@ import json
 import sys
 
 from . import __version__
+from .signals import EXIT_INTERRUPTED, EXIT_TERMINATED, SignalGuard, Terminated
 
-EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 1, 130
+EXIT_FAILED, EXIT_USAGE = 1, 2
+EXIT_DIVERGED = EXIT_FAILED
+SIGNALS = SignalGuard()
 
 
 class UsageError(ValueError):
@@ -21,6 +27,8 @@ class UsageError(ValueError):
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit 2 (argparse prints usage + message by default)
         raise UsageError(message)
+
+
 
 
 # -- run ---------------------------------------------------------------------------------------------
@@ -44,7 +52,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--negative", type=int, help="number of negative eigenvalues (indefinite)")
     g.add_argument("--samples", type=int, help="number of samples (logistic)")
     g.add_argument("--rank", type=int, help="rank (matrix)")
-    g.add_argument("--problem-seed", type=int, default=0, help="seed of the random problem instance (default 0)")
+    g.add_argument("--problem-seed", type=int, help="seed of the random problem instance (default 0)")
 
     _add_algorithm_options(p, lr=0.01, momentum=0.0, schedule="constant")
 
@@ -79,9 +87,10 @@ def _add_algorithm_options(p: argparse.ArgumentParser, lr: float, momentum: floa
                    help="constant; inverse-time: lr·b/(b + t); step: lr·factor^⌊(t−1)/b⌋")
     g.add_argument("--lr-decay-steps", type=float, help="b of the lr schedule (run: default 100; train: the "
                    "step schedule drops once, after 90%% of the steps)")
-    g.add_argument("--lr-decay-factor", type=float, default=0.1, help="factor of the step schedule (default 0.1)")
-    g.add_argument("--momentum", type=float, default=momentum,
-                   help=f"worker momentum μ in [0, 1) (default {momentum:g})")
+    g.add_argument("--lr-decay-factor", type=float, help="factor of the step schedule (default 0.1)")
+    g.add_argument("--momentum", type=float,
+                   help=f"worker momentum μ in [0, 1) (default {momentum:g}"
+                        + ("; eamsgd: 0.9 with Nesterov)" if momentum == 0 else ")"))
     g.add_argument("--nesterov", action="store_true", help="Nesterov momentum (needs --momentum > 0)")
     g.add_argument("--period", type=int, help="communication period τ (run: default 1; train: default 4)")
     g.add_argument("--pull", type=float, help="LSGD pull strength λ in [0, 1] (default 0.1)")
@@ -96,11 +105,30 @@ def _add_algorithm_options(p: argparse.ArgumentParser, lr: float, momentum: floa
     g.add_argument("--beta", type=float, help="EASGD center strength β (default workers·α)")
 
 
+# CLI flag -> the objective option it sets (make_objective's keyword).
+OBJECTIVE_FLAGS = {"dim": "dim", "cond": "cond", "negative": "negative", "samples": "n_samples", "rank": "rank",
+                   "problem_seed": "seed"}
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
 def build_objective(args):
-    from .objectives import make_objective
-    opts = {"dim": args.dim, "cond": args.cond, "negative": args.negative, "n_samples": args.samples,
-            "rank": args.rank, "seed": args.problem_seed}
-    return make_objective(args.objective, **{k: v for k, v in opts.items() if v is not None})
+    """The objective from the options the user gave; one that this objective does not take is an error."""
+    from .objectives import make_objective, objective_options
+    takes = objective_options(args.objective)
+    kwargs = {}
+    for flag, key in OBJECTIVE_FLAGS.items():
+        value = getattr(args, flag)
+        if value is None:
+            continue
+        if key not in takes:
+            applies = [_flag(f) for f, k in OBJECTIVE_FLAGS.items() if k in takes]
+            raise UsageError(f"{_flag(flag)} does not apply to --objective {args.objective} (its options here: "
+                             f"{', '.join(applies) or 'none'})")
+        kwargs[key] = value
+    return make_objective(args.objective, **kwargs)
 
 
 def _lr(args, steps=None):
@@ -114,46 +142,92 @@ def _lr(args, steps=None):
         raise UsageError(f"--lr-decay-steps must be > 0; got {b:g}")
     if args.lr_schedule == "inverse-time":
         return schedules.InverseTime(a=args.lr * b, b=b)
-    return schedules.StepDecay(value=args.lr, factor=args.lr_decay_factor, every=int(b))
+    factor = 0.1 if args.lr_decay_factor is None else args.lr_decay_factor
+    return schedules.StepDecay(value=args.lr, factor=factor, every=int(b))
+
+
+def check_options(args, default_leader: str = "exact") -> None:
+    """Options that do not apply to the rest of the command line are errors naming the option and why
+    (a silently ignored option is a wrong experiment)."""
+    from .validate import check_int
+    name = args.algorithm
+    for opt, owners in ALGO_OPTIONS.items():
+        if getattr(args, opt) is not None and name not in owners:
+            raise UsageError(f"{_flag(opt)} does not apply to --algorithm {name}")
+    schedule_opts = {"constant": ("lr_decay_steps", "lr_decay_factor"), "inverse-time": ("lr_decay_factor",),
+                     "step": ()}[args.lr_schedule]
+    for opt in schedule_opts:
+        if getattr(args, opt) is not None:
+            raise UsageError(f"{_flag(opt)} does not apply to --lr-schedule {args.lr_schedule}")
+    if name == "eamsgd" and args.momentum == 0:
+        raise UsageError("--momentum 0 does not apply to --algorithm eamsgd (EASGD with Nesterov momentum); "
+                         "use --algorithm easgd")
+    if args.global_period is not None and not args.global_pull:
+        raise UsageError("--global-period applies only with --global-pull > 0 (there is no global pull)")
+    if name != "lsgd":
+        return
+    leader = args.leader or default_leader
+    if args.window is not None:
+        if leader != "window":
+            raise UsageError(f"--window applies to --leader window only (the leader rule here is {leader})")
+        check_int(args.window, "--window", 1)
+    if args.leader_noise is not None and leader == "exact":
+        raise UsageError("--leader-noise does not apply to --leader exact (it uses the true f); "
+                         "use --leader noisy or --leader window")
+    if leader == "noisy" and args.leader_noise is None:
+        raise UsageError("--leader noisy needs --leader-noise SIGMA (the σ_f of the loss estimates)")
 
 
 def build_algorithm(args, steps=None, default_leader="exact"):
     from .algorithms import ALGORITHMS
     from .leaders import make_rule
+    check_options(args, default_leader)
     name = args.algorithm
-    for opt, owners in ALGO_OPTIONS.items():
-        if getattr(args, opt) is not None and name not in owners:
-            raise UsageError(f"--{opt.replace('_', '-')} does not apply to --algorithm {name}")
-    kw = {"lr": _lr(args, steps), "momentum": args.momentum, "nesterov": args.nesterov}
+    kw = {"lr": _lr(args, steps)}
+    if args.momentum is not None:
+        kw["momentum"], kw["nesterov"] = args.momentum, args.nesterov
+    elif args.nesterov:
+        kw["nesterov"] = True
     for opt in ("period", "pull", "groups", "global_pull", "global_period", "alpha", "beta"):
         if getattr(args, opt) is not None:
             kw[opt] = getattr(args, opt)
     if name == "lsgd":
-        leader = args.leader or default_leader
-        kw["leader"] = make_rule(leader, sigma=args.leader_noise or 0.0, window=args.window or 10)
-        if leader == "exact" and args.leader_noise is not None:
-            raise UsageError("--leader-noise needs --leader noisy or --leader window")
-    if name == "eamsgd" and args.momentum == 0:
-        kw["momentum"], kw["nesterov"] = 0.9, True
+        kw["leader"] = make_rule(args.leader or default_leader, sigma=args.leader_noise, window=args.window)
     return ALGORITHMS[name](**kw)
 
 
-def cmd_run(args) -> int:
-    from .simulate import DivergenceError, simulate
+def check_outputs(args, default_dir: str | None = None) -> None:
+    """Every output location is checked before any work (one line, exit 2); none may name another's file."""
+    from pathlib import Path
 
+    from .outputs import check_output_dir, check_output_path
+    if getattr(args, "no_save", False) and args.out is not None:
+        raise UsageError("give --out or --no-save, not both")
+    seen: dict[Path, str] = {}
+    for opt in ("out", "json", "csv"):
+        value = getattr(args, opt, None)
+        if value is None:
+            continue
+        resolved = check_output_path(value, _flag(opt)).resolve()
+        if resolved in seen:
+            raise UsageError(f"{_flag(opt)} and {seen[resolved]} name the same file {value}")
+        seen[resolved] = _flag(opt)
+    if default_dir is not None and args.out is None and not getattr(args, "no_save", False):
+        check_output_dir(default_dir, f"--out (default folder {default_dir}/)")
+
+
+def cmd_run(args) -> int:
+    from .simulate import simulate
+
+    check_outputs(args, default_dir="results")
     obj = build_objective(args)
     alg = build_algorithm(args)
     progress = sys.stderr.isatty() if args.progress is None else args.progress
-    try:
-        res = simulate(obj, alg, workers=args.workers, steps=args.steps, grad_noise=args.grad_noise,
-                       batch_size=args.batch_size, seed=args.seed, backend=args.backend, dtype=args.dtype,
-                       record_every=args.record_every, progress=progress, on_interrupt="return")
-    except DivergenceError as exc:
-        print(f"lsgdsim: {exc}", file=sys.stderr)
-        return EXIT_DIVERGED
-    if args.no_save:
-        args.out = None
-    elif not args.out:
+    res = simulate(obj, alg, workers=args.workers, steps=args.steps, grad_noise=args.grad_noise,
+                   batch_size=args.batch_size, seed=args.seed, backend=args.backend, dtype=args.dtype,
+                   record_every=args.record_every, progress=progress, on_interrupt="return",
+                   on_divergence="return")
+    if not args.no_save and not args.out:
         args.out = default_result_path(res.meta)
     return _report(res, res.summary(), args)
 
@@ -169,19 +243,48 @@ def default_result_path(meta: dict) -> str:
 
 
 def _report(res, summary: dict, args) -> int:
-    """Print the summary, write --out/--csv/--json (atomically); the exit status of a finished run."""
-    from .result import atomic_write_text
+    """Print the summary and write --out/--csv/--json (atomically, with a fallback if a write fails).
+
+    A partial or diverged result goes to the marked sibling (run.npz → run-partial.npz / run-diverged.npz),
+    never over a complete one, and one line on stderr says so. Returns the exit status.
+    """
+    from .outputs import OutputError, atomic_write_text, marked_path, write_with_fallback
+    meta = res.meta
+    mark = "diverged" if meta.get("diverged") else "partial" if meta.get("interrupted") else None
     _print_summary(summary)
-    if args.out:
-        res.save(args.out)
-        print(f"wrote {args.out}")
-    if getattr(args, "csv", None):
-        res.to_csv(args.csv)
-        print(f"wrote {args.csv}")
-    if args.json:
-        atomic_write_text(args.json, json.dumps(summary, indent=2) + "\n")
-        print(f"wrote {args.json}")
-    return EXIT_INTERRUPTED if res.meta.get("interrupted") else 0
+    targets = [(args.out, "--out", res.save), (getattr(args, "csv", None), "--csv", res.to_csv),
+               (args.json, "--json", lambda p: atomic_write_text(p, json.dumps(summary, indent=2) + "\n"))]
+    status, written = 0, []
+    with SIGNALS.holding():
+        for path, option, save in targets:
+            if not path:
+                continue
+            try:
+                w = write_with_fallback(save, marked_path(path, mark) if mark else path)
+            except OutputError as exc:
+                print(f"lsgdsim: error: {option}: {exc}; the result is lost", file=sys.stderr)
+                status = EXIT_FAILED
+                continue
+            written.append(str(w.path))
+            if w.rescued:
+                print(f"lsgdsim: {option}: {w.describe()}", file=sys.stderr)
+                status = EXIT_FAILED
+            else:
+                print(f"wrote {w.path}")
+    files = ", ".join(written) or "nothing (no output asked for)"
+    last = int(res.steps[-1])
+    if meta.get("diverged"):
+        from .simulate import DivergenceError
+        d = meta["diverged"]
+        print(f"lsgdsim: {DivergenceError(d['step'], d['worker'], d['value'])}; the records up to step {last} "
+              f"are in {files}", file=sys.stderr)
+        status = EXIT_DIVERGED
+    if meta.get("interrupted"):
+        by = meta.get("interrupted_by", "KeyboardInterrupt")
+        print(f"lsgdsim: interrupted ({by}) at step {last} of {meta.get('steps')}; partial result in {files} "
+              f"(marked -partial: a complete result is never replaced)", file=sys.stderr)
+        status = EXIT_TERMINATED if by == "SIGTERM" else EXIT_INTERRUPTED
+    return SIGNALS.exit_status() or status
 
 
 def _print_summary(summary: dict) -> None:
@@ -228,6 +331,11 @@ def cmd_train(args) -> int:
 
     if args.steps is not None and args.epochs is not None:
         raise UsageError("give --steps or --epochs, not both")
+    if args.data_folder is not None and args.data == "digits":
+        raise UsageError("--data-folder does not apply to --data digits (bundled with scikit-learn)")
+    check_outputs(args)
+    if args.momentum is None:
+        args.momentum = 0.9  # the trainer's default (nesterov only with --nesterov)
     data = load_data(args.data, args.data_folder)
     steps = args.steps if args.steps is not None else steps_for(
         data, args.workers, args.batch_size, 100.0 if args.epochs is None else args.epochs, args.shards)
@@ -241,7 +349,7 @@ def cmd_train(args) -> int:
                     evaluations=args.evaluations, backend=args.backend, dtype=args.dtype,
                     data_folder=args.data_folder, progress=progress)
     except DivergenceError as exc:
-        print(f"lsgdsim: {exc}", file=sys.stderr)
+        print(f"lsgdsim: {exc}; nothing was written", file=sys.stderr)
         return EXIT_DIVERGED
     return _report(res, summarize(res), args)
 
@@ -274,21 +382,30 @@ def _load_plugin_commands(sub) -> None:
         ep.load()(sub)
 
 
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def main(argv=None) -> int:
     parser = make_parser()
     try:
-        args = parser.parse_args(argv)
-        if not getattr(args, "handler", None):
-            parser.print_help()
-            return EXIT_USAGE
-        return args.handler(args)
-    except (UsageError, ValueError, FileNotFoundError) as exc:
-        msg = " ".join(str(exc).split())
-        print(f"lsgdsim: error: {msg}", file=sys.stderr)
+        with SIGNALS.installed():
+            args = parser.parse_args(argv)
+            if not getattr(args, "handler", None):
+                parser.print_help()
+                return EXIT_USAGE
+            return args.handler(args)
+    except (ValueError, OSError) as exc:  # UsageError is a ValueError; OSError: unreadable input, bad paths
+        print(f"lsgdsim: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("lsgdsim: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except MemoryError as exc:
+        print(f"lsgdsim: error: out of memory{': ' + _one_line(exc) if str(exc) else ''}; use fewer workers, "
+              "steps or dimensions (or record less often)", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt as exc:  # before anything finished (a run itself returns what it has)
+        by = getattr(exc, "signal_name", "Ctrl-C")
+        print(f"lsgdsim: interrupted ({by}); nothing was finished, nothing was written", file=sys.stderr)
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

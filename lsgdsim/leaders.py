@@ -20,10 +20,10 @@ Rules are pure: ``init`` makes a state, ``observe`` folds in one step's losses, 
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from .backend import namespace
+from .validate import check_bool, check_float, check_int, set_fields
 
 
 class LeaderRule:
@@ -31,8 +31,11 @@ class LeaderRule:
 
     observes_every_step = False  # Window needs every step's losses; the others only the comm steps
 
+    def __post_init__(self):
+        self.validate()  # fail at construction: nothing in a rule depends on the worker count
+
     def validate(self) -> None:
-        pass
+        """Raise ValueError naming a bad field (also normalises NumPy scalars to Python numbers)."""
 
     def init(self, workers: int, xp, dtype):
         return None
@@ -63,8 +66,7 @@ class Noisy(LeaderRule):
     sigma: float = 0.1
 
     def validate(self):
-        if not (isinstance(self.sigma, (int, float)) and math.isfinite(self.sigma) and self.sigma >= 0):
-            raise ValueError(f"leader noise sigma must be a finite number >= 0; got {self.sigma!r}")
+        set_fields(self, sigma=check_float(self.sigma, "leader noise sigma", 0.0))
 
     def scores(self, state, exact_values, streams):
         f = exact_values()
@@ -87,10 +89,9 @@ class Window(LeaderRule):
     observes_every_step = True
 
     def validate(self):
-        if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 1:
-            raise ValueError(f"window size must be an integer >= 1; got {self.size!r}")
-        if not (isinstance(self.sigma, (int, float)) and math.isfinite(self.sigma) and self.sigma >= 0):
-            raise ValueError(f"window loss noise sigma must be a finite number >= 0; got {self.sigma!r}")
+        set_fields(self, size=check_int(self.size, "window size", 1),
+                   sigma=check_float(self.sigma, "window loss noise sigma", 0.0),
+                   zero_init=check_bool(self.zero_init, "window zero_init"))
 
     def init(self, workers, xp, dtype):
         return {"buffer": xp.zeros((self.size, workers), dtype=dtype), "count": 0}
@@ -166,10 +167,19 @@ RULES = {"exact": Exact, "noisy": Noisy, "window": Window}
 CONTROLS = {"worst": Worst, "random": Random}
 
 
-def make_rule(name: str, sigma: float = 0.0, window: int = 10) -> LeaderRule:
-    """Build a rule from CLI-style options: 'exact', 'noisy' (sigma), 'window' (window, sigma)."""
+def make_rule(name: str, sigma: float | None = None, window: int | None = None) -> LeaderRule:
+    """Build a rule from CLI-style options: 'exact', 'noisy' (sigma), 'window' (window, sigma).
+
+    An option the rule does not take is an error, not ignored: ``make_rule("exact", sigma=0.1)`` and
+    ``make_rule("noisy", window=5)`` raise ValueError. Defaults: sigma 0 (noisy, window), window 10.
+    """
     if name not in RULES:
         raise ValueError(f"leader must be one of {', '.join(RULES)}; got {name!r}")
-    rule = Exact() if name == "exact" else Noisy(sigma=sigma) if name == "noisy" else Window(window, sigma)
-    rule.validate()
-    return rule
+    if name == "exact" and sigma is not None:
+        raise ValueError("sigma does not apply to the exact leader rule (it uses the true f); use 'noisy' or 'window'")
+    if name != "window" and window is not None:
+        raise ValueError(f"window does not apply to the {name} leader rule; use 'window'")
+    sigma = 0.0 if sigma is None else sigma
+    if name == "exact":
+        return Exact()
+    return Noisy(sigma=sigma) if name == "noisy" else Window(10 if window is None else window, sigma)

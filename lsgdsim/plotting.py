@@ -16,14 +16,14 @@ Readability rules (README column ≈ 800 px, and print):
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 from pathlib import Path
 
 import matplotlib
 import matplotlib.pyplot as plt  # importing pyplot selects no backend; ``plotting.plt`` is public API
 from matplotlib.figure import Figure
 from matplotlib.text import Text
+
+from .outputs import atomic_write
 
 MAX_WIDTH = 10.0   # inches
 PNG_DPI = 130
@@ -107,35 +107,29 @@ def _raise_small_fonts(fig) -> None:
 
 
 def save(fig, path, close: bool = True) -> Path:
-    """Save ``fig`` to ``path`` atomically (temporary file + rename), the format from the extension.
-
-    ``close`` releases a pyplot-managed figure (figures from :func:`subplots` need no closing; pass
-    ``close=False`` to save the same figure in a second format, as before)."""
+    """Save ``fig`` to ``path`` atomically (:func:`lsgdsim.outputs.atomic_write`: a recognisable temporary
+    file, then a rename; the file gets the mode ``open(path, "w")`` would), the format from the suffix
+    (PNG when there is none). ``close`` releases a pyplot-managed figure (figures from :func:`subplots`
+    need no closing; pass ``close=False`` to save the same figure in a second format, as before)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(fd)
+    fmt = path.suffix.lstrip(".").lower() or "png"
     try:
         with style():
             _raise_small_fonts(fig)
             if fig.get_layout_engine() is None:     # figures made with layout="constrained" keep it
                 fig.tight_layout()
-            fig.savefig(tmp, bbox_inches="tight", format=path.suffix.lstrip(".") or "png",
-                        metadata=_metadata(path.suffix))
-        os.chmod(tmp, 0o644)                        # mkstemp makes it private; a figure is for everyone
-        os.replace(tmp, path)
+            atomic_write(path, lambda fh: fig.savefig(fh, format=fmt, bbox_inches="tight",
+                                                      metadata=_metadata(fmt)), binary=True)
     finally:
         if close:
             plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
 
 
-def _metadata(suffix: str) -> dict:
+def _metadata(fmt: str) -> dict:
     """No creation date in the file (the same figure gives the same bytes)."""
-    if suffix.lower() == ".pdf":
+    if fmt == "pdf":
         return {"CreationDate": None}
-    if suffix.lower() == ".png":
+    if fmt == "png":
         return {"Software": None}
     return {}

@@ -1,18 +1,21 @@
 """The Result record of a run: NumPy arrays plus JSON metadata; .npz on disk, no pickle.
 
-Saving is atomic (write to a temporary file in the same folder, then ``os.replace``), so an interrupted
-save never leaves a half-written file behind.
+Saving is atomic (:func:`lsgdsim.outputs.atomic_write`: a temporary file in the same folder, then
+``os.replace``), so an interrupted save never leaves a half-written file behind; loading refuses, with a
+one-line ``ValueError`` naming the file, anything that is not a complete lsgdsim result.
 """
 from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
+import zipfile
+import zlib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
+
+from .outputs import atomic_write, atomic_write_text
 
 ARRAY_FIELDS = ("f", "steps", "x", "leaders", "leader_steps", "local_leaders", "center",
                 "dist_to_leader", "dist_to_center", "times")
@@ -61,8 +64,9 @@ class Result:
 
     @property
     def mean_f(self) -> np.ndarray:
-        """(R,) mean objective value over the workers at each record."""
-        return self.f.mean(axis=1)
+        """(R,) mean objective value over the workers at each record (inf once a worker overflows)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self.f.mean(axis=1)
 
     @property
     def final_f(self) -> np.ndarray:
@@ -107,6 +111,11 @@ class Result:
             out["leader_share"] = [round(float(s), 4) for s in self.leader_share()]
         if self.meta.get("interrupted"):
             out["interrupted"] = True
+        diverged = self.meta.get("diverged")
+        if diverged:  # the value is inf or nan: a string keeps --json strict JSON
+            out["diverged"] = {"step": diverged["step"], "worker": diverged["worker"], "value": str(diverged["value"])}
+        if self.meta.get("interrupted") or diverged:
+            out["steps_requested"] = self.meta.get("steps")
         return out
 
     # -- tidy export ------------------------------------------------------------------------------
@@ -134,7 +143,7 @@ class Result:
             w.writerow(names)
             w.writerows(zip(*(cols[n].tolist() for n in names), strict=True))
 
-        return _atomic_write(Path(path), write, mode="w")
+        return atomic_write(Path(path), write)
 
     # -- persistence ------------------------------------------------------------------------------
     def save(self, path) -> Path:
@@ -148,21 +157,37 @@ class Result:
         for name, val in self.monitor.items():
             arrays[f"monitor__{name}"] = np.asarray(val)
         arrays["meta_json"] = np.array(json.dumps(self.meta, default=_json_default))
-        return _atomic_write(path, lambda fh: np.savez_compressed(fh, **arrays), mode="wb")
+        return atomic_write(path, lambda fh: np.savez_compressed(fh, **arrays), binary=True)
 
     @classmethod
     def load(cls, path) -> Result:
-        """Load a Result written by :meth:`save` (never unpickles)."""
+        """Load a Result written by :meth:`save` (never unpickles).
+
+        Raises ``FileNotFoundError`` when there is no file, and a one-line ``ValueError`` naming the file
+        and what is wrong when it is not a complete lsgdsim result (empty, truncated, corrupted, another
+        kind of file, or arrays whose shapes do not fit together).
+        """
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"no result file at {path}")
-        with np.load(path, allow_pickle=False) as data:
-            kw = {name: data[name] for name in ARRAY_FIELDS if name in data.files}
-            monitor = {k[len("monitor__"):]: data[k] for k in data.files if k.startswith("monitor__")}
-            meta = json.loads(str(data["meta_json"])) if "meta_json" in data.files else {}
+        _check_container(path)
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                kw = {name: data[name] for name in ARRAY_FIELDS if name in data.files}
+                monitor = {k[len("monitor__"):]: data[k] for k in data.files if k.startswith("monitor__")}
+                meta = json.loads(str(data["meta_json"])) if "meta_json" in data.files else None
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as exc:
+            raise ValueError(f"{path} is damaged: truncated or corrupted ({_one_line(exc)})") from None
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path} is damaged: its metadata is not valid JSON ({_one_line(exc)})") from None
+        except ValueError as exc:  # object arrays, bad .npy headers inside the archive
+            raise ValueError(f"{path} is not an lsgdsim result: {_one_line(exc)}") from None
         missing = [n for n in ("f", "steps", "x", "leaders", "leader_steps") if n not in kw]
+        if meta is None:
+            missing.append("meta_json")
         if missing:
             raise ValueError(f"{path} is not an lsgdsim result (missing {', '.join(missing)})")
+        _check_shapes(path, kw)
         return cls(**kw, monitor=monitor, meta=meta)
 
     def __eq__(self, other) -> bool:
@@ -189,27 +214,37 @@ def _json_default(obj):
     return str(obj)
 
 
-def _atomic_write(path: Path, write, mode: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _check_container(path: Path) -> None:
+    """A .npz is a zip archive: say plainly when the file is empty, a folder, or something else."""
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder, not an lsgdsim result file")
     try:
-        with os.fdopen(fd, mode, **({"newline": ""} if "b" not in mode else {})) as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if not head:
+        raise ValueError(f"{path} is empty (0 bytes): not an lsgdsim result (an interrupted copy?)")
+    if head not in (b"PK\x03\x04", b"PK\x05\x06"):
+        kind = "a text file" if all(32 <= c < 127 or c in (9, 10, 13) for c in head) else "not a .npz archive"
+        raise ValueError(f"{path} is not an lsgdsim result ({kind}; a result is a .npz written by Result.save)")
 
 
-def atomic_write_text(path, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically (used for JSON summaries and reports)."""
-    return _atomic_write(Path(path), lambda fh: fh.write(text), mode="w")
+def _check_shapes(path: Path, arrays: dict) -> None:
+    f, steps, x, leaders = arrays["f"], arrays["steps"], arrays["x"], arrays["leaders"]
+    if f.ndim != 2 or steps.shape != (f.shape[0],) or x.ndim != 2 or x.shape[0] != f.shape[1] or \
+            leaders.shape != arrays["leader_steps"].shape:
+        raise ValueError(f"{path} is damaged: inconsistent shapes (f {f.shape}, steps {steps.shape}, x {x.shape}, "
+                         f"leaders {leaders.shape}, leader_steps {arrays['leader_steps'].shape})")
 
 
 def atomic_write_bytes(path, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically."""
-    return _atomic_write(Path(path), lambda fh: fh.write(data), mode="wb")
+    return atomic_write(path, lambda fh: fh.write(data), binary=True)
+
+
+__all__ = ["ARRAY_FIELDS", "Result", "atomic_write_bytes", "atomic_write_text"]

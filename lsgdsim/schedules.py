@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .backend import from_numpy
+from .validate import check_float, check_int, is_real, set_fields
 
 
 class Schedule:
@@ -36,6 +37,9 @@ class Schedule:
 class Constant(Schedule):
     value: float
 
+    def __post_init__(self):
+        set_fields(self, value=check_float(self.value, "Constant value"))
+
     def __call__(self, t: int) -> float:
         return self.value
 
@@ -51,10 +55,8 @@ class InverseTime(Schedule):
     b: float = 0.0
 
     def __post_init__(self):
-        if not (math.isfinite(self.a) and self.a > 0):
-            raise ValueError(f"InverseTime a must be a finite positive number; got {self.a!r}")
-        if not (math.isfinite(self.b) and self.b > -1):
-            raise ValueError(f"InverseTime b must be a finite number > -1; got {self.b!r}")
+        set_fields(self, a=check_float(self.a, "InverseTime a", 0.0, lo_open=True),
+                   b=check_float(self.b, "InverseTime b", -1.0, lo_open=True))
 
     def __call__(self, t: int) -> float:
         return self.a / (self.b + t)
@@ -72,12 +74,9 @@ class StepDecay(Schedule):
     every: int = 1000
 
     def __post_init__(self):
-        if not (math.isfinite(self.value) and self.value > 0):
-            raise ValueError(f"StepDecay value must be a finite positive number; got {self.value!r}")
-        if not (0 < self.factor <= 1):
-            raise ValueError(f"StepDecay factor must be in (0, 1]; got {self.factor!r}")
-        if not (isinstance(self.every, int) and self.every >= 1):
-            raise ValueError(f"StepDecay every must be an integer >= 1; got {self.every!r}")
+        set_fields(self, value=check_float(self.value, "StepDecay value", 0.0, lo_open=True),
+                   factor=check_float(self.factor, "StepDecay factor", 0.0, 1.0, lo_open=True),
+                   every=check_int(self.every, "StepDecay every", 1))
 
     def __call__(self, t: int) -> float:
         return self.value * self.factor ** ((t - 1) // self.every)
@@ -108,7 +107,7 @@ def check_hyper(value, name: str, lo: float, hi: float, *, lo_open: bool = False
         return value
     if isinstance(value, bool) or value is None:
         raise ValueError(f"{name} must be a number in {rng_txt}, a per-worker array or a schedule; got {value!r}")
-    if isinstance(value, (int, float, np.integer, np.floating)):
+    if is_real(value):
         v = float(value)
         if bad(v):
             raise ValueError(f"{name} must be in {rng_txt}; got {value!r}")

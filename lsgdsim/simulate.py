@@ -5,9 +5,9 @@ same backend gives a bit-identical :class:`~lsgdsim.result.Result`.
 """
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -25,6 +25,7 @@ from .backend import (
 )
 from .objectives.base import Objective
 from .result import Result
+from .validate import check_choice, check_float, check_int, check_memory, check_seed
 
 
 class DivergenceError(FloatingPointError):
@@ -39,12 +40,7 @@ class DivergenceError(FloatingPointError):
         return (type(self), (self.step, self.worker, self.value))
 
 
-def _check_int(value, name: str, lo: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
-        raise ValueError(f"{name} must be an integer >= {lo}; got {value!r}")
-    return int(value)
-
-
+# -- validation ------------------------------------------------------------------------------------
 def _check_x0(x0, workers: int, dim: int) -> np.ndarray:
     try:
         arr = np.asarray(to_numpy(x0), dtype=float)
@@ -61,36 +57,36 @@ def _check_x0(x0, workers: int, dim: int) -> np.ndarray:
 
 def validate_run(objective, algorithm, workers, steps, x0, grad_noise, batch_size, seed, backend, dtype,
                  record_every):
-    """Check every argument of :func:`simulate`; ``ValueError`` naming the first bad one."""
+    """Check every argument of :func:`simulate` (NumPy scalars accepted); ``ValueError`` naming the first
+    bad one. Returns them normalised: workers, steps, grad_noise, batch_size, seed, record_every, x0, xp."""
     if not isinstance(objective, Objective):
         raise ValueError(f"objective must be an lsgdsim Objective; got {type(objective).__name__}")
     if not isinstance(algorithm, Algorithm):
         raise ValueError(f"algorithm must be an lsgdsim Algorithm; got {type(algorithm).__name__}")
-    workers = _check_int(workers, "workers", 1)
-    steps = _check_int(steps, "steps", 1)
-    if isinstance(grad_noise, bool) or not isinstance(grad_noise, (int, float)) or not (
-            math.isfinite(grad_noise) and grad_noise >= 0):
-        raise ValueError(f"grad_noise must be a finite number >= 0; got {grad_noise!r}")
+    workers = check_int(workers, "workers", 1)
+    steps = check_int(steps, "steps", 1)
+    grad_noise = check_float(grad_noise, "grad_noise", 0.0)
     if batch_size is not None:
         if not objective.is_finite_sum:
             raise ValueError(f"batch_size applies to finite-sum objectives only; {objective.name} is not one")
-        batch_size = _check_int(batch_size, "batch_size", 1)
+        batch_size = check_int(batch_size, "batch_size", 1)
         if batch_size > objective.n_samples:
             raise ValueError(f"batch_size must be <= n_samples = {objective.n_samples}; got {batch_size}")
-    _check_int(seed, "seed", 0)
+    seed = check_seed(seed)
     check_dtype(dtype)
-    if record_every is not None:
-        _check_int(record_every, "record_every", 1)
+    record_every = max(1, steps // 500) if record_every is None else check_int(record_every, "record_every", 1)
     algorithm.validate(workers, objective.dim)
     x0 = None if x0 is None else _check_x0(x0, workers, objective.dim)
     xp = resolve(backend)
-    return workers, steps, batch_size, x0, xp
+    check_memory(workers, objective.dim, steps, record_every, np.dtype(dtype).itemsize)
+    return workers, steps, grad_noise, batch_size, seed, record_every, x0, xp
 
 
+# -- the run loop ------------------------------------------------------------------------------------
 def simulate(objective: Objective, algorithm: Algorithm, workers: int = 8, steps: int = 1000, x0=None,
              grad_noise: float = 0.0, batch_size: int | None = None, seed: int = 0, backend: str = "numpy",
              dtype: str = "float64", record_every: int | None = None, progress: bool = False,
-             monitor: Callable | None = None, on_interrupt: str = "raise") -> Result:
+             monitor: Callable | None = None, on_interrupt: str = "raise", on_divergence: str = "raise") -> Result:
     """Run ``algorithm`` with ``workers`` workers for ``steps`` synchronous steps on ``objective``.
 
     Parameters
@@ -109,16 +105,21 @@ def simulate(objective: Objective, algorithm: Algorithm, workers: int = 8, steps
         ``monitor(t, X, state, values) -> dict`` of arrays, called at each record with the workers' f
         values (p,); stacked into ``Result.monitor``.
     on_interrupt : "raise" or "return"
-        On KeyboardInterrupt, re-raise, or return the records so far with ``meta["interrupted"] = True``.
+        On KeyboardInterrupt (or a subclass, e.g. the CLI's SIGTERM), re-raise, or return a partial
+        Result with ``meta["interrupted"] = True``: its last record is the latest completed step, and
+        every field (f, steps, x, center, leaders, counts) refers to that same step.
+    on_divergence : "raise" or "return"
+        When an iterate becomes non-finite, raise :class:`DivergenceError`, or return the Result up to
+        the last finite step (its last record) with ``meta["diverged"] = {"step", "worker", "value"}``.
 
-    Raises ``ValueError`` (naming the parameter) on bad input before any work, and
-    :class:`DivergenceError` (naming step and worker) when an iterate becomes non-finite.
+    Raises ``ValueError`` (naming the parameter) on bad input before any work, including a run whose
+    arrays would not fit in memory (with the estimate), and :class:`DivergenceError` (naming step and
+    worker) when an iterate becomes non-finite and ``on_divergence="raise"``.
     """
-    if on_interrupt not in ("raise", "return"):
-        raise ValueError(f"on_interrupt must be 'raise' or 'return'; got {on_interrupt!r}")
-    workers, steps, batch_size, x0, xp = validate_run(
+    check_choice(on_interrupt, "on_interrupt", ("raise", "return"))
+    check_choice(on_divergence, "on_divergence", ("raise", "return"))
+    workers, steps, grad_noise, batch_size, seed, record_every, x0, xp = validate_run(
         objective, algorithm, workers, steps, x0, grad_noise, batch_size, seed, backend, dtype, record_every)
-    record_every = record_every or max(1, steps // 500)
     dt = xp_dtype(xp, dtype)
     streams = RandomStreams(seed, xp, dtype)
     if x0 is None:
@@ -127,73 +128,137 @@ def simulate(objective: Objective, algorithm: Algorithm, workers: int = 8, steps
     ctx = RunContext(xp=xp, dtype=dt, workers=workers, dim=objective.dim, streams=streams)
     X, state = algorithm.init(X, ctx)
 
-    minibatch = batch_size is not None
-    stream_kw = {"streams": streams} if getattr(objective, "uses_streams", False) else {}
     rec = _Recorder(xp, monitor)
+    tally = _Tally()
     start = time.perf_counter()
     rec.clock = lambda: time.perf_counter() - start
-    leaders, leader_steps, local_leaders = [], [], []
-    floats = communications = 0
-    interrupted = False
+    loop = _Loop(objective, algorithm, streams, rec, tally, workers, steps, grad_noise, batch_size, record_every)
+    stop, last = {}, None
     bar = _progress(steps, progress)
     try:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            for t in range(1, steps + 1):
-                if minibatch:
-                    idx = objective.sample_batch(streams, workers, batch_size)
-                    losses, G = objective.batch_value_and_grad(X, idx, **stream_kw)
-                else:
-                    losses, G = objective.value_and_grad(X)
-                _check_finite(xp, losses, t - 1)
-                exact = _LazyValues(objective, X, None if minibatch else losses)
-                if (t - 1) % record_every == 0:
-                    rec.record(t - 1, X, exact(), state)
-                if grad_noise > 0:
-                    # In place: the oracle's gradient array is fresh and owned by this loop.
-                    G += streams.normal("grad_noise", (workers, objective.dim), scale=grad_noise)
-                X, state, events = algorithm.step(X, state, StepInput(t, G, losses, exact, streams))
-                if events:
-                    floats += events["floats"]
-                    communications += 1
-                    if "leader" in events:
-                        leaders.append(events["leader"])
-                        leader_steps.append(t)
-                    if "local_leaders" in events:
-                        local_leaders.append(events["local_leaders"])
-                if bar is not None:
-                    bar.update(1)
-            final = objective.value(X)
-            _check_finite(xp, final, steps)
-            rec.record(steps, X, final, state)
-    except KeyboardInterrupt:
-        if on_interrupt == "raise":
+            last = loop.run(X, state, bar)
+    except KeyboardInterrupt as exc:
+        if on_interrupt == "raise" or loop.committed is None:
             raise
-        interrupted = True
+        stop["interrupted"] = True
+        stop["interrupted_by"] = getattr(exc, "signal_name", type(exc).__name__)
+    except DivergenceError as err:
+        if on_divergence == "raise" or loop.committed is None:
+            raise
+        stop["diverged"] = {"step": err.step, "worker": err.worker, "value": err.value}
     finally:
         if bar is not None:
             bar.close()
+    if last is None:  # stopped early: close the records at the latest consistent step
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            last = rec.close_at(loop.committed)
     wall = time.perf_counter() - start
+    return _result(objective, algorithm, rec, tally, last, stop, wall, workers=workers, steps=steps,
+                   grad_noise=grad_noise, batch_size=batch_size, seed=seed, xp=xp, dtype=dtype,
+                   record_every=record_every, x0_given=x0 is not None)
 
-    n_steps = int(rec.steps[-1]) if rec.steps else 0
+
+class _Snapshot(NamedTuple):
+    """A consistent state at the end of step ``t``: iterate, rule state, f values, and the tally counts."""
+
+    t: int
+    X: Any
+    state: dict
+    values: Any
+    counts: tuple
+
+
+class _Loop:
+    """The body of :func:`simulate`; ``committed`` is the latest step checked finite (for a stop)."""
+
+    def __init__(self, objective, algorithm, streams, rec, tally, workers, steps, grad_noise, batch_size,
+                 record_every):
+        self.objective, self.algorithm, self.streams, self.rec, self.tally = objective, algorithm, streams, rec, tally
+        self.workers, self.steps, self.grad_noise = workers, steps, grad_noise
+        self.batch_size, self.record_every = batch_size, record_every
+        self.committed: _Snapshot | None = None
+
+    def run(self, X, state, bar) -> _Snapshot:
+        objective, algorithm, streams, rec, tally = self.objective, self.algorithm, self.streams, self.rec, self.tally
+        xp, workers, steps, grad_noise = rec.xp, self.workers, self.steps, self.grad_noise
+        batch_size, record_every = self.batch_size, self.record_every
+        minibatch = batch_size is not None
+        stream_kw = {"streams": streams} if getattr(objective, "uses_streams", False) else {}
+        snapshot = tuple.__new__  # _Snapshot(...) without the keyword-argument machinery (hot loop)
+        for t in range(1, steps + 1):
+            if minibatch:
+                idx = objective.sample_batch(streams, workers, batch_size)
+                losses, G = objective.batch_value_and_grad(X, idx, **stream_kw)
+            else:
+                losses, G = objective.value_and_grad(X)
+            _check_finite(xp, losses, t - 1)
+            exact = _LazyValues(objective, X, None if minibatch else losses)
+            # One assignment: an interrupt lands either before or after it, never half-way.
+            self.committed = snapshot(_Snapshot, (t - 1, X, state, exact, tally.counts))
+            if (t - 1) % record_every == 0:
+                rec.record(self.committed)
+            if grad_noise > 0:
+                # In place: the oracle's gradient array is fresh and owned by this loop.
+                G += streams.normal("grad_noise", (workers, objective.dim), scale=grad_noise)
+            X, state, events = algorithm.step(X, state, StepInput(t, G, losses, exact, streams))
+            if events:
+                tally.add(events, t)
+            if bar is not None:
+                bar.update(1)
+        final = objective.value(X)
+        _check_finite(xp, final, steps)
+        self.committed = _Snapshot(steps, X, state, _LazyValues(objective, X, final), tally.counts)
+        rec.record(self.committed)
+        return self.committed
+
+
+class _Tally:
+    """What the communications produced: leaders, their steps, group leaders, floats, count."""
+
+    def __init__(self):
+        self.leaders, self.leader_steps, self.local_leaders = [], [], []
+        self.floats = self.communications = 0
+        self.counts = (0, 0, 0, 0)  # (leaders, local leaders, floats, communications), set after each add
+
+    def add(self, events, t):
+        self.floats += events["floats"]
+        self.communications += 1
+        if "leader" in events:
+            self.leaders.append(events["leader"])
+            self.leader_steps.append(t)
+        if "local_leaders" in events:
+            self.local_leaders.append(events["local_leaders"])
+        self.counts = (len(self.leader_steps), len(self.local_leaders), self.floats, self.communications)
+
+    def truncate(self, counts):
+        """Back to the counts of a snapshot (drops what a step interrupted half-way had appended)."""
+        n_leaders, n_local, self.floats, self.communications = counts
+        del self.leaders[n_leaders:], self.leader_steps[n_leaders:], self.local_leaders[n_local:]
+
+
+def _result(objective, algorithm, rec, tally, last: _Snapshot, stop: dict, wall: float, *, workers, steps,
+            grad_noise, batch_size, seed, xp, dtype, record_every, x0_given) -> Result:
+    tally.truncate(last.counts)
+    n_steps = last.t
     meta = {
         "objective": objective.describe(),
         "algorithm": algorithm.describe(),
         "workers": workers, "steps": steps, "grad_noise": float(grad_noise), "batch_size": batch_size,
         "seed": int(seed), "backend": backend_name(xp), "dtype": dtype, "record_every": record_every,
-        "x0": "given" if x0 is not None else "default", "version": __version__,
+        "x0": "given" if x0_given else "default", "version": __version__,
         "numpy_version": np.__version__,
         "gradient_evaluations": workers * n_steps,
-        "samples_processed": workers * n_steps * (batch_size or 1) if minibatch else None,
-        "floats_communicated": int(floats), "communications": communications,
-        "wall_time_s": wall,
+        "samples_processed": workers * n_steps * batch_size if batch_size is not None else None,
+        "floats_communicated": int(tally.floats), "communications": tally.communications,
+        "wall_time_s": wall, **stop,
     }
-    if interrupted:
-        meta["interrupted"] = True
+    state = last.state
     center = state.get("center", state.get("server"))
     return Result(
-        f=rec.stack("f"), steps=np.asarray(rec.steps, dtype=np.int64), x=to_numpy(X).astype(float),
-        leaders=_stack_ints(xp, leaders), leader_steps=np.asarray(leader_steps, dtype=np.int64),
-        local_leaders=_stack_ints(xp, local_leaders, ndim=2) if local_leaders else None,
+        f=rec.stack("f"), steps=np.asarray(rec.steps, dtype=np.int64), x=to_numpy(last.X).astype(float),
+        leaders=_stack_ints(xp, tally.leaders), leader_steps=np.asarray(tally.leader_steps, dtype=np.int64),
+        local_leaders=_stack_ints(xp, tally.local_leaders, ndim=2) if tally.local_leaders else None,
         center=None if center is None else to_numpy(center).astype(float),
         dist_to_leader=rec.stack("dist_to_leader"), dist_to_center=rec.stack("dist_to_center"),
         times=np.asarray(rec.times, dtype=float),
@@ -213,6 +278,8 @@ class _LazyValues:
 
 
 class _Recorder:
+    """Rows of f, distances and monitor values, one per record; a record is all-or-nothing."""
+
     def __init__(self, xp, monitor):
         self.xp, self.monitor = xp, monitor
         self.steps: list[int] = []
@@ -220,9 +287,12 @@ class _Recorder:
         self.clock = None
         self.rows: dict[str, list] = {"f": [], "dist_to_leader": [], "dist_to_center": []}
         self.monitor_keys: list[str] = []
+        self.last: _Snapshot | None = None  # the snapshot of the last complete record
+        self.count = 0                        # number of complete records
 
-    def record(self, t, X, values, state):
-        xp = self.xp
+    def record(self, snap: _Snapshot):
+        xp, t, X, state = self.xp, snap.t, snap.X, snap.state
+        values = snap.values()
         self.steps.append(t)
         self.times.append(self.clock() if self.clock else 0.0)
         self.rows["f"].append(values)
@@ -238,6 +308,29 @@ class _Recorder:
                     self.rows[key] = []
                     self.monitor_keys.append(key)
                 self.rows[key].append(val)
+        self.last, self.count = snap, len(self.steps)
+
+    def rollback(self):
+        """Drop a record that an interrupt left half-written."""
+        n = self.count
+        del self.steps[n:], self.times[n:]
+        for rows in self.rows.values():
+            del rows[n:]
+
+    def close_at(self, snap: _Snapshot) -> _Snapshot:
+        """End a stopped run: make ``snap`` the last record (unless it already is) and return the
+        snapshot the Result describes. A second interrupt while recording falls back to the last
+        complete record, so the Result stays consistent either way."""
+        self.rollback()
+        if self.last is not None and self.last.t == snap.t:
+            return self.last
+        try:
+            self.record(snap)
+        except KeyboardInterrupt:
+            self.rollback()
+            if self.last is None:
+                raise
+        return self.last
 
     def stack(self, key):
         rows = self.rows[key]

@@ -61,7 +61,8 @@ def test_jobs_do_not_change_the_records(tmp_path):
         assert a.to_json().replace(f'"elapsed_s": {a.elapsed_s}', "") == \
             b.to_json().replace(f'"elapsed_s": {b.elapsed_s}', "")
         assert a.arrays.keys() == b.arrays.keys()
-        assert all(np.array_equal(a.arrays[k], b.arrays[k]) for k in a.arrays)
+        assert all(np.array_equal(a.arrays[k], b.arrays[k], equal_nan=a.arrays[k].dtype.kind in "fc")  # NaN marks
+                   for k in a.arrays)                                                          # empty cells
 
 
 def test_quick_report_never_overwrites_a_full_one(tmp_path, capsys):
@@ -83,18 +84,32 @@ def test_interrupted_run_writes_a_partial_report(tmp_path, monkeypatch):
     rc = main(["check", "--quick", "--jobs", "1", "--only", "stationary-points", "--only", "newton-alignment",
                "--report", str(tmp_path), "--no-progress"])
     assert rc == 130
-    report = (tmp_path / "report.md").read_text()
+    report = (tmp_path / "report-partial.md").read_text()
     assert "PARTIAL REPORT" in report and "interrupted after 1 of 2 checks" in report
     assert "## stationary-points" in report and "## newton-alignment" not in report
+    assert not (tmp_path / "report.md").exists()                  # a partial report never takes the complete name
+
+
+def test_a_complete_report_survives_an_interrupted_rerun(tmp_path, monkeypatch):
+    runner.run_checks(["stationary-points"], quick=True, report_dir=tmp_path, jobs=1, progress=False)
+    complete = (tmp_path / "report.md").read_text()
+    assert not (tmp_path / "report-partial.md").exists()
+    monkeypatch.setattr(runner, "run_check", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_checks(["stationary-points"], quick=True, report_dir=tmp_path, jobs=1, progress=False)
+    assert (tmp_path / "report.md").read_text() == complete
+    assert "PARTIAL REPORT" in (tmp_path / "report-partial.md").read_text()
 
 
 @pytest.mark.parametrize("argv, message", [
     (["--only", "nope"], "only must be one of"),
-    (["--jobs", "0"], "jobs must be an integer >= 1"),
-    (["--seed", "-1"], "seed must be a non-negative integer"),
+    (["--jobs", "0"], "jobs must be"),
+    (["--seed", "-1"], "--seed must be"),
+    (["--report", "/proc/lsgdsim-nope"], "report"),
+    (["--json", "/proc/nope/x.json"], "json"),
 ])
 def test_bad_input_is_a_one_line_error(argv, message, capsys, tmp_path):
-    assert main(["check", "--quick", *argv, "--report", str(tmp_path)]) == 2
+    assert main(["check", "--quick", "--report", str(tmp_path), *argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"lsgdsim: error: {message}") and err.count("\n") == 1
     assert not (tmp_path / "report.md").exists()

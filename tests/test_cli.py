@@ -47,7 +47,8 @@ def test_bad_input_one_line_exit_2(argv, capsys):
     assert err.startswith("lsgdsim: error: ") and err.count("\n") == 1
 
 
-def test_divergence_exit_1(capsys):
+def test_divergence_exit_1(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a diverged run writes its records (results/...-diverged.npz)
     assert main(["run", "--algorithm", "sgd", "--lr", "1.0", "--cond", "50", "--steps", "500"]) == 1
     assert "diverged" in capsys.readouterr().err
 

@@ -35,6 +35,7 @@ from lsgdsim.objectives import (
     Rosenbrock,
     StyblinskiTang,
     make_objective,
+    objective_options,
 )
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -497,12 +498,15 @@ def test_describe_is_json_and_initial_points_have_the_right_shape(name):
 
 
 @pytest.mark.parametrize("name", list(OBJECTIVES))
-def test_registry_builds_every_objective_from_uniform_options(name):
-    obj = make_objective(name, dim=None if name == "ring" else 4, cond=10.0, seed=3, noise=None,
-                         workers=8, backend="numpy")
+def test_registry_builds_every_objective_from_its_own_options(name):
+    takes = objective_options(name)
+    opts = {k: v for k, v in {"dim": None if name == "ring" else 4, "cond": 10.0, "seed": 3}.items() if k in takes}
+    obj = make_objective(name, **opts, noise=None)  # None counts as not given
     assert isinstance(obj, Objective)
     expected_dim = {"ring": 2, "matrix": obj.dim}.get(name, 4)
     assert obj.dim == expected_dim
+    with pytest.raises(ValueError, match=rf"objective '{name}' does not take workers \(its options: "):
+        make_objective(name, **opts, workers=8)  # an option it does not take is an error, not dropped
     X = obj.initial_point(2, np.random.default_rng(0))
     assert obj.value(X).shape == (2,)
 

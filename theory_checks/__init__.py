@@ -46,6 +46,11 @@ for _name, _module in [
     ("leader-stickiness", "stickiness"),        # reviewer 1: does one worker stay the leader?
     ("comm-period", "comm_period"),             # reviewer 2: effect of τ at equal gradient budget
     ("iteration-complexity", "complexity"),     # reviewer 2: LSGD vs EASGD vs SGD vs LocalSGD
+    ("multi-leader", "multi_leader"),           # the paper's experiments: local + global leaders
+    ("period-rate", "period_rate"),             # reviewer 2: the rate and its constant as functions of τ
+    ("same-valley", "same_valley"),             # reviewers 1/2: one valley, or stranded in averaged ones?
+    ("saddle-escape", "saddle_escape"),         # reviewer 2: does the leader's pull slow escape from saddles?
+    ("leader-or-average", "leader_or_average"), # reviewer 2: evaluate the leader or the average?
 ]:
     register(_name, f"theory_checks.{_module}")
 

@@ -5,7 +5,8 @@
   LSGD with S groups and no global pull is exactly S independent single-leader runs);
 - :func:`group_gaps`: per-replica best-worker and mean-worker gaps f − f* from a Result;
 - :func:`log_tail` / :func:`slope_fit`: log–log slope of a seed-averaged curve over the tail, with a
-  percentile bootstrap over seeds (replicas), and the constant C of gap ≈ C/t.
+  percentile bootstrap over seeds (replicas), and the constant C of gap ≈ C/t;
+- :func:`constant_boot`: bootstrap draws of that constant C (to put intervals on ratios of constants).
 """
 from __future__ import annotations
 
@@ -19,13 +20,14 @@ def derive_seed(seed: int, *tags: int) -> int:
     return int(np.random.SeedSequence([int(seed), *map(int, tags)]).generate_state(1, np.uint32)[0])
 
 
-def replica_lsgd(lr, pull, replicas: int, **kw) -> algorithms.LSGD:
+def replica_lsgd(lr, pull, replicas: int, period: int = 1, **kw) -> algorithms.LSGD:
     """LSGD on ``replicas`` independent groups (leader chosen within each group; no global pull).
 
     With workers = replicas·p, group j = rows j·p … (j+1)·p − 1 evolves exactly as a single-leader
-    LSGD run of p workers (DESIGN.md §3, multi-leader rule with λ_G = 0); all randomness is per worker.
+    LSGD run of p workers with communication period ``period`` (DESIGN.md §3, multi-leader rule with
+    λ_G = 0); all randomness is per worker.
     """
-    return algorithms.LSGD(lr=lr, pull=pull, period=1, groups=replicas, global_pull=0.0, **kw)
+    return algorithms.LSGD(lr=lr, pull=pull, period=period, groups=replicas, global_pull=0.0, **kw)
 
 
 def group_gaps(f: np.ndarray, fmin: float, replicas: int) -> tuple[np.ndarray, np.ndarray]:
@@ -83,3 +85,17 @@ def plot_tail_fit(ax, fit: dict, lw: float = 1.2) -> None:
     """Draw a :func:`slope_fit` result, gap ≈ exp(intercept)·(t + shift)^slope, over its tail window."""
     tt = np.geomspace(*fit["tail"], 10)
     ax.loglog(tt, np.exp(fit["intercept"]) * (tt + fit["shift"]) ** fit["slope"], ":", color="k", lw=lw)
+
+
+def constant_boot(steps: np.ndarray, gaps: np.ndarray, rng: np.random.Generator, frac: float = 0.1,
+                  n_boot: int = 1000) -> np.ndarray:
+    """(n_boot,) bootstrap draws over seeds (rows of gaps (seeds, records)) of :func:`slope_fit`'s constant
+    C = median over the tail t ∈ [frac·T, T] of t·(seed-mean gap); ratios of independent draws give
+    percentile intervals for ratios of constants."""
+    gaps = np.asarray(gaps, dtype=float)
+    idx = log_tail(steps, frac)
+    t = np.asarray(steps, dtype=float)[idx]
+    y = gaps[:, idx]
+    S = y.shape[0]
+    boot = y[rng.integers(0, S, size=(n_boot, S))].mean(axis=1)          # (n_boot, K)
+    return np.median(t * boot, axis=1)

@@ -48,6 +48,8 @@ def _run(args: argparse.Namespace) -> int:
         records = redraw(args.redraw, args.only)
         print(f"redrew {len(records)} figures in {args.redraw}/figures from their records")
         return 0
+    from lsgdsim.validate import check_seed
+    check_seed(args.seed, "--seed")
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
     try:
         run_checks(args.only, quick=args.quick, seed=args.seed, report_dir=args.report, json_path=args.json,

@@ -1,194 +1,107 @@
 """Claim 5 — on a convex quadratic, at least half of the candidate leaders tilt the step toward Newton's.
 
 Theorem (poster, digest §3.6, "likely Theorem 5"). f(x) = ½xᵀAx − bᵀx with A ≻ 0. If λ is small, or if the
-angle at x between −∇f(x) and the Newton direction d_N = −A⁻¹∇f(x) is large, then at least half of the
-candidate leaders z ∈ S(x) = {z : f(z) ≤ f(x)} satisfy
-
-    angle(d_N, −∇f(x) + λ(z − x)) ≤ angle(d_N, −∇f(x)).
-
+angle θ at x between −∇f(x) and the Newton direction d_N = −A⁻¹∇f(x) is large, then at least half of the
+candidate leaders z ∈ S(x) = {z : f(z) ≤ f(x)} satisfy angle(d_N, −∇f(x) + λ(z − x)) ≤ θ.
 Source: poster statement only; the thresholds for "small" and "large" are NOT FOUND.
 
-Reading tested. "Half" is by volume: z is uniform in the sublevel ellipsoid S(x), sampled exactly as
-z = x* + c·A^{-1/2}u with u uniform in the unit ball (direction ~ N(0, I) normalised, radius U^{1/d})
-and c² = (x − x*)ᵀA(x − x*). λ is the theory's pull (the step is x⁺ = x − η(g + λ(x − z))), reported as
-λ/λ_min(A); A = Quadratic.random(dim, cond, mu=1) (geometric spectrum, so λ_min = 1). The angle θ
-between −∇f and d_N is controlled by placing x − x* in the plane of the extreme eigenvectors
-(cos ψ·v_min + sin ψ·v_max), which reaches every θ up to θ_max = arccos(2√κ/(1 + κ)); cells with
-θ > θ_max are infeasible (grey). The fraction is scale-free (it does not depend on ‖x − x*‖).
-Per cell: the Monte Carlo fraction with a 95% Clopper–Pearson interval; "half holds" if the lower
-bound exceeds ½, "fails" if the upper bound is below ½, undecided otherwise. The samples are shared
-across the λ grid (common random numbers) and only three dot products per sample are needed:
-with w = z − x, cos(d_N, −g + λw) = (eᵀAe − λ wᵀe)/(‖e‖‖−Ae + λw‖), e = x − x*.
+Reading tested. "Half" is by volume: z uniform in the ellipsoid S(x), sampled exactly (theory_checks/_newton.py,
+which works in A's eigenbasis: the fraction is rotation invariant). λ is the theory's pull (step
+x⁺ = x − η(g + λ(x − z))), in units of λ_min(A); A has the spectrum of Quadratic.random(dim, cond, mu=1)
+(geometric, λ_min = 1). The fraction is scale-free (independent of ‖x − x*‖). θ ranges up to
+θ_max = arccos(2√κ/(1 + κ)); cells with θ > θ_max are infeasible. Per cell (κ, d, θ, λ): the Monte Carlo
+fraction with a 95% Clopper–Pearson interval; "half holds" if its lower bound exceeds ½, "fails" if its upper
+bound is below ½. Where x − x* is placed at each θ:
+- in plane (the earlier reading, kept beside): cos ψ·v_min + sin ψ·v_max with ψ between v_min and the widest
+  direction (the other in-plane branch, toward v_max, is reached only by the whole-space sampling, so the
+  two maps differ even for d = 2);
+- whole space (judged): K random directions at angle θ (u uniform on the sphere, moved along the chord toward
+  v_min or the widest direction to the angle), and a search for the worst x at that angle: for each λ, a
+  derivative-free local search on the directions at angle θ (``_newton.worst_at_angle``: from the best of the
+  in-plane and random directions, S steps of P Gaussian perturbations with σ from 0.4 down to 0.04, each
+  retracted onto the angle by Newton steps on the sphere, keeping any that lowers the fraction, scored on a
+  separate sample with common random numbers; full mode K = 24, S = 10, P = 4, 4000 samples). The worst
+  direction found per (θ, λ) is re-measured on fresh samples; that is the cell's whole-space value. A search
+  only bounds the infimum from above: a cell that fails is a counterexample; one that holds had no worse x found.
 
-Exact λ → 0 limit (derived here, [RECON]): to first order the angle improves iff ⟨w, q⟩ > 0 with
-q = d̂_N − cos θ·ĝ₋ (ĝ₋ = −g/‖g‖), and ⟨e, q⟩ = −‖e‖ sin²θ, so the fraction tends to the ball-cap
-volume P(u·â > −t) = 1 − ½ I_{1−t²}((d+1)/2, ½), t = ‖e‖ sin²θ/(c‖A^{-1/2}q‖), â ∝ A^{-1/2}q — strictly
-above ½ whenever θ > 0. It is the "expected" value the smallest-λ column is compared with.
+Exact λ → 0 limit (derived here, [RECON]): to first order the angle improves iff ⟨w, q⟩ > 0 (w = z − x,
+q = d̂_N − cos θ·ĝ₋, ĝ₋ = −g/‖g‖), and ⟨e, q⟩ = −‖e‖ sin²θ (e = x − x*), so the fraction tends to
+1 − ½ I_{1−t²}((d+1)/2, ½), t = ‖e‖ sin²θ/(c‖A^{-1/2}q‖), c² = eᵀAe. Since ‖A^{-1/2}q‖ ≤ sin θ/√λ_min and
+c ≤ √λ_max‖e‖ (and the reverse), sin θ/√κ ≤ t ≤ √κ sin θ at every x: the limit exceeds ½ whenever θ > 0 and
+tends to ½ as θ → 0. The infimum over angles is exactly ½, approached at small angles and not attained:
+"at least half" holds in the limit, with equality approached as θ → 0 (the smallest grid angle only gives
+the grid's minimum). The whole-space minimum of the limit per θ is found by the same search (deterministic).
 
-Link to the simulator: the direction −∇f(x) + λ(z − x) must be the step the simulator's LSGD (theory
-form) takes with leader z; a relative error above 1e-8 makes the verdict "fails".
+Leader dependence and controls. The claim is about the candidates in the sublevel set, whichever of them
+leads, so LEADER_DEPENDENT = False; the controls show that the criterion has power, i.e. can tell candidate
+sets without the property. Worst (a worse-than-x leader): z' = 2x − z, the mirror of S(x) through x, which
+lies in the superlevel set {f > f(x)} with the volume and the distances to x of S(x) (the superlevel set is
+unbounded; the mirror changes only the side of x); its λ → 0 limit is one minus the above, < ½. Random: z
+uniform in the ball of radius ‖x − x*‖ around x, limit exactly ½. Both are measured on the in-plane and the
+random directions (no search) and judged by the same rule: in the plane, where the sublevel candidates pass
+(i) and (ii), neither control has a cell where half holds (record.controls). ``measure(leader=...)`` makes
+that candidate set the main, searched one.
 
-Conditions checked for the verdict: (i) small λ: in every feasible cell the exact λ → 0 limit exceeds ½,
-and the Monte Carlo fraction at the smallest λ of the grid (1e-4·λ_min) agrees with it (within 4 standard
-errors + 0.005) and is not significantly below ½ (near θ → 0 the limit tends to ½, so the limit rather
-than a finite sample decides); (ii) large angle: for θ ≥ ¾θ_max(κ), half holds at every λ. Verdict:
-"holds" if half holds in every cell; "holds under conditions" if (i) and (ii) hold and some cells fail;
-"fails" otherwise.
+Link to the simulator: −∇f(x) + λ(z − x) must be the step of the simulator's LSGD (theory form, exact leader
+z ∈ S(x)); a relative error above 1e-8 makes the verdict "fails".
 
-Indefinite quadratics (reviewer 3's "negative curvature" remark; the statement of the Vol theorem is
-NOT FOUND, digest §3.7). Reading: for Quadratic.indefinite (saddle x_s) and x = x_s + a unit vector,
-the sublevel set is unbounded, so z is sampled uniformly in the ball of radius R around x; among the
-candidate leaders (f(z) ≤ f(x)) we report the share whose displacement has negative curvature,
-(z − x)ᵀA(z − x) < 0, as a function of R/‖x − x_s‖, and the smallest R where the share's 95% lower
-bound exceeds ½. This part is descriptive and does not enter the verdict.
+Verdict (computed, the module's rule applied to the whole-space map): (i) small λ: in every feasible cell
+the minimum over x of the exact λ → 0 limit exceeds ½, and the sample at the smallest λ of the grid agrees
+with the limit at the same x (within 4 standard errors + 0.005) — the earlier "and is not significantly below
+½" is dropped: at the worst x the true fraction is within 10⁻³ of ½, so a 95% test per cell flags some of
+the many such cells by chance; (ii) large angle: for θ ≥ ¾θ_max(κ), half holds at every λ. "holds" if half
+holds in every cell; "holds under conditions" if (i) and (ii) hold; "fails" otherwise. The in-plane map
+judged by the same rule is reported beside it (``measured["in_plane"]``).
+
+Indefinite quadratics (reviewer 3's "negative curvature" remark; the Vol theorem is NOT FOUND, digest §3.7),
+descriptive: for Quadratic.indefinite and x = x_s + a unit vector, the share of negative-curvature
+displacements among candidates in the ball of radius R around x, against R/‖x − x_s‖.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-from scipy import special, stats
 
 from lsgdsim import objectives
 
-from .record import CheckResult
+from . import _newton as geo
+from .controls import check_mode, control_modes
+from .progress import Progress
+from .record import CheckRecord
 
 NAME = "newton-alignment"
-CLAIM = ("Convex quadratic: when λ is small or the angle between −∇f and the Newton step is large, at least half "
-         "(by volume) of the candidate leaders {z : f(z) ≤ f(x)} bring −∇f + λ(z − x) closer in angle to the "
-         "Newton direction than −∇f.")
+CLAIM = ("Convex quadratic: if λ is small or the angle of −∇f to Newton's step is large, at least half of the "
+         "leaders with f(z) ≤ f(x) bring the step closer to Newton's.")
+LEADER_DEPENDENT = False
+CAPTION = ("Fraction of leaders improving the angle (• half holds, × fails): x in plane vs the worst x found; "
+           "small-λ limit; controls; indefinite case.")
 
 SIM_TOL = 1e-8              # the simulator's LSGD step must be the direction analysed here
 LARGE_ANGLE = 0.75          # condition (ii): θ ≥ LARGE_ANGLE · θ_max(κ)
+KIND = {None: "sublevel", "worst": "mirror", "random": "ball"}
+ISSUE_CELL = (10.0, 100, 45.0, 100.0)    # κ, d, θ, λ/λ_min where random x give ≈ 0.25 (issue 7)
+SIZES = {True: dict(kappas=(10.0, 100.0), dims=(2, 20), angles=(1, 5, 15, 30, 45, 60, 75, 85), n_lams=8,
+                    n=2000, n_search=2000, random_dirs=24, steps=8, per_step=4),
+         False: dict(kappas=(10.0, 100.0, 1000.0), dims=(2, 10, 100),
+                     angles=(1, 2, 5, 10, 15, 20, 30, 40, 45, 50, 60, 70, 75, 80, 85), n_lams=15,
+                     n=20000, n_search=4000, random_dirs=24, steps=10, per_step=4)}
 
 
-def uniform_ball(rng, n: int, d: int) -> np.ndarray:
-    """(n, d) points uniform in the unit ball of R^d."""
-    u = rng.standard_normal((n, d))
-    u /= np.linalg.norm(u, axis=1, keepdims=True)
-    return u * rng.random((n, 1)) ** (1.0 / d)
-
-
-def sample_sublevel(A: np.ndarray, e: np.ndarray, n: int, rng) -> np.ndarray:
-    """(n, d) displacements w = z − x, z uniform in {z : f(z) ≤ f(x)} for f = ½(z − x*)ᵀA(z − x*), e = x − x*.
-
-    Exact: z = x* + c·A^{-1/2}u with u uniform in the unit ball and c² = eᵀAe (a linear image of a uniform
-    ball is uniform in the image ellipsoid)."""
-    ev, V = np.linalg.eigh(A)
-    A_inv_half = (V / np.sqrt(ev)) @ V.T
-    c = np.sqrt(e @ A @ e)
-    return c * uniform_ball(rng, n, A.shape[0]) @ A_inv_half - e
-
-
-def clopper_pearson(k, n, level=0.95):
-    """Exact binomial confidence interval(s) for k successes out of n (arrays allowed)."""
-    k, n = np.asarray(k, float), np.asarray(n, float)
-    a = (1 - level) / 2
-    lo = np.where(k > 0, stats.beta.ppf(a, k, n - k + 1), 0.0)
-    hi = np.where(k < n, stats.beta.ppf(1 - a, k + 1, n - k), 1.0)
-    return lo, hi
-
-
-def angle_plane(A: np.ndarray, n_grid: int = 20001):
-    """Directions e(ψ) = cos ψ v_min + sin ψ v_max for ψ up to the angle-maximising one, and their θ (deg)."""
-    V = np.linalg.eigh(A)[1]
-    psi = np.linspace(0.0, np.pi / 2, n_grid)
-    E = np.outer(np.cos(psi), V[:, 0]) + np.outer(np.sin(psi), V[:, -1])
-    AE = E @ A
-    cos = np.sum(E * AE, axis=1) / (np.linalg.norm(E, axis=1) * np.linalg.norm(AE, axis=1))
-    theta = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
-    top = int(np.argmax(theta))
-    return E[: top + 1], theta[: top + 1]
-
-
-def small_lambda_limit(A: np.ndarray, e: np.ndarray) -> float:
-    """Exact λ → 0 limit of the fraction (module docstring), for x − x* = e."""
-    d = A.shape[0]
-    ev, V = np.linalg.eigh(A)
-    A_inv_half = (V / np.sqrt(ev)) @ V.T
-    Ae = A @ e
-    cos = (e @ Ae) / (np.linalg.norm(e) * np.linalg.norm(Ae))
-    q = -e / np.linalg.norm(e) + cos * Ae / np.linalg.norm(Ae)
-    c = np.sqrt(e @ Ae)
-    t = np.linalg.norm(e) * (1 - cos ** 2) / (c * np.linalg.norm(A_inv_half @ q))
-    if t >= 1:
-        return 1.0
-    return float(1 - 0.5 * special.betainc((d + 1) / 2, 0.5, 1 - t * t))
-
-
-def fraction_map(kappa: float, dim: int, angles_deg, lams, n_samples: int, rng, problem_seed: int = 0) -> dict:
-    """Fractions (angles × λ) of uniform z in the sublevel ellipsoid that improve the angle to Newton."""
-    A = objectives.Quadratic.random(dim=dim, cond=kappa, mu=1.0, seed=problem_seed).A
-    E, theta = angle_plane(A)
-    lams = np.asarray(lams, float)
-    frac = np.full((len(angles_deg), lams.size), np.nan)
-    limit = np.full(len(angles_deg), np.nan)
-    achieved = np.full(len(angles_deg), np.nan)
-    for i, target in enumerate(angles_deg):
-        if target > theta[-1]:
-            continue
-        e = E[min(int(np.searchsorted(theta, target)), len(theta) - 1)]
-        e = e / np.linalg.norm(e)
-        Ae = A @ e
-        achieved[i] = np.degrees(np.arccos(np.clip(e @ Ae / np.linalg.norm(Ae), -1, 1)))
-        W = sample_sublevel(A, e, n_samples, rng)                             # z − x, (n, d)
-        we, wAe, ww = W @ e, W @ Ae, np.einsum("ij,ij->i", W, W)
-        L = lams[:, None]
-        norm_v = np.sqrt(np.maximum(Ae @ Ae - 2 * L * wAe + L * L * ww, 1e-300))
-        cos_v = (e @ Ae - L * we) / norm_v                                     # ‖d_N‖ = ‖e‖ = 1
-        cos_0 = (e @ Ae) / np.linalg.norm(Ae)
-        frac[i] = np.mean(cos_v >= cos_0, axis=1)
-        limit[i] = small_lambda_limit(A, e)
-    k = np.round(np.nan_to_num(frac) * n_samples)
-    lo, hi = clopper_pearson(k, n_samples)
-    lo[np.isnan(frac)], hi[np.isnan(frac)] = np.nan, np.nan
-    return {"kappa": kappa, "dim": dim, "theta_max": float(theta[-1]), "angles": list(angles_deg),
-            "angles_achieved": achieved, "lams": lams, "fraction": frac, "ci_low": lo, "ci_high": hi,
-            "limit_small_lambda": limit, "n_samples": n_samples}
-
-
-def negative_curvature_share(dim: int, negative: int, radii, n_samples: int, rng, cond: float = 10.0,
-                             problem_seed: int = 0) -> dict:
-    """Indefinite quadratic: share of candidate leaders within radius R of x with (z−x)ᵀA(z−x) < 0."""
-    q = objectives.Quadratic.indefinite(dim=dim, negative=negative, cond=cond, seed=problem_seed)
-    A = q.A
-    e = rng.standard_normal(dim)
-    e /= np.linalg.norm(e)                       # x − x_s, unit length
-    g = A @ e
-    share, lo, hi, cand = [], [], [], []
-    # As R → 0 the candidates fill the half-ball gᵀw < 0, and w ↦ −w keeps the curvature, so the share
-    # tends to the share of all directions with wᵀAw < 0.
-    U = uniform_ball(rng, n_samples, dim)
-    for R in radii:
-        W = R * uniform_ball(rng, n_samples, dim)
-        curv = np.einsum("ij,jk,ik->i", W, A, W)
-        candidate = W @ g + 0.5 * curv <= 0      # f(z) − f(x) = gᵀw + ½wᵀAw
-        n_c = int(candidate.sum())
-        k = int(np.sum(candidate & (curv < 0)))
-        ci = clopper_pearson(k, max(n_c, 1))
-        share.append(k / n_c if n_c else np.nan)
-        lo.append(float(ci[0]) if n_c else np.nan)
-        hi.append(float(ci[1]) if n_c else np.nan)
-        cand.append(n_c / n_samples)
-    lo_arr = np.array(lo)
-    above = np.flatnonzero(np.nan_to_num(lo_arr) > 0.5)
-    return {"dim": dim, "negative": negative, "cond": cond, "radii": list(map(float, radii)), "share": share,
-            "ci_low": lo, "ci_high": hi, "candidate_fraction": cand,
-            "small_R_limit": float(np.mean(np.einsum("ij,jk,ik->i", U, A, U) < 0)),
-            "R_half": float(radii[above[0]]) if above.size else None}
+# -- measurement -----------------------------------------------------------------------------------
+def spectrum(kappa: float, dim: int, seed: int = 0) -> np.ndarray:
+    """(d,) ascending eigenvalues of the check's quadratic (λ_min = 1)."""
+    return objectives.Quadratic.random(dim=dim, cond=kappa, mu=1.0, seed=seed).eigenvalues
 
 
 def simulator_direction_error(rng, trials: int = 20) -> float:
     """Largest relative gap between the direction analysed here, −∇f(x) + λ(z − x), and the step the
-    simulator's LSGD takes (theory form, leader z), (x⁺ − x)/η. The map describes LSGD only if it is ~0."""
-    from lsgdsim import objectives, simulate
+    simulator's LSGD takes (theory form, exact leader z ∈ S(x)), (x⁺ − x)/η. The map describes LSGD only if ~0."""
+    from lsgdsim import simulate
     from lsgdsim.algorithms import lsgd_theory
     worst = 0.0
     for _ in range(trials):
         q = objectives.Quadratic.random(dim=5, cond=10.0, seed=int(rng.integers(2**31)))
         x = q.minimizer + rng.standard_normal(5)
-        e = x - q.minimizer
-        z = x + sample_sublevel(q.A, e, 1, rng)[0]             # a candidate leader, f(z) ≤ f(x)
+        z = x + geo.sample_sublevel(q.A, x - q.minimizer, 1, rng)[0]     # a candidate leader, f(z) ≤ f(x)
         eta, lam = 1e-3, float(rng.uniform(0.1, 10.0))
         res = simulate(q, lsgd_theory(eta, lam), workers=2, steps=1, x0=np.stack([z, x]), record_every=1)
         analysed = -q.grad(x[None, :])[0] + lam * (z - x)
@@ -197,171 +110,282 @@ def simulator_direction_error(rng, trials: int = 20) -> float:
     return worst
 
 
-def run(quick: bool = False, seed: int = 0, figure_dir=None) -> CheckResult:
+def measure(quick: bool = False, seed: int = 0, leader: str | None = None, controls: bool = True,
+            progress: Progress | None = None) -> CheckRecord:
+    progress = progress or Progress()
+    sz = SIZES[bool(quick)]
+    kinds = (KIND[check_mode(leader)], *(KIND[m] for m in control_modes(leader, controls)))
     rng = np.random.default_rng([seed, 5])
-    kappas = (10.0, 100.0) if quick else (10.0, 100.0, 1000.0)
-    dims = (2, 20) if quick else (2, 10, 100)
-    angles = (1, 5, 15, 30, 45, 60, 75, 85) if quick else (1, 2, 5, 10, 15, 20, 30, 40, 45, 50, 60, 70, 75, 80, 85)
-    lams = np.geomspace(1e-4, 1e3, 8 if quick else 15)
-    n = 2000 if quick else 20000
-    maps = [fraction_map(k, d, angles, lams, n, rng, problem_seed=seed) for k in kappas for d in dims]
-
-    holds_cells = fails_cells = feasible = 0
-    small_ok, large_ok, worst_small, worst_large, limit_err = True, True, 1.0, 1.0, 0.0
-    small_mc_holds = small_cells = 0
-    min_limit = 1.0
-    fail_examples = []
-    for m in maps:
-        ok = ~np.isnan(m["fraction"])
-        feasible += int(ok.sum())
-        holds = np.nan_to_num(m["ci_low"]) > 0.5
-        fails = (np.nan_to_num(m["ci_high"], nan=1.0) < 0.5) & ok
-        holds_cells += int(holds.sum())
-        fails_cells += int(fails.sum())
-        rows = ~np.isnan(m["fraction"][:, 0])
-        col = m["fraction"][rows, 0]
-        se = np.sqrt(np.maximum(col * (1 - col), 0.25 / m["n_samples"]) / m["n_samples"])
-        consistent = np.abs(col - m["limit_small_lambda"][rows]) <= 4 * se + 0.005
-        small_ok &= bool(np.all(m["limit_small_lambda"][rows] > 0.5) and np.all(consistent)
-                         and not np.any(fails[rows, 0]))
-        small_mc_holds += int(np.sum(holds[rows, 0]))
-        small_cells += int(rows.sum())
-        min_limit = min(min_limit, float(np.min(m["limit_small_lambda"][rows])))
-        worst_small = min(worst_small, float(np.nanmin(m["fraction"][rows, 0])))
-        big = rows & (np.nan_to_num(m["angles_achieved"]) >= LARGE_ANGLE * m["theta_max"])
-        if big.any():
-            large_ok &= bool(np.all(holds[big]))
-            worst_large = min(worst_large, float(np.nanmin(m["fraction"][big])))
-        limit_err = max(limit_err, float(np.nanmax(np.abs(m["fraction"][rows, 0] - m["limit_small_lambda"][rows]))))
-        for i, j in zip(*np.nonzero(fails), strict=True):
-            fail_examples.append((m["kappa"], m["dim"], float(m["angles_achieved"][i]), float(m["lams"][j]),
-                                  float(m["fraction"][i, j])))
-    sim_err = simulator_direction_error(rng)
-    if sim_err > SIM_TOL:  # the map would describe some other step than LSGD's
-        verdict = "fails"
-    elif holds_cells == feasible:
-        verdict = "holds"
-    elif small_ok and large_ok:
-        verdict = "holds under conditions"
-    else:
-        verdict = "fails"
-
+    lams = np.geomspace(1e-4, 1e3, sz["n_lams"])
+    problems = [(k, d) for k in sz["kappas"] for d in sz["dims"]]
+    progress.expect(len(problems) + 1)
+    maps = []
+    for kappa, d in problems:
+        maps.append(geo.problem_maps(spectrum(kappa, d, seed), sz["angles"], lams, kinds, sz, rng))
+        progress.advance()
+    arrays = {"kappa": np.array([k for k, _ in problems]), "dim": np.array([d for _, d in problems]),
+              "theta_max": np.array([geo.theta_max_deg(spectrum(k, d, seed)) for k, d in problems]),
+              "angles": np.array(sz["angles"], float), "lams": lams,
+              **{key: np.stack([m[key] for m in maps]) for key in maps[0]}}
     radii = np.geomspace(0.01, 100.0, 9 if quick else 17)
     indef_cfg = ((2, 1), (10, 1), (10, 5)) if quick else ((2, 1), (10, 1), (10, 5), (50, 1), (50, 25))
-    indef = [negative_curvature_share(d, k, radii, n, rng, problem_seed=seed) for d, k in indef_cfg]
-
-    fail_examples.sort(key=lambda r: r[4])
-    crit = {}
-    for m in maps:  # per (κ, d): the smallest angle at which half holds for every λ
-        holds = np.nan_to_num(m["ci_low"]) > 0.5
-        rows = [i for i in range(len(angles)) if not np.isnan(m["fraction"][i, 0]) and holds[i].all()]
-        crit[f"kappa={m['kappa']:g},d={m['dim']}"] = {
-            "theta_max_deg": m["theta_max"],
-            "smallest_angle_all_lambda_hold_deg": float(m["angles_achieved"][rows[0]]) if rows else None,
-            "largest_lambda_all_angles_hold": _largest_all_hold(m)}
-    measured = {
-        "simulator_direction_rel_error": sim_err,
-        "cells_feasible": feasible, "cells_half_holds": holds_cells, "cells_half_fails": fails_cells,
-        "small_lambda_condition_holds": small_ok, "min_fraction_at_smallest_lambda": worst_small,
-        "min_exact_small_lambda_limit": min_limit,
-        "smallest_lambda_cells_with_ci_above_half": f"{small_mc_holds}/{small_cells}",
-        "large_angle_condition_holds": large_ok, "min_fraction_at_large_angles": worst_large,
-        "max_abs_error_vs_small_lambda_limit": limit_err,
-        "worst_failures (kappa, d, angle_deg, lambda/lambda_min, fraction)": fail_examples[:8],
-        "per_problem": crit,
-        "indefinite": indef,
-    }
-    expected = {"simulator_direction_rel_error": f"<= {SIM_TOL:g}", "half": 0.5,
-                "small_lambda_limit": "1 − ½ I_{1−t²}((d+1)/2, ½) > ½ for θ > 0 (exact)",
-                "monte_carlo_ci": "95% Clopper–Pearson", "large_angle": f"θ ≥ {LARGE_ANGLE}·θ_max(κ)"}
-    summary = (f"Half holds in {holds_cells}/{feasible} (κ, d, θ, λ) cells and fails in {fails_cells}. "
-               f"Small λ: the exact λ→0 limit exceeds ½ everywhere (min {min_limit:.3f}) and the sample at "
-               f"λ/λ_min = {lams[0]:g} matches it to {limit_err:.3f} ({small_mc_holds}/{small_cells} cells "
-               f"significantly above ½). Large angle "
-               f"(θ ≥ ¾θ_max): {'every' if large_ok else 'not every'} λ holds (min {worst_large:.2f}).")
-    if fail_examples:
-        k, d, a, lam, fr = fail_examples[0]
-        summary += (f" Failures: small angles with larger λ (worst {fr:.2f} at κ={k:g}, d={d}, θ={a:.0f}°, "
-                    f"λ/λ_min={lam:.3g}).")
-    setting = {"kappas": list(kappas), "dims": list(dims), "angles_deg": list(angles),
-               "lambda_over_lambda_min": lams.tolist(), "samples_per_cell": n, "quadratic": "Quadratic.random, "
-               "geometric spectrum, mu = 1", "x_minus_xstar": "unit vector in span(v_min, v_max)",
-               "indefinite": {"configs (dim, negative)": [list(c) for c in indef_cfg], "cond": 10.0,
-                              "R_over_dist_to_saddle": radii.tolist()}}
-    figure = _figure(maps, indef, figure_dir)
-    return CheckResult(
+    indef = [geo.negative_curvature_share(objectives.Quadratic.indefinite(dim=d, negative=k, cond=10.0, seed=seed).A,
+                                          radii, sz["n"], rng) for d, k in indef_cfg]
+    arrays |= {"indef_radii": radii, **{f"indef_{key}": np.stack([r[key] for r in indef])
+                                        for key in ("share", "ci_low", "ci_high", "candidate_fraction")}}
+    progress.advance()
+    rec = CheckRecord(
         name=NAME, claim=CLAIM,
-        reading=("'Half' by volume of the sublevel ellipsoid (exact uniform sampling), angle to d_N = −A⁻¹∇f, λ the "
-                 "theory pull in units of λ_min(A); holds/fails per cell by a 95% Clopper–Pearson interval. "
-                 "Indefinite part: share of negative-curvature displacements among candidates in a ball of radius R."),
-        setting=setting, measured=measured, expected=expected, verdict=verdict, summary=summary, figure=figure,
-        details={"maps": [{k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in m.items()} for m in maps]})
+        reading=("'Half' by volume of S(x) = {f ≤ f(x)}, λ in units of λ_min; 95% Clopper–Pearson per (κ, d, θ, λ) "
+                 "cell; x over the whole space at each θ (random x and a search for the worst x), beside x in the "
+                 "extreme-eigenvector plane."),
+        setting={"kappas": list(sz["kappas"]), "dims": list(sz["dims"]), "angles_deg": list(sz["angles"]),
+                 "lambda_over_lambda_min": lams.tolist(), "samples_per_cell": sz["n"],
+                 "search": {k: sz[k] for k in ("n_search", "random_dirs", "steps", "per_step")},
+                 "candidates": kinds[0], "controls": list(kinds[1:]), "large_angle": f"θ ≥ {LARGE_ANGLE}·θ_max",
+                 "quadratic": "Quadratic.random spectrum, geometric, mu = 1 (computed in the eigenbasis)",
+                 "indefinite": {"configs (dim, negative)": [list(c) for c in indef_cfg], "cond": 10.0,
+                                "R_over_dist_to_saddle": radii.tolist()}},
+        measured={}, expected={"half": 0.5, "simulator_direction_rel_error": f"<= {SIM_TOL:g}",
+                               "small_lambda_limit": "> ½ at every x with θ > 0; infimum over θ is ½ (θ → 0)",
+                               "large_angle": f"half holds at every λ for θ ≥ {LARGE_ANGLE}·θ_max(κ)"},
+        arrays=arrays)
+    rec.measured = {"simulator_direction_rel_error": simulator_direction_error(rng),
+                    "whole_space": judge_map(rec, "space"), "in_plane": judge_map(rec, "plane"),
+                    "issue_cell": issue_cell(arrays, kinds[0], sz, seed, rng),
+                    "small_lambda": small_lambda_facts(arrays, kinds[0], seed, rng),
+                    "indefinite": [{"dim": d, "negative": k, "R_half": r["R_half"],
+                                    "small_R_limit": r["small_R_limit"], "share_smallest_R": r["share"][0],
+                                    "share_largest_R": r["share"][-1]}
+                                   for (d, k), r in zip(indef_cfg, indef, strict=True)]}
+    rec.controls = {mode: judge_map(rec, "plane", KIND[mode]) for mode in control_modes(leader, controls)}
+    return rec
 
 
-def _largest_all_hold(m):
-    holds = np.nan_to_num(m["ci_low"]) > 0.5
-    rows = ~np.isnan(m["fraction"][:, 0])
-    cols = [j for j in range(len(m["lams"])) if holds[rows, j].all()]
-    # the first failing column bounds the "small λ" regime of this problem
-    good = 0
-    while good < len(cols) and cols[good] == good:
-        good += 1
-    return float(m["lams"][good - 1]) if good else None
-
-
-def _figure(maps, indef, figure_dir):
-    if figure_dir is None:
+def issue_cell(arrays: dict, kind: str, sz: dict, seed: int, rng, n_random: int = 200) -> dict | None:
+    """The issue's example cell (κ = 10, d = 100, θ = 45°, λ = 100·λ_min; in quick mode the largest d):
+    x in plane, the worst x found, and the quantiles of the fraction over ``n_random`` random x at that angle."""
+    kappa, dim, theta, lam = ISSUE_CELL
+    dims = arrays["dim"][arrays["kappa"] == kappa]
+    if not dims.size:
         return None
-    from matplotlib.colors import ListedColormap
+    dim = dim if dim in dims else int(dims.max())
+    p = int(np.flatnonzero((arrays["kappa"] == kappa) & (arrays["dim"] == dim))[0])
+    i, j = int(np.argmin(np.abs(arrays["angles"] - theta))), int(np.argmin(np.abs(np.log(arrays["lams"] / lam))))
+    a = spectrum(kappa, dim, seed)
+    E = geo.random_at_angle(a, float(arrays["angles"][i]), n_random, rng)
+    fr = geo.fractions(a, E, arrays["lams"][j:j + 1], geo.uniform_ball(rng, sz["n"], dim), kind)[:, 0]
+    q = np.quantile(fr, [0.0, 0.1, 0.5, 0.9])
+    return {"kappa": kappa, "dim": dim, "theta_deg": float(arrays["angles"][i]),
+            "lambda_over_lambda_min": float(arrays["lams"][j]), "in_plane": float(arrays[f"{kind}_plane"][p, i, j]),
+            "random_x": n_random, "random_x_min": float(q[0]), "random_x_q10": float(q[1]),
+            "random_x_median": float(q[2]), "random_x_q90": float(q[3]),
+            "worst_x_found": float(arrays["space_fraction"][p, i, j])}
 
+
+def small_lambda_facts(arrays: dict, kind: str, seed: int, rng, tiny_deg: float = 1e-3) -> dict:
+    """The λ → 0 limit over the grid: its minimum (which angle), against ½ and the analytic lower bound; and
+    its largest distance from ½ at θ = ``tiny_deg`` (x in plane and 8 random x per problem), which shows the
+    infimum over angles (½ for the sublevel set, derived in the docstring) being approached."""
+    lim = arrays["space_limit_min"]
+    p, i = np.unravel_index(np.nanargmin(lim), lim.shape)
+    near_zero = 0.0
+    for kappa, dim in zip(arrays["kappa"], arrays["dim"], strict=True):
+        a = spectrum(float(kappa), int(dim), seed)
+        E = np.vstack([geo.plane_at_angle(a, tiny_deg)[None], geo.random_at_angle(a, tiny_deg, 8, rng)])
+        near_zero = max(near_zero, float(np.max(np.abs(geo.small_lambda_limit(a, E, kind) - 0.5))))
+    return {"min_limit_whole_space": float(lim[p, i]), "at_theta_deg": float(arrays["angles"][i]),
+            "at_kappa": float(arrays["kappa"][p]), "at_dim": int(arrays["dim"][p]),
+            "min_limit_in_plane": float(np.nanmin(arrays[f"{kind}_plane_limit"])),
+            "above_analytic_lower_bound": None if kind != "sublevel" else
+            bool(np.all(np.nan_to_num(lim - arrays["limit_lower_bound"]) >= -1e-12)),
+            "tiny_angle_deg": tiny_deg, "max_distance_from_half_at_tiny_angle": near_zero}
+
+
+# -- judging (pure functions of the record) --------------------------------------------------------
+def _map_arrays(record: CheckRecord, which: str, kind: str | None):
+    """(fraction (P, T, L), limit minimum (P, T), limit at the x of the smallest-λ column (P, T)) of a map."""
+    A, kind = record.arrays, kind or record.setting["candidates"]
+    if which == "space":
+        return A["space_fraction"], A["space_limit_min"], A["space_limit_at_worst"]
+    return A[f"{kind}_plane"], A[f"{kind}_plane_limit"], A[f"{kind}_plane_limit"]
+
+
+def judge_map(record: CheckRecord, which: str = "space", kind: str | None = None) -> dict:
+    """The module's rule (docstring) applied to one map: ``which`` "space" (the judged candidates, worst x
+    found) or "plane" (in-plane x) for candidates ``kind`` (default: the record's main ones)."""
+    A = record.arrays
+    frac, limit_min, limit_same = _map_arrays(record, which, kind)
+    n = record.setting["samples_per_cell"]
+    ok = ~np.isnan(frac)
+    lo, hi = geo.clopper_pearson(np.round(np.nan_to_num(frac) * n), n)
+    holds, fails = ok & (lo > 0.5), ok & (hi < 0.5)
+    rows = ok[:, :, 0]
+    col = frac[:, :, 0][rows]
+    se = np.sqrt(np.maximum(col * (1 - col), 0.25 / n) / n)
+    err = np.abs(col - limit_same[rows])
+    small_ok = bool(np.all(limit_min[rows] > 0.5) and np.all(err <= 4 * se + 0.005))
+    big = rows & (np.nan_to_num(A["achieved"]) >= LARGE_ANGLE * A["theta_max"][:, None])
+    large_ok = bool(np.all(holds[big]))
+    p, i, j = np.unravel_index(np.argmin(np.where(big[:, :, None] & ok, frac, np.inf)), frac.shape)
+    all_hold_from = [_all_lambda_hold_from(holds[q], rows[q], A["angles"], A["theta_max"][q]) for q in range(len(frac))]
+    verdict = "holds" if holds.sum() == ok.sum() else "holds under conditions" if small_ok and large_ok else "fails"
+    return {"cells_feasible": int(ok.sum()), "cells_half_holds": int(holds.sum()), "cells_half_fails": int(fails.sum()),
+            "small_lambda_condition_holds": small_ok, "min_limit": float(np.min(limit_min[rows])),
+            "min_fraction_at_smallest_lambda": float(col.min()), "max_abs_error_vs_limit": float(err.max()),
+            "large_angle_condition_holds": large_ok, "min_fraction_at_large_angles": float(frac[p, i, j]),
+            "worst_large_angle_cell": {"kappa": float(A["kappa"][p]), "dim": int(A["dim"][p]),
+                                       "theta_deg": float(A["angles"][i]), "lambda": float(A["lams"][j])},
+            "all_lambda_hold_from_theta_over_theta_max": all_hold_from, "rule_verdict": verdict}
+
+
+def _all_lambda_hold_from(holds, rows, angles, theta_max) -> float | None:
+    """Smallest θ/θ_max of the grid from which half holds at every λ for every larger feasible angle."""
+    good = [i for i in np.flatnonzero(rows) if all(holds[k].all() for k in np.flatnonzero(rows) if k >= i)]
+    return round(float(angles[good[0]] / theta_max), 3) if good else None
+
+
+def verdict(record: CheckRecord) -> str:
+    if record.measured["simulator_direction_rel_error"] > SIM_TOL:   # the map would describe another step
+        return "fails"
+    return judge_map(record, "space")["rule_verdict"]
+
+
+def summary(record: CheckRecord) -> str:
+    ws, ip = judge_map(record, "space"), judge_map(record, "plane")
+    word = lambda ok: "holds" if ok else "fails"                                       # noqa: E731
+    inf_half = record.measured["small_lambda"]["max_distance_from_half_at_tiny_angle"] < 0.01
+    limit = (f"the λ→0 limit exceeds ½ at every x{', inf ½ as θ→0' if inf_half else ''}" if ws["min_limit"] > 0.5
+             else f"the λ→0 limit goes down to {ws['min_limit']:.2f}")
+    return (f"(i) Small λ {word(ws['small_lambda_condition_holds'])}: {limit}. (ii) Large angle "
+            f"{word(ws['large_angle_condition_holds'])} over the whole space: min "
+            f"{ws['min_fraction_at_large_angles']:.2f} (in plane {ip['min_fraction_at_large_angles']:.2f}). "
+            f"Half holds in {ws['cells_half_holds']}/{ws['cells_feasible']} cells (plane {ip['cells_half_holds']}).")
+
+
+def key_numbers(record: CheckRecord) -> list[dict]:
+    ws, ip, ctrl = judge_map(record, "space"), judge_map(record, "plane"), record.controls
+    sl = record.measured["small_lambda"]
+    cells = lambda m: f"{m['cells_half_holds']}/{m['cells_feasible']}"                  # noqa: E731
+    rows = [
+        {"quantity": "cells where half holds: space (plane)", "measured": f"{cells(ws)} ({ip['cells_half_holds']})",
+         **{mode: f"({cells(m)})" for mode, m in ctrl.items()}, "expected": "all, or (i) + (ii)"},
+        {"quantity": "(ii) θ ≥ ¾θmax: min fraction, space (plane)", "measured":
+         f"{ws['min_fraction_at_large_angles']:.2f} ({ip['min_fraction_at_large_angles']:.2f})",
+         **{mode: f"({m['min_fraction_at_large_angles']:.2f})" for mode, m in ctrl.items()},
+         "expected": "> ½ at every λ"},
+        {"quantity": "(i) λ→0 limit, min over x", "measured": f"{ws['min_limit']:.4f} (θ={sl['at_theta_deg']:g}°); "
+         f"½±{sl['max_distance_from_half_at_tiny_angle']:.0e} at θ={sl['tiny_angle_deg']:g}°",
+         **{mode: f"({m['min_limit']:.4f})" for mode, m in ctrl.items()}, "expected": "> ½"},
+    ]
+    c = record.measured["issue_cell"]
+    if c:
+        rows.append({"quantity": f"κ=10, d={c['dim']}, θ=45°, λ=100·λmin",
+                     "measured": f"random x min {c['random_x_min']:.2f} med {c['random_x_median']:.2f}, worst "
+                     f"{c['worst_x_found']:.2f}", "expected": "≥ ½ (issue: ≈ 0.25)"})
+    return rows
+
+
+# -- figure (drawn from the record alone) -----------------------------------------------------------
+def figure(record: CheckRecord):
     from lsgdsim import plotting
-    kappas = sorted({m["kappa"] for m in maps})
-    dims = sorted({m["dim"] for m in maps})
-    ncols = max(len(dims), 3)
-    fig, axes = plotting.subplots(len(kappas) + 1, ncols, width=3.4, height=2.6)
-    for ax in axes[:-1, len(dims):].ravel():
-        ax.axis("off")
-    cmap = ListedColormap(plotting.plt.get_cmap("RdYlGn")(np.linspace(0, 1, 256))).with_extremes(bad="#dddddd")
+    A = record.arrays
+    kappas, dims = sorted(set(A["kappa"].tolist())), sorted(set(A["dim"].tolist()))
+    ncols = max(2 * len(dims), 4)
+    fig, axes = plotting.subplots(len(kappas) + 1, ncols, width=2.6, height=2.3)
+    kind = record.setting["candidates"]
+    n = record.setting["samples_per_cell"]
     image = None
-    for m in maps:
-        ax = axes[kappas.index(m["kappa"]), dims.index(m["dim"])]
-        lam = np.log10(m["lams"])
-        image = ax.pcolormesh(np.arange(lam.size + 1) - 0.5, np.arange(len(m["angles"]) + 1) - 0.5,
-                              np.ma.masked_invalid(m["fraction"]), cmap=cmap, vmin=0, vmax=1, shading="flat")
-        holds = np.nan_to_num(m["ci_low"]) > 0.5
-        fails = np.nan_to_num(m["ci_high"], nan=1.0) < 0.5
-        jj, ii = np.meshgrid(np.arange(lam.size), np.arange(len(m["angles"])))
-        ok = ~np.isnan(m["fraction"])
-        ax.plot(jj[holds & ok], ii[holds & ok], "o", ms=2, color="k")
-        ax.plot(jj[fails & ok], ii[fails & ok], "x", ms=3, color="k")
-        ax.set_xticks(range(0, lam.size, 2), [f"{v:g}" for v in lam[::2]], fontsize=6)
-        ax.set_yticks(range(len(m["angles"])), [str(a) for a in m["angles"]], fontsize=6)
-        ax.set_title(f"κ={m['kappa']:g}, d={m['dim']} (θmax={m['theta_max']:.0f}°)", fontsize=8)
-        ax.grid(False)
-        if dims.index(m["dim"]) == 0:
-            ax.set_ylabel("angle(−∇f, d_N) [deg]")
-        if kappas.index(m["kappa"]) == len(kappas) - 1:
-            ax.set_xlabel("log10 λ/λ_min  (• half holds, × fails)")
-    ax = axes[-1, 0]
-    for r in indef:
-        ax.plot(r["radii"], r["share"], marker=".", label=f"d={r['dim']}, {r['negative']} neg.")
-        ax.fill_between(r["radii"], r["ci_low"], r["ci_high"], alpha=0.2)
-    ax.axhline(0.5, color="k", lw=0.7, ls=":")
-    ax.set_xscale("log")
-    ax.set_xlabel("R / ‖x − x_s‖")
-    ax.set_ylabel("neg.-curvature share")
-    ax.set_title("indefinite: candidates in a ball", fontsize=8)
-    ax.legend(fontsize=6)
-    ax = axes[-1, 1]
-    for r in indef:
-        ax.plot(r["radii"], r["candidate_fraction"], marker=".")
-    ax.set_xscale("log")
-    ax.set_xlabel("R / ‖x − x_s‖")
-    ax.set_ylabel("candidates / samples")
-    ax.set_title("indefinite: share of ball with f(z) ≤ f(x)", fontsize=8)
-    for ax in axes[-1, 2:]:
+    for p in range(len(A["kappa"])):
+        r, col = kappas.index(A["kappa"][p]), 2 * dims.index(A["dim"][p])
+        for k, (frac, where) in enumerate(((A[f"{kind}_plane"][p], "in plane"), (A["space_fraction"][p], "worst x"))):
+            image = _heatmap(axes[r, col + k], frac, n, A, plotting)
+            axes[r, col + k].set_title(f"κ={A['kappa'][p]:g}, d={A['dim'][p]}: {where}", fontsize=8)
+            if col + k == 0:
+                axes[r, 0].set_ylabel(f"θ [deg] (θmax={A['theta_max'][p]:.0f}°)")
+            if r == len(kappas) - 1:
+                axes[r, col + k].set_xlabel("log10 λ/λ_min")
+    for ax in axes[:-1, 2 * len(dims):].ravel():
         ax.axis("off")
-    cax = axes[-1, 2].inset_axes([0.05, 0.55, 0.9, 0.1])
-    fig.colorbar(image, cax=cax, orientation="horizontal", label="fraction of candidate leaders improving the angle")
-    plotting.save(fig, Path(figure_dir) / f"{NAME}.png")
-    return f"figures/{NAME}.png"
+    cax = axes[0, 2 * len(dims) - 1].inset_axes([1.06, 0.0, 0.06, 1.0])
+    fig.colorbar(image, cax=cax, label="fraction improving")
+    _panel_limit(axes[-1, 0], A, kind, plotting)
+    _panel_controls(axes[-1, 1], record, plotting)
+    _panel_indefinite(axes[-1, 2], axes[-1, 3], record, plotting)
+    for ax in axes[-1, 4:]:
+        ax.axis("off")
+    return fig
+
+
+def _heatmap(ax, frac, n, A, plotting):
+    from matplotlib.colors import ListedColormap
+    cmap = ListedColormap(plotting.plt.get_cmap("RdYlGn")(np.linspace(0, 1, 256))).with_extremes(bad="#dddddd")
+    T, L = frac.shape
+    image = ax.pcolormesh(np.arange(L + 1) - 0.5, np.arange(T + 1) - 0.5, np.ma.masked_invalid(frac), cmap=cmap,
+                          vmin=0, vmax=1, shading="flat")
+    ok = ~np.isnan(frac)
+    lo, hi = geo.clopper_pearson(np.round(np.nan_to_num(frac) * n), n)
+    jj, ii = np.meshgrid(np.arange(L), np.arange(T))
+    ax.plot(jj[ok & (lo > 0.5)], ii[ok & (lo > 0.5)], "o", ms=1.5, color="k")
+    ax.plot(jj[ok & (hi < 0.5)], ii[ok & (hi < 0.5)], "x", ms=2.5, color="k")
+    lam = np.log10(A["lams"])
+    step = max(1, L // 4)
+    ax.set_xticks(range(0, L, step), [f"{v:g}" for v in lam[::step]], fontsize=6)
+    ystep = -(-T // 8)                          # at most 8 angle labels
+    ax.set_yticks(range(0, T, ystep), [f"{v:g}" for v in A["angles"][::ystep]], fontsize=6)
+    ax.grid(False)
+    return image
+
+
+def _panel_limit(ax, A, kind, plotting):
+    for p in range(len(A["kappa"])):
+        ax.plot(A["angles"], A["space_limit_min"][p], lw=0.8, marker=".", ms=3,
+                label=f"κ={A['kappa'][p]:g}, d={A['dim'][p]}")
+    ax.axhline(0.5, color=plotting.COLORS["bound"], lw=0.8, ls=":")
+    ax.set_xscale("log")
+    ax.set_xlabel("θ [deg]")
+    ax.set_ylabel("λ→0 limit, min over x")
+    ax.set_title("small λ: > ½, → ½ as θ → 0" if kind == "sublevel" else f"small λ ({kind} candidates)", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.3), ncol=2, fontsize=6)
+
+
+def _panel_controls(ax, record, plotting):
+    """Fraction against λ at the issue's cell (or the largest d at κ = 10): x in plane, random x, worst x
+    found, and the two controls in plane."""
+    A, c = record.arrays, record.measured["issue_cell"]
+    p = int(np.flatnonzero((A["kappa"] == c["kappa"]) & (A["dim"] == c["dim"]))[0])
+    i = int(np.argmin(np.abs(A["angles"] - c["theta_deg"])))
+    kind = record.setting["candidates"]
+    C = plotting.COLORS
+    tag = "" if kind == "sublevel" else f" ({kind})"
+    lines = [(A[f"{kind}_plane"], f"in plane{tag}", C["lsgd"], "-"), (A[f"{kind}_random_median"],
+             f"random x (median){tag}", C["lsgd"], "--"), (A["space_fraction"], f"worst x found{tag}", C["lsgd"], ":")]
+    lines += [(A[f"{geo_kind}_plane"], f"{mode} leader, in plane", C[f"{mode} leader"], "-")
+              for mode, geo_kind in (("random", "ball"), ("worst", "mirror"))
+              if f"{geo_kind}_plane" in A and geo_kind != kind]
+    for arr, lab, color, ls in lines:
+        ax.plot(A["lams"], arr[p, i], ls=ls, color=color, label=lab)
+    ax.axhline(0.5, color=C["bound"], lw=0.8, ls=":")
+    ax.set_xscale("log")
+    ax.set(xlabel="λ / λ_min", ylabel="fraction improving", ylim=(-0.02, 1.02))
+    ax.set_title(f"κ={c['kappa']:g}, d={c['dim']}, θ={A['angles'][i]:g}°: controls", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.3), ncol=1, fontsize=6)
+
+
+def _panel_indefinite(ax_share, ax_cand, record, plotting):
+    A = record.arrays
+    cfgs = record.setting["indefinite"]["configs (dim, negative)"]
+    for k, (d, neg) in enumerate(cfgs):
+        line, = ax_share.plot(A["indef_radii"], A["indef_share"][k], marker=".", label=f"d={d}, {neg} neg.")
+        ax_share.fill_between(A["indef_radii"], A["indef_ci_low"][k], A["indef_ci_high"][k], alpha=0.2,
+                              color=line.get_color())
+        ax_cand.plot(A["indef_radii"], A["indef_candidate_fraction"][k], marker=".", color=line.get_color())
+    ax_share.axhline(0.5, color=plotting.COLORS["bound"], lw=0.7, ls=":")
+    for ax in (ax_share, ax_cand):
+        ax.set_xscale("log")
+        ax.set_xlabel("R / ‖x − x_s‖")
+    ax_share.set_ylabel("neg.-curvature share")
+    ax_share.set_title("indefinite: candidates in a ball", fontsize=8)
+    ax_cand.set_ylabel("candidates / samples")
+    ax_cand.set_title("indefinite: ball share with f(z) ≤ f(x)", fontsize=8)
+    ax_share.legend(loc="upper left", bbox_to_anchor=(0.0, -0.3), ncol=1, fontsize=6)

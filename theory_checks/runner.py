@@ -4,7 +4,9 @@ Each check is a pure function of (quick, seed, leader, controls), so a check run
 gives the record it gives here: ``jobs`` changes the wall time, never a number. Worker processes are
 started with "spawn" (nothing inherited) and limit BLAS to one thread each, so that two jobs on two
 cores do not oversubscribe them. After every finished check the report (report.md, report.json) is
-rewritten atomically, so an interrupted run leaves a report of what finished, marked partial.
+written atomically to report-partial.md / report-partial.json (marked partial); only a run that
+finishes writes report.md / report.json and removes the partial pair, so an interrupted run never
+replaces a complete report.
 """
 from __future__ import annotations
 
@@ -18,7 +20,9 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
 from lsgdsim import __version__
+from lsgdsim.outputs import check_output_dir, check_output_path, marked_path
 from lsgdsim.result import atomic_write_text
+from lsgdsim.validate import check_int, check_seed
 
 from . import CHECKS, load
 from .controls import check_mode
@@ -75,12 +79,13 @@ def run_checks(names=None, quick: bool = False, seed: int = 0, report_dir=None, 
     names = list(CHECKS) if not names else list(dict.fromkeys(names))
     for n in names:
         load(n)                                    # unknown names fail before any work
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise ValueError(f"jobs must be an integer >= 1; got {jobs!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
+    jobs = check_int(jobs, "jobs", 1)
+    seed = check_seed(seed)
     check_mode(leader)
-    report_dir = Path(report_dir) if report_dir is not None else default_report_dir(quick, leader)
+    report_dir = check_output_dir(report_dir if report_dir is not None else default_report_dir(quick, leader),
+                                  "report")
+    if json_path is not None:
+        check_output_path(json_path, "json")
     check_report_dir(report_dir, quick)
     header = {"mode": "quick" if quick else "full", "seed": seed, "leader": leader, "jobs": jobs,
               "version": __version__, "elapsed_s": 0.0}
@@ -109,7 +114,7 @@ def run_checks(names=None, quick: bool = False, seed: int = 0, report_dir=None, 
     except KeyboardInterrupt:
         run.close(partial=f"interrupted after {len(run.records)} of {len(names)} checks")
         raise
-    run.close()
+    run.close(partial=None)
     if run.errors:
         raise CheckErrors(run.errors)
     return run.ordered()
@@ -218,15 +223,24 @@ class _Run:
     def ordered(self) -> list[CheckRecord]:
         return [self.records[n] for n in self.names if n in self.records]
 
-    def _write(self, partial: str | None = None) -> None:
+    def _write(self, partial: str | None = "running") -> None:
+        """Rewrite the report; while running or when interrupted, as the -partial pair."""
         self.header["elapsed_s"] = time.perf_counter() - self.start
         records = self.ordered()
         index = json.dumps([r.to_dict() for r in records], indent=1, allow_nan=True) + "\n"
-        self.written = [atomic_write_text(self.report_dir / "report.md",
-                                          render_markdown(records, self.header, self.errors, partial)),
-                        atomic_write_text(self.report_dir / "report.json", index)]
-        if self.json_path:
+        md, js = self.report_dir / "report.md", self.report_dir / "report.json"
+        if partial is not None:
+            md, js = marked_path(md, "partial"), marked_path(js, "partial")
+            if partial == "running":
+                partial = f"still running ({len(records)} of {len(self.names)} checks done)"
+        self.written = [atomic_write_text(md, render_markdown(records, self.header, self.errors, partial)),
+                        atomic_write_text(js, index)]
+        if self.json_path and partial is None:
             self.written.append(atomic_write_text(self.json_path, index))
+        if partial is None:
+            for stale in (marked_path(self.report_dir / "report.md", "partial"),
+                          marked_path(self.report_dir / "report.json", "partial")):
+                stale.unlink(missing_ok=True)
 
     def close(self, partial: str | None = None) -> None:
         self._write(partial)

@@ -34,28 +34,44 @@ than the best worker, and their final f against independent SGD workers from the
 A Rastrigin configuration "strands" its non-leaders when most end in another basin *and* their mean final
 f is above the SGD workers' (the pull left them worse off than not communicating at all).
 
-Verdict (computed). "holds" if no configuration sticks; "fails" if the Window rule sticks at the base
+Leader dependence and controls. The question is about how the leader rule in use behaves (does one worker
+keep the lead?), not a claim that choosing the best worker helps: there is no benefit of the right leader
+that a wrong one must spoil, so LEADER_DEPENDENT = False, and a control leader is not expected to make the
+verdict fail. The controls give the scale the numbers are read on, at the two base configurations
+(record.controls, same statistics): a random leader (``leaders.Random``, a uniform draw per communication) is
+what "no sticking" looks like (max share near 1/p, short runs, whatever the positions), and the worst leader
+(``leaders.Worst(Window)``: the highest window loss leads, the others are pulled toward it) shows what
+the same rule does when the pulls go the wrong way. Seen so far (quick and full): the random leader has a max
+share ≈ 0.30 and longest runs of 4–5 selections on both problems; on Rastrigin the Window rule's ≈ 0.97
+against that 0.30 shows that its sticking is the rule following a best worker that stays best, not chance;
+the worst leader there switches every few selections yet one worker leads ≈ 0.6–0.75 of them.
+``measure(leader=...)`` installs a control in every run (``controls.leader_rule``), and the verdict then
+describes that rule.
+
+Verdict (computed). "holds" if no configuration sticks; "fails" if the rule sticks at the base
 configuration of both problems; otherwise "holds under conditions", with the sticking (and stranding)
-configurations named in the summary.
+configurations named in the record.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
-from scipy import stats
 
 from lsgdsim import algorithms, leaders, objectives, simulate
 
-from .record import CheckResult
+from ._stickiness import PAPER_COUNTS, leader_stats, paper_reference, resolved_leaders, stranding
+from .controls import control_modes, leader_rule
+from .progress import Progress
+from .record import CheckRecord
 
 NAME = "leader-stickiness"
-CLAIM = ("Reviewer 1: LSGD does not stick with a single leader while the other workers stay stranded; "
-         "the paper's figure shows frequent switches (≈34/38/48/62 of 182 selections, longest runs ≈8–10).")
+CLAIM = ("Reviewer 1: LSGD's leader does not stick to one worker while the others stay stranded (paper: "
+         "≈34/38/48/62 of 182 selections, longest runs ≈8–10).")
+LEADER_DEPENDENT = False
+CAPTION = ("Leader series and shares (base settings, first seed); non-leader distances; max share and longest "
+           "run per configuration, with the controls (dashed: sticking limits).")
 
-PAPER_COUNTS = np.array([34, 38, 48, 62])   # digest §4.2, 4 workers, ResNet20 / CIFAR-10
 MAX_SHARE_FACTOR = 2.0                       # (a): max share ≤ 2/p
 MAX_RUN_FRACTION = 0.10                      # (b): longest run ≤ 10% of communications
 
@@ -78,35 +94,9 @@ class Config:
         return f"{self.problem}/{self.label}"
 
 
-def leader_stats(leader_ids, workers: int) -> dict:
-    """Switching statistics of a leader series (C,) of worker indices."""
-    ids = np.asarray(leader_ids, dtype=int)
-    C = len(ids)
-    counts = np.bincount(ids, minlength=workers)
-    share = counts / max(C, 1)
-    change = np.flatnonzero(np.diff(ids)) + 1
-    runs = np.diff(np.concatenate([[0], change, [C]])) if C else np.zeros(0, dtype=int)
-    nz = share[share > 0]
-    entropy = float(-(nz * np.log(nz)).sum() / np.log(workers)) if workers > 1 else 1.0
-    chi2, chi2_p = stats.chisquare(counts) if C else (np.nan, np.nan)
-    return {"communications": C, "counts": counts.tolist(), "share": share.round(4).tolist(),
-            "max_share": float(share.max()) if C else np.nan, "min_share": float(share.min()) if C else np.nan,
-            "longest_run": int(runs.max()) if C else 0, "longest_run_fraction": float(runs.max() / C) if C else 0.0,
-            "mean_run": float(runs.mean()) if C else 0.0, "switches": int(len(runs) - 1),
-            "workers_who_led": int((counts > 0).sum()), "normalized_entropy": entropy,
-            "chi2": float(chi2), "chi2_p_iid": float(chi2_p)}
-
-
-def _paper_reference() -> dict:
-    out = leader_stats(np.repeat(np.arange(4), PAPER_COUNTS), 4)
-    out.update(longest_run=10, longest_run_fraction=10 / PAPER_COUNTS.sum(), mean_run=None, switches=None)
-    return out
-
-
 LR = {"logistic": 0.5, "rastrigin": 0.002}   # logistic: L ≈ 0.33, ηL ≈ 0.16; Rastrigin: L ≈ 397, ηL ≈ 0.8
 BATCH = 16                                   # logistic mini-batch size
 SIGMA_F = 2.0                                # Rastrigin: loss-estimate noise seen by the Window rule
-RESOLUTION = 1e-12                           # exact rules: relative score spread below this is rounding
 
 
 def _problem(name: str, seed: int, quick: bool):
@@ -127,51 +117,17 @@ def _steps(cfg: Config, comms: int) -> int:
     return comms * cfg.period + cfg.period - 1
 
 
-def _run_one(cfg: Config, obj, comms: int, seed: int):
-    """One LSGD run of ``comms`` communications; returns the Result."""
+def _run_one(cfg: Config, obj, comms: int, seed: int, mode: str | None = None):
+    """One LSGD run of ``comms`` communications with the configuration's rule (or its control ``mode``)."""
     if cfg.rule == "window":
         rule = leaders.Window(cfg.window, sigma=0.0 if cfg.problem == "logistic" else SIGMA_F)
     else:
         rule = leaders.Exact()
-    alg = algorithms.LSGD(lr=LR[cfg.problem], pull=cfg.pull, period=cfg.period, leader=rule)
+    alg = algorithms.LSGD(lr=LR[cfg.problem], pull=cfg.pull, period=cfg.period, leader=leader_rule(rule, mode))
     steps = _steps(cfg, comms)
     # Exact rules: record f at every step, so that each selection's scores f(x_i) at step t − 1 are known.
     every = 1 if cfg.rule != "window" else max(1, steps // 200)
     return simulate(obj, alg, workers=cfg.workers, steps=steps, seed=seed, record_every=every, **_noise_kw(cfg))
-
-
-def resolved_leaders(res, exact: bool) -> np.ndarray:
-    """The leader series, without selections an exact rule made among scores equal up to rounding.
-
-    A deterministic LGD run collapses the workers onto one point; once the spread of their values is at the
-    level of floating-point rounding, argmin is decided by rounding and says nothing about stickiness.
-    Needs ``record_every = 1`` (record t − 1 holds f at step t − 1, the scores of the selection at t).
-    """
-    if not exact:
-        return res.leaders
-    scores = res.f[res.leader_steps - 1]
-    spread = scores.max(axis=1) - scores.min(axis=1)
-    return res.leaders[spread > RESOLUTION * (1.0 + np.abs(scores).max(axis=1))]
-
-
-def stranding(res, sgd_res=None) -> dict:
-    """Non-leader distance to the best worker (last quarter vs start); with an SGD reference run
-    (Rastrigin), the basin mismatch and the non-leaders' final f against independent SGD workers."""
-    D = res.dist_to_leader                      # (R, p), 0 for the best worker
-    p = D.shape[1]
-    nonleader = D.sum(axis=1) / (p - 1)         # mean over the p − 1 others
-    tail = nonleader[-max(1, len(nonleader) // 4):].mean()
-    out = {"nonleader_dist_start": float(nonleader[0]), "nonleader_dist_end": float(tail),
-           "nonleader_dist_ratio": float(tail / nonleader[0]) if nonleader[0] > 0 else np.nan}
-    if sgd_res is not None:
-        best = int(np.argmin(res.final_f))
-        others = np.delete(np.arange(p), best)
-        cells = np.round(res.x)
-        out["other_basin_fraction"] = float(np.mean(np.any(cells[others] != cells[best], axis=1)))
-        out["nonleader_final_f"] = float(res.final_f[others].mean())
-        out["leader_final_f"] = float(res.final_f[best])
-        out["sgd_mean_final_f"] = float(sgd_res.final_f.mean())
-    return out
 
 
 def _configs(quick: bool) -> list[Config]:
@@ -204,12 +160,13 @@ SUMMARY_KEYS = ("communications", "max_share", "longest_run_fraction", "longest_
 RASTRIGIN_KEYS = ("other_basin_fraction", "nonleader_final_f", "leader_final_f", "sgd_mean_final_f")
 
 
-def measure(cfg: Config, seeds, comms: int, quick: bool):
-    """Median-over-seeds statistics of one configuration, and the first seed's (Result, counted leader series)."""
+def measure_config(cfg: Config, seeds, comms: int, quick: bool, mode: str | None = None):
+    """Median-over-seeds statistics of one configuration (leader rule: its own, or the control ``mode``),
+    and the first seed's (Result, counted leader series)."""
     per_seed, first = [], None
     for s in seeds:
         obj = _problem(cfg.problem, s, quick)
-        res = _run_one(cfg, obj, comms, s)
+        res = _run_one(cfg, obj, comms, s, mode)
         sgd_res = None
         if cfg.problem == "rastrigin":   # same start, same noise stream: what the workers reach alone
             sgd_res = simulate(obj, algorithms.SGD(lr=LR["rastrigin"]), workers=cfg.workers, steps=_steps(cfg, comms),
@@ -232,50 +189,44 @@ def measure(cfg: Config, seeds, comms: int, quick: bool):
     return row, first
 
 
-def run(quick: bool = False, seed: int = 0, figure_dir=None) -> CheckResult:
-    start = time.perf_counter()
+
+BASES = ("logistic/base", "rastrigin/base")
+LGD = "logistic/exact rule, deterministic (LGD)"
+SERIES = {"logistic/base": "series_logistic", "rastrigin/base": "series_rastrigin", LGD: "series_logistic_lgd"}
+DISTANCES = (("logistic/base", "logistic Window λ=0.1"), ("rastrigin/base", "Rastrigin Window λ=0.1"),
+             ("rastrigin/pull=0.5", "Rastrigin Window λ=0.5"), (LGD, "logistic exact, det."))
+
+
+def measure(quick: bool = False, seed: int = 0, leader: str | None = None, controls: bool = True,
+            progress: Progress | None = None) -> CheckRecord:
+    progress = progress or Progress()
     comms = 100 if quick else 182
     seeds = [seed + k for k in range(2 if quick else 6)]
+    cfgs = _configs(quick)
+    modes = control_modes(leader, controls)
+    progress.expect(len(cfgs) + len(modes) * len(BASES))
     rows, examples = [], {}
-    for cfg in _configs(quick):
-        row, examples[cfg.key] = measure(cfg, seeds, comms, quick)
+    for cfg in cfgs:
+        row, examples[cfg.key] = measure_config(cfg, seeds, comms, quick, leader)
         rows.append(row)
-
-    by_key = {r["config"]: r for r in rows}
+        progress.advance()
+    ctrl = {mode: {} for mode in modes}
+    for mode in modes:          # the controls at the base configurations only (the scale the numbers are read on)
+        for cfg in (c for c in cfgs if c.key in BASES):
+            ctrl[mode][cfg.key] = measure_config(cfg, seeds, comms, quick, mode)[0]
+            progress.advance()
+    arrays = {name: np.asarray(examples[key][1], dtype=np.int64) for key, name in SERIES.items()}
+    for k, (key, _) in enumerate(DISTANCES):
+        res = examples[key][0]
+        arrays[f"dist_steps_{k}"] = np.asarray(res.steps)
+        arrays[f"dist_{k}"] = res.dist_to_leader.sum(axis=1) / (res.dist_to_leader.shape[1] - 1)
     stuck = [r["config"] for r in rows if r["sticks"]]
-    stranded = [r["config"] for r in rows if r["stranded"]]
-    base_sticks = {pr: by_key[f"{pr}/base"]["sticks"] for pr in ("logistic", "rastrigin")}
-    if not stuck:
-        verdict = "holds"
-    elif all(base_sticks.values()):
-        verdict = "fails"
-    else:
-        verdict = "holds under conditions"
-
-    lb, rb = by_key["logistic/base"], by_key["rastrigin/base"]
-    summary = (f"Window rule on mini-batch logistic regression (p=4, τ=4, λ=0.1): max share {lb['max_share']:.2f}, "
-               f"longest run {lb['longest_run_fraction']:.0%} of the communications (paper: 0.34, ≈5%); on "
-               f"Rastrigin (σ=20): max share {rb['max_share']:.2f}, longest run {rb['longest_run_fraction']:.0%}. "
-               f"{len(stuck)}/{len(rows)} configurations stick"
-               + (f" ({'; '.join(stuck)})" if stuck else "")
-               + (f"; non-leaders stranded in other basins, worse than independent SGD, in: {'; '.join(stranded)}."
-                  if stranded else "; no configuration strands its non-leaders."))
-
-    figure = None
-    if figure_dir is not None:
-        figure = _plot(Path(figure_dir), rows, examples)
-
-    return CheckResult(
+    return CheckRecord(
         name=NAME, claim=CLAIM,
-        reading=("Single-leader LSGD, leader = lowest running mean of the last W observed losses (authors' rule). "
-                 f"A configuration sticks when the median over seeds of the max leader share exceeds "
-                 f"{MAX_SHARE_FACTOR:g}/p or that of the longest run exceeds {MAX_RUN_FRACTION:.0%} of the "
-                 "communications; exact-rule runs count only selections whose scores differ by more than rounding. "
-                 "Verdict: holds if no configuration sticks, fails if the Window rule sticks at the base "
-                 "configuration of both problems, else holds under conditions. Stranded (Rastrigin): most "
-                 "non-leaders end in another integer cell than the best worker and their mean final f is above "
-                 "that of independent SGD workers from the same start and noise."),
-        setting={"communications_per_run": comms, "seeds": seeds,
+        reading=("Single-leader LSGD, leader = lowest mean of the last W observed losses (authors' rule); a "
+                 "configuration sticks when the median over seeds of the max leader share exceeds "
+                 f"{MAX_SHARE_FACTOR:g}/p or of the longest run {MAX_RUN_FRACTION:.0%} of the communications."),
+        setting={"communications_per_run": comms, "seeds": seeds, "leader": leader or "right",
                  "base": {"pull": 0.1, "period": 4, "workers": 4, "window": 10},
                  "logistic": {"n_samples": 600 if quick else 1000, "dim": 20, "batch_size": BATCH,
                               "lr": LR["logistic"]},
@@ -283,66 +234,135 @@ def run(quick: bool = False, seed: int = 0, figure_dir=None) -> CheckResult:
                                "window_loss_noise": SIGMA_F},
                  "sweeps": "one at a time around the base: pull {0.01, 0.5}, period {1, 16}, workers "
                            + ("{8}" if quick else "{8, 16}") + ", window {1, 50}, Rastrigin grad_noise {5, 80}; "
-                           "exact rule with stochastic and with deterministic gradients"},
-        measured={"configs": rows, "sticking_configs": stuck, "stranded_configs": stranded,
-                  "base_sticks": base_sticks},
+                           "exact rule with stochastic and with deterministic gradients",
+                 "stranded": "Rastrigin: most non-leaders end in another integer cell than the best worker and "
+                             "their mean final f is above that of independent SGD workers (same start and noise)"},
+        measured={"configs": rows, "sticking_configs": stuck,
+                  "stranded_configs": [r["config"] for r in rows if r["stranded"]],
+                  "base_sticks": {key.split("/")[0]: key in stuck for key in BASES}},
         expected={"max_share_limit": f"{MAX_SHARE_FACTOR:g}/p", "longest_run_fraction_limit": MAX_RUN_FRACTION,
-                  "paper_figure": _paper_reference()},
-        verdict=verdict, summary=summary, figure=figure,
-        elapsed_s=time.perf_counter() - start)
+                  "paper_figure": paper_reference()},
+        controls=ctrl, arrays=arrays,
+        details={"distance_curves": [lab for _, lab in DISTANCES], "series": SERIES})
 
 
-def _plot(figure_dir: Path, rows, examples) -> str:
-    from lsgdsim.plotting import COLORS, save, subplots
+def verdict(record: CheckRecord) -> str:
+    rows = record.measured["configs"]
+    if not any(r["sticks"] for r in rows):
+        return "holds"
+    base = [r["sticks"] for r in rows if r["config"] in BASES]
+    return "fails" if all(base) else "holds under conditions"
 
-    fig, axes = subplots(2, 3, width=4.2, height=3.0)
-    for ax, key, title in ((axes[0, 0], "logistic/base", "logistic, mini-batch, Window(10)"),
-                           (axes[0, 1], "rastrigin/base", "Rastrigin, grad noise, Window(10)")):
-        ids = examples[key][1]
+
+def _base(record: CheckRecord, key: str, mode: str | None = None) -> dict:
+    if mode is not None:
+        return record.controls[mode][key]
+    return next(r for r in record.measured["configs"] if r["config"] == key)
+
+
+def summary(record: CheckRecord) -> str:
+    lb, rb = _base(record, BASES[0]), _base(record, BASES[1])
+    rows = record.measured["configs"]
+    who = {"right": "Window rule", "worst": "Worst(Window)", "random": "Random leader"}[record.setting["leader"]]
+    text = (f"{who}: max share {lb['max_share']:.2f}, longest run {lb['longest_run_fraction']:.0%} on logistic "
+            f"(paper 0.34, ≈5%); {rb['max_share']:.2f}, {rb['longest_run_fraction']:.0%} on Rastrigin. "
+            f"{sum(r['sticks'] for r in rows)}/{len(rows)} configurations stick, "
+            f"{sum(r['stranded'] for r in rows)} strand their non-leaders.")
+    if "random" in record.controls:
+        text += (f" Random leader: {_base(record, BASES[0], 'random')['max_share']:.2f}, "
+                 f"{_base(record, BASES[1], 'random')['max_share']:.2f}.")
+    return text
+
+
+def key_numbers(record: CheckRecord) -> list[dict]:
+    modes = list(record.controls)
+    out = []
+    for key, problem in zip(BASES, ("logistic", "Rastrigin"), strict=True):
+        for stat, fmt, expected in (("max_share", "{:.2f}", f"≤ {MAX_SHARE_FACTOR:g}/p = 0.50"),
+                                    ("longest_run_fraction", "{:.0%}", f"≤ {MAX_RUN_FRACTION:.0%}")):
+            out.append({"quantity": f"{problem} base: {stat.replace('_fraction', '').replace('_', ' ')}",
+                        "measured": fmt.format(_base(record, key)[stat]),
+                        **{m: fmt.format(_base(record, key, m)[stat]) for m in modes}, "expected": expected})
+    rows = record.measured["configs"]
+    out.append({"quantity": "configurations that stick / strand",
+                "measured": f"{sum(r['sticks'] for r in rows)}/{len(rows)}, {sum(r['stranded'] for r in rows)}",
+                "expected": "0 (holds)"})
+    return out
+
+
+# -- figure (drawn from the record alone) -----------------------------------------------------------
+SHADES = ("#0b5d46", "#8fd3c1")     # darker / lighter LSGD green for LSGD variants in one panel
+
+
+def _short(label: str) -> str:
+    return {"exact rule, stochastic gradients": "exact rule", "exact rule, deterministic (LGD)": "exact, det. (LGD)"
+            }.get(label, label)
+
+
+def figure(record: CheckRecord):
+    from lsgdsim.plotting import COLORS, subplots
+    fig, axes = subplots(2, 3, width=4.2, height=3.2)
+    A = record.arrays
+    for ax, key, title in ((axes[0, 0], BASES[0], "logistic, mini-batch, Window(10), first seed"),
+                           (axes[0, 1], BASES[1], "Rastrigin, grad noise, Window(10), first seed")):
+        ids = A[SERIES[key]]
         ax.step(np.arange(len(ids)), ids, where="post", lw=0.8, color=COLORS["lsgd"])
         ax.set_yticks(range(4))
-        ax.set(xlabel="communication", ylabel="leader (worker)", title=title)
-
-    ax = axes[0, 2]
-    bars = {"paper fig. (182 sel.)": PAPER_COUNTS / PAPER_COUNTS.sum()}
-    for key, lab in (("logistic/base", "logistic Window"), ("rastrigin/base", "Rastrigin Window"),
-                     ("logistic/exact rule, deterministic (LGD)", "logistic exact, det. (resolved)")):
-        bars[lab] = np.bincount(examples[key][1], minlength=4) / max(1, len(examples[key][1]))
-    width = 0.8 / len(bars)
-    for k, (lab, share) in enumerate(bars.items()):
-        ax.bar(np.arange(4) + (k - (len(bars) - 1) / 2) * width, share, width, label=lab)
-    ax.axhline(0.5, color="k", ls="--", lw=0.8)
-    ax.set(xlabel="worker", ylabel="share of communications as leader", title="leader share (p = 4)",
-           xticks=range(4))
-    ax.legend(fontsize=7)
-
+        ax.set(xlabel="communication", ylabel="leader (worker index)", title=title)
+    _panel_shares(axes[0, 2], A, COLORS)
     ax = axes[1, 0]
-    for key, lab in (("logistic/base", "logistic Window λ=0.1"), ("rastrigin/base", "Rastrigin Window λ=0.1"),
-                     ("rastrigin/pull=0.5", "Rastrigin Window λ=0.5"),
-                     ("logistic/exact rule, deterministic (LGD)", "logistic exact, det.")):
-        res = examples[key][0]
-        D = res.dist_to_leader
-        ax.semilogy(res.steps, D.sum(axis=1) / (D.shape[1] - 1), label=lab, lw=1)
+    styles = ((COLORS["lsgd"], "-"), (SHADES[0], "-"), (SHADES[1], "-"), (COLORS["lsgd"], "--"))  # all LSGD
+    for k, label in enumerate(record.details["distance_curves"]):
+        ax.semilogy(A[f"dist_steps_{k}"], A[f"dist_{k}"], label=label, lw=1, color=styles[k][0], ls=styles[k][1])
     ax.set(xlabel="step", ylabel="mean non-leader distance to best", title="are non-leaders stranded?")
-    ax.legend(fontsize=7)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=7)
+    _panel_configs(axes[1, 1], axes[1, 2], record, COLORS)
+    return fig
 
-    labels = [r["config"].replace("logistic/", "L:").replace("rastrigin/", "R:")
-              .replace("exact rule, stochastic gradients", "exact").replace("exact rule, deterministic (LGD)",
-                                                                            "exact det.") for r in rows]
-    colors = ["#d95f02" if r["sticks"] else COLORS["lsgd"] for r in rows]
-    y = np.arange(len(rows))
-    ax = axes[1, 1]
-    ax.barh(y, [r["max_share"] * r["workers"] for r in rows], color=colors)
-    ax.axvline(MAX_SHARE_FACTOR, color="k", ls="--", lw=0.8)
-    ax.set_yticks(y, labels, fontsize=6)
-    ax.invert_yaxis()
-    ax.set(xlabel="max share × p (fair = 1)", title="max leader share (orange: sticks)")
-    ax = axes[1, 2]
-    ax.barh(y, [r["longest_run_fraction"] for r in rows], color=colors)
-    ax.axvline(MAX_RUN_FRACTION, color="k", ls="--", lw=0.8)
-    ax.set_yticks(y, [""] * len(rows))
-    ax.invert_yaxis()
-    ax.set(xlabel="longest run / communications", title="longest leader run")
-    path = figure_dir / f"{NAME}.png"
-    save(fig, path)
-    return f"{figure_dir.name}/{path.name}"
+
+def _panel_shares(ax, A, COLORS):
+    bars = {"paper fig. (182 sel.)": (PAPER_COUNTS / PAPER_COUNTS.sum(), "#999999")}
+    for name, lab, color in (("series_logistic", "logistic Window", COLORS["lsgd"]),
+                             ("series_rastrigin", "Rastrigin Window", SHADES[0]),
+                             ("series_logistic_lgd", "logistic exact, det. (resolved)", SHADES[1])):
+        bars[lab] = (np.bincount(A[name], minlength=4)[:4] / max(1, len(A[name])), color)
+    width = 0.8 / len(bars)
+    for k, (lab, (share, color)) in enumerate(bars.items()):
+        ax.bar(np.arange(4) + (k - (len(bars) - 1) / 2) * width, share, width, label=lab, color=color)
+    ax.axhline(0.5, color=COLORS["bound"], ls="--", lw=0.8)
+    ax.set(xlabel="worker index", ylabel="share of communications as leader", title="leader share (p = 4, first seed)",
+           xticks=range(4))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=7)
+
+
+def _panel_configs(ax_share, ax_run, record, COLORS):
+    """One row per sweep label (the controls get their own rows after the base), one marker per problem
+    (filled circle: logistic, open square: Rastrigin); dashed: the sticking limits."""
+    from matplotlib.lines import Line2D
+    points = [(r, r["config"].split("/", 1)[1], "right leader") for r in record.measured["configs"]]
+    for mode in record.controls:
+        points += [(r, f"base, {mode} leader", f"{mode} leader") for r in record.controls[mode].values()]
+    labels = list(dict.fromkeys(lab for _, lab, _ in sorted(points, key=lambda p: p[1] != "base")))
+    labels = ["base"] + [lab for lab in labels if lab.startswith("base, ")] + \
+        [lab for lab in labels if not lab.startswith("base")]
+    y = {lab: k for k, lab in enumerate(labels)}
+    color = {"right leader": COLORS["lsgd"], "random leader": COLORS["random leader"],
+             "worst leader": COLORS["worst leader"]}
+    for r, lab, who in points:
+        logistic = r["config"].startswith("logistic")
+        for ax, value in ((ax_share, r["max_share"] * r["workers"]), (ax_run, r["longest_run_fraction"])):
+            ax.plot(value, y[lab], "o" if logistic else "s", ms=5, mec=color[who],
+                    mfc=color[who] if logistic else "none", ls="none")
+    ax_share.axvline(MAX_SHARE_FACTOR, color=COLORS["bound"], ls="--", lw=0.8)
+    ax_run.axvline(MAX_RUN_FRACTION, color=COLORS["bound"], ls="--", lw=0.8)
+    ax_share.set_yticks(range(len(labels)), [_short(lab) for lab in labels], fontsize=7)
+    ax_run.set_yticks(range(len(labels)), [""] * len(labels))
+    for ax in (ax_share, ax_run):
+        ax.set_ylim(len(labels) - 0.5, -0.5)
+    ax_share.set(xlabel="max leader share × p (fair share = 1)", title="max leader share per configuration")
+    ax_run.set(xlabel="longest run / communications", title="longest leader run per configuration")
+    handles = [Line2D([], [], marker="o", ls="none", color="k", label="logistic"),
+               Line2D([], [], marker="s", ls="none", mfc="none", color="k", label="Rastrigin")]
+    handles += [Line2D([], [], marker="o", ls="none", color=c, label=w) for w, c in color.items()
+                if w == "right leader" or w.split()[0] in record.controls]
+    ax_run.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize=7)

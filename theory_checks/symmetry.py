@@ -14,37 +14,51 @@ c ← c + β(mean − c), β = pα (ρ = α/η). The same coefficient is used fo
 - Ring (RingSinc, scale 1): η = 2 (ηL = 2/3), λ = α = 0.05, 600 steps (converged: 1000 steps give the same
   numbers). Starts: the poster's four points, and, per seed, 4 points uniform in the disk of radius 22.
   A run *succeeds* when its output is within RING_TOL = 0.005 of the best ring value −0.2172: LGD's
-  output is the leader (best worker); EAGD gets credit if its center *or* its best worker is within the
+  output is its best worker; EAGD gets credit if its center *or* its best worker is within the
   tolerance. Also reported: "basin" rates (value below −0.154, the midpoint to the second ring), and the
   share of LGD runs with *all* workers on the best ring (the poster's picture).
 - Matrix completion (MatrixFactorization, f(U) = ¼‖P_Ω(UUᵀ − M)‖², n = 40, 70% of entries observed, a new
   problem and start per seed, the objective's default start N(0, 0.25/n) per worker): η = 0.5, λ = α =
-  0.05, 800 steps (300 in quick mode, ranks 1 and 3 only). Success: output value ≤ 1e-8 (LGD leader; EAGD
-  center or best worker). For the LGD runs that succeed, a linear-rate fit of log10 f_leader over the
+  0.05, 800 steps (300 in quick mode, ranks 1 and 3 only). Success: output value ≤ 1e-8 (LGD best worker;
+  EAGD center or best worker). For the LGD runs that succeed, a linear-rate fit of log10 f_best over the
   records with 1e-12 ≤ f ≤ 1e-2·f_0 (rate per iteration, R²).
 - Full mode also sweeps the common pull coefficient (ring 0.02–0.2, matrix 0.01–0.1): the gap depends on it,
   and on the rank (with λ = α = 0.05, rank 10 EAGD mostly converges).
+
+Leader dependence and controls. What is LSGD-specific is that *following the leader* reaches the best
+ring / a solution where averaging stalls, so every LGD run (main setting, sweeps, poster starts) uses
+the installed leader rule. The main-setting LGD runs (ring seeds, matrix ranks, poster starts) are
+repeated with a random leader and a worst leader (the worker with the HIGHEST f leads, so LGD follows
+the worst worker); EAGD does not depend on the leader and is run once. The success rates of the controls
+(Wilson intervals) are in ``record.controls`` and in the figure. The output of an LGD run is always its
+best worker, whoever led.
 
 Verdict (computed). A configuration (problem, rank, pull) shows the curse when the 95% Wilson lower bound
 of LGD's success rate exceeds the upper bound of EAGD's; it shows *no* curse when EAGD succeeds in at
 least half of the runs and the intervals overlap. "holds": the curse shows on both problems in the main
 setting (ranks pooled) and in no configuration is it absent; "holds under conditions": it shows in the
 main setting on at least one problem but is absent in some configuration (or shows on one problem
-only); "fails": it shows on neither. Quick mode adds one strong-coupling probe (rank 3, λ = α = 0.1).
+only); "fails": it shows on neither (with the worst leader LGD loses its advantage: fails). Quick mode
+adds one strong-coupling probe (rank 3, λ = α = 0.1).
 """
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 
 from lsgdsim import algorithms, objectives, simulate
+from lsgdsim.leaders import LeaderRule
 
-from .record import CheckResult
+from ._convex import replica_lsgd
+from .controls import control_modes, leader_rule
+from .progress import Progress
+from .record import CheckRecord
 
 NAME = "curse-of-symmetry"
-CLAIM = ("On symmetric non-convex landscapes (sin(r)/r in 2-D, low-rank matrix completion) averaging (EAGD) stalls "
-         "at worse points while LGD converges to the best ring / the solution (linearly on matrix completion).")
+CLAIM = ("On symmetric non-convex landscapes (sin(r)/r, low-rank matrix completion) averaging (EAGD) stalls at "
+         "worse points while LGD reaches the best ring / the solution.")
+LEADER_DEPENDENT = True
+CAPTION = ("Top: paths from the poster's starts on sin(r)/r (dashed: rings of minima): EAGD, LGD, LGD with the "
+           "worst leader. Bottom: f vs iterations; matrix completion; success.")
 
 WORKERS = 4
 POSTER_STARTS = np.array([[20.0, 11.0], [17.0, 8.0], [-15.0, -18.0], [-6.0, -4.0]])
@@ -71,6 +85,11 @@ def _rate(flags):
             "ci95": wilson(int(flags.sum()), int(flags.size))}
 
 
+def _pooled(rows, key):
+    k, n = sum(r[key]["k"] for r in rows), sum(r[key]["n"] for r in rows)
+    return {"rate": k / n, "k": k, "n": n, "ci95": wilson(k, n)}
+
+
 def _track(t, X, state, values):
     out = {"x": X}
     if "center" in state:
@@ -78,14 +97,21 @@ def _track(t, X, state, values):
     return out
 
 
-def _pair(obj, x0, lr, pull, steps, record_every):
-    """One LGD and one EAGD run from the same start; the EAGD center's value is appended."""
-    lgd = simulate(obj, algorithms.LSGD(lr=lr, pull=pull, period=1), workers=WORKERS, steps=steps, x0=x0,
-                   record_every=record_every, monitor=_track if record_every == 1 else None)
-    eagd = simulate(obj, algorithms.EASGD(lr=lr, alpha=pull, period=1), workers=WORKERS, steps=steps, x0=x0,
-                    record_every=record_every, monitor=_track if record_every == 1 else None)
-    center_f = float(np.asarray(obj.value(eagd.center[None, :]))[0])
-    return lgd, eagd, center_f
+def _run(obj, alg, x0, steps, record_every):
+    return simulate(obj, alg, workers=WORKERS, steps=steps, x0=x0, record_every=record_every,
+                    monitor=_track if record_every == 1 else None)
+
+
+def lgd(obj, x0, lr, pull, steps, record_every, rule: LeaderRule | None = None):
+    """One LGD run (τ = 1) from x0 (4, d) with leader ``rule`` (exact by default)."""
+    return _run(obj, algorithms.LSGD(lr=lr, pull=pull, period=1, leader=rule or leader_rule()), x0, steps,
+                record_every)
+
+
+def eagd(obj, x0, lr, pull, steps, record_every):
+    """One EAGD run (α = pull, β = pα, τ = 1) from x0; its center's final value is ``center_f``."""
+    res = _run(obj, algorithms.EASGD(lr=lr, alpha=pull, period=1), x0, steps, record_every)
+    return res, float(np.asarray(obj.value(res.center[None, :]))[0])
 
 
 # -- the ring sin(r)/r -----------------------------------------------------------------------------
@@ -96,28 +122,54 @@ def ring_start(seed: int, radius: float = RING["start_radius"]) -> np.ndarray:
     return np.c_[r * np.cos(a), r * np.sin(a)]
 
 
-def ring_outcomes(x0, lr=RING["lr"], pull=RING["pull"], steps=RING["steps"]) -> dict:
+def ring_outcomes(x0, lr=RING["lr"], pull=RING["pull"], steps=RING["steps"], rule=None) -> dict:
     """Final values of one LGD/EAGD pair on the ring from x0 (4, 2)."""
     obj = objectives.RingSinc()
-    lgd, eagd, center_f = _pair(obj, x0, lr, pull, steps, steps)
-    return {"lgd_f": lgd.final_f.tolist(), "eagd_f": eagd.final_f.tolist(), "eagd_center_f": center_f}
+    res, center_f = eagd(obj, x0, lr, pull, steps, steps)
+    return {"lgd_f": lgd(obj, x0, lr, pull, steps, steps, rule).final_f.tolist(), "eagd_f": res.final_f.tolist(),
+            "eagd_center_f": center_f}
 
 
-def ring_success(seeds, lr=RING["lr"], pull=RING["pull"], steps=RING["steps"]) -> dict:
-    best = objectives.RingSinc().ring_values[0]
-    basin = 0.5 * (best + objectives.RingSinc().ring_values[2])
-    outs = [ring_outcomes(ring_start(s), lr, pull, steps) for s in seeds]
-    lgd = np.array([o["lgd_f"] for o in outs])
-    eagd = np.array([o["eagd_f"] for o in outs])
-    center = np.array([o["eagd_center_f"] for o in outs])
+def ring_lgd_finals(seeds, lr=RING["lr"], pull=RING["pull"], steps=RING["steps"], rule=None) -> np.ndarray:
+    """(n_seeds, p) final values of LGD from the random start of each seed, all seeds in ONE simulation of
+    independent groups (multi-leader LSGD without a global pull; bit-identical to separate runs for the exact
+    and the worst leader; a random leader draws independently per group)."""
+    seeds = list(seeds)
+    x0 = np.concatenate([ring_start(s) for s in seeds])
+    res = simulate(objectives.RingSinc(), replica_lsgd(lr, pull, len(seeds), leader=rule or leader_rule()),
+                   workers=len(seeds) * WORKERS, steps=steps, x0=x0, record_every=steps)
+    return res.final_f.reshape(len(seeds), WORKERS)
+
+
+def ring_success(seeds, lr=RING["lr"], pull=RING["pull"], steps=RING["steps"], rule=None, with_eagd=True,
+                 progress: Progress | None = None) -> dict:
+    """Success rates over random starts (one per seed): LGD's best worker (and all workers) on the best ring;
+    with ``with_eagd`` also EAGD's center / best worker (EAGD does not depend on the leader rule).
+    Progress: one unit for the LGD runs, one per EAGD run."""
+    progress = progress or Progress()
+    obj = objectives.RingSinc()
+    best = obj.ring_values[0]
+    basin = 0.5 * (best + obj.ring_values[2])
     near = lambda v: np.abs(v - best) <= RING_TOL   # noqa: E731
-    return {"pull": pull, "seeds": len(seeds),
-            "lgd_leader": _rate(near(lgd.min(1))), "lgd_all_workers": _rate(np.all(near(lgd), axis=1)),
-            "eagd_center": _rate(near(center)), "eagd_best_worker": _rate(near(eagd.min(1))),
-            "eagd_either": _rate(near(center) | near(eagd.min(1))),
-            "basin": {"lgd_leader": float(np.mean(lgd.min(1) < basin)),
-                      "eagd_center": float(np.mean(center < basin)),
-                      "eagd_best_worker": float(np.mean(eagd.min(1) < basin))}}
+    lgd_f = ring_lgd_finals(seeds, lr, pull, steps, rule)
+    progress.advance()
+    out = {"pull": pull, "seeds": len(lgd_f), "lgd_leader": _rate(near(lgd_f.min(1))),
+           "lgd_all_workers": _rate(np.all(near(lgd_f), axis=1)),
+           "basin": {"lgd_leader": float(np.mean(lgd_f.min(1) < basin))}}
+    if not with_eagd:
+        return out
+    eagd_f, center_f = [], []
+    for s in seeds:
+        res, cf = eagd(obj, ring_start(s), lr, pull, steps, steps)
+        eagd_f.append(res.final_f.min())
+        center_f.append(cf)
+        progress.advance()
+    eagd_f, center_f = np.array(eagd_f), np.array(center_f)
+    out.update({"eagd_center": _rate(near(center_f)), "eagd_best_worker": _rate(near(eagd_f)),
+                "eagd_either": _rate(near(center_f) | near(eagd_f))})
+    out["basin"].update({"eagd_center": float(np.mean(center_f < basin)),
+                         "eagd_best_worker": float(np.mean(eagd_f < basin))})
+    return out
 
 
 # -- matrix completion -----------------------------------------------------------------------------
@@ -134,192 +186,216 @@ def linear_rate(steps, f, lo=1e-12, hi_rel=1e-2):
     return float(10 ** b), float(r2)
 
 
-def matrix_runs(rank: int, seeds, lr=MATRIX["lr"], pull=MATRIX["pull"], steps=MATRIX["steps"], curves=False) -> dict:
-    lead_f, center_f, worker_f, rates, r2s, center_dist, curve = [], [], [], [], [], [], None
+def _median(values):
+    values = [v for v in values if v is not None]
+    return float(np.median(values)) if values else None
+
+
+def matrix_lgd(rank: int, seeds, lr=MATRIX["lr"], pull=MATRIX["pull"], steps=MATRIX["steps"], rule=None,
+               progress: Progress | None = None) -> tuple[dict, dict]:
+    """LGD on matrix completion, one problem and start per seed: (success numbers, first seed's curve)."""
+    lead_f, rates, r2s, curve = [], [], [], {}
     for s in seeds:
         obj = objectives.MatrixFactorization(n=MATRIX["n"], rank=rank, observed=MATRIX["observed"], seed=s)
-        x0 = obj.initial_point(WORKERS, np.random.default_rng([s, 7]))
-        lgd, eagd, cf = _pair(obj, x0, lr, pull, steps, 5)
-        lead_f.append(float(lgd.final_f.min()))
-        center_f.append(cf)
-        worker_f.append(float(eagd.final_f.min()))
-        rate, r2 = linear_rate(lgd.steps, lgd.best_f) if lead_f[-1] <= MATRIX_TOL else (None, None)
+        res = lgd(obj, obj.initial_point(WORKERS, np.random.default_rng([s, 7])), lr, pull, steps, 5, rule)
+        lead_f.append(float(res.final_f.min()))
+        rate, r2 = linear_rate(res.steps, res.best_f) if lead_f[-1] <= MATRIX_TOL else (None, None)
         rates.append(rate)   # fitted on the runs that converge only
         r2s.append(r2)
-        center_dist.append(float(obj.distance_to_solution(eagd.center[None, :])[0]
-                                 / np.linalg.norm(obj.factor)))
-        if curves and curve is None:
-            curve = {"steps": lgd.steps.tolist(), "lgd_leader": lgd.best_f.tolist(),
-                     "eagd_workers_best": eagd.best_f.tolist()}
-    lead_f, center_f, worker_f = map(np.array, (lead_f, center_f, worker_f))
-    ok_rates = [r for r in rates if r is not None]
-    ok_r2 = [r for r in r2s if r is not None]
-    failed = (center_f > MATRIX_TOL) & (worker_f > MATRIX_TOL)
-    return {"rank": rank, "pull": pull, "seeds": len(seeds),
-            "lgd_leader": _rate(lead_f <= MATRIX_TOL), "eagd_center": _rate(center_f <= MATRIX_TOL),
-            "eagd_best_worker": _rate(worker_f <= MATRIX_TOL),
-            "eagd_either": _rate((center_f <= MATRIX_TOL) | (worker_f <= MATRIX_TOL)),
+        curve = curve or {"steps": res.steps, "lgd": res.best_f}
+        if progress is not None:
+            progress.advance()
+    lead_f = np.array(lead_f)
+    return {"rank": rank, "pull": pull, "seeds": len(lead_f), "lgd_leader": _rate(lead_f <= MATRIX_TOL),
             "lgd_final_f_median": float(np.median(lead_f)), "lgd_final_f_max": float(lead_f.max()),
-            "eagd_plateau_center_f_median": float(np.median(center_f[failed])) if failed.any() else None,
-            "eagd_plateau_best_worker_f_median": float(np.median(worker_f[failed])) if failed.any() else None,
-            "eagd_center_rel_dist_to_solutions_median": float(np.median(np.array(center_dist)[failed]))
-            if failed.any() else None,
-            "lgd_linear_rate_median": float(np.median(ok_rates)) if ok_rates else None,
-            "lgd_linear_fit_r2_min": float(min(ok_r2)) if ok_r2 else None,
-            "lgd_linear_fit_r2_median": float(np.median(ok_r2)) if ok_r2 else None,
-            "lgd_linear_fits": len(ok_rates), "curve": curve}
+            "lgd_linear_rate_median": _median(rates),
+            "lgd_linear_fit_r2_min": min((r for r in r2s if r is not None), default=None),
+            "lgd_linear_fit_r2_median": _median(r2s), "lgd_linear_fits": sum(r is not None for r in rates)}, curve
 
 
+def matrix_eagd(rank: int, seeds, lr=MATRIX["lr"], pull=MATRIX["pull"], steps=MATRIX["steps"],
+                progress: Progress | None = None) -> tuple[dict, np.ndarray]:
+    """EAGD on the same problems and starts as :func:`matrix_lgd`: (success numbers, first seed's best-worker
+    curve). Where it fails, the median plateau values and the center's relative distance to the solutions."""
+    center_f, worker_f, center_dist, curve = [], [], [], None
+    for s in seeds:
+        obj = objectives.MatrixFactorization(n=MATRIX["n"], rank=rank, observed=MATRIX["observed"], seed=s)
+        res, cf = eagd(obj, obj.initial_point(WORKERS, np.random.default_rng([s, 7])), lr, pull, steps, 5)
+        center_f.append(cf)
+        worker_f.append(float(res.final_f.min()))
+        center_dist.append(float(obj.distance_to_solution(res.center[None, :])[0] / np.linalg.norm(obj.factor)))
+        curve = res.best_f if curve is None else curve
+        if progress is not None:
+            progress.advance()
+    center_f, worker_f, center_dist = map(np.array, (center_f, worker_f, center_dist))
+    failed = (center_f > MATRIX_TOL) & (worker_f > MATRIX_TOL)
+    plateau = lambda v: float(np.median(v[failed])) if failed.any() else None   # noqa: E731
+    return {"eagd_center": _rate(center_f <= MATRIX_TOL), "eagd_best_worker": _rate(worker_f <= MATRIX_TOL),
+            "eagd_either": _rate((center_f <= MATRIX_TOL) | (worker_f <= MATRIX_TOL)),
+            "eagd_plateau_center_f_median": plateau(center_f), "eagd_plateau_best_worker_f_median": plateau(worker_f),
+            "eagd_center_rel_dist_to_solutions_median": plateau(center_dist)}, curve
+
+
+def matrix_runs(rank, seeds, lr=MATRIX["lr"], pull=MATRIX["pull"], steps=MATRIX["steps"], rule=None,
+                progress=None) -> tuple[dict, dict]:
+    """LGD and EAGD on the same problems: (numbers of both, first seed's curves)."""
+    lgd_stats, curve = matrix_lgd(rank, seeds, lr, pull, steps, rule, progress)
+    eagd_stats, curve["eagd"] = matrix_eagd(rank, seeds, lr, pull, steps, progress)
+    return {**lgd_stats, **eagd_stats}, curve
+
+
+# -- the verdict's comparisons ---------------------------------------------------------------------
 def _significant(a: dict, b: dict) -> bool:
-    return a["ci95"][0] > b["ci95"][1]
+    return bool(a["ci95"][0] > b["ci95"][1])
 
 
-def run(quick: bool = False, seed: int = 0, figure_dir=None) -> CheckResult:
-    n_ring = 20 if quick else 80
-    n_mat = 10 if quick else 24
+def configurations(m: dict) -> list[dict]:
+    """Every (problem, pull) configuration of ``measured``: LGD vs EAGD rates, curse observed / absent."""
+    configs = ([("ring", m["ring"])] + [("ring", r) for r in m["ring_pull_sweep"]]
+               + [(f"matrix rank {r['rank']}", r) for r in [*m["matrix"], *m["matrix_sweep"]]])
+    return [{"problem": name, "pull": r["pull"], "lgd": r["lgd_leader"]["rate"], "eagd": r["eagd_either"]["rate"],
+             "curse_observed": _significant(r["lgd_leader"], r["eagd_either"]),
+             "curse_absent": bool(r["eagd_either"]["rate"] >= 0.5 and not _significant(r["lgd_leader"],
+                                                                                     r["eagd_either"]))}
+            for name, r in configs]
+
+
+def main_gaps(lgd_rates: dict, m: dict) -> dict:
+    """Curse observed in the main setting (ring; matrix ranks pooled) for LGD rates ``lgd_rates``."""
+    return {"ring": _significant(lgd_rates["ring"], m["ring"]["eagd_either"]),
+            "matrix": _significant(lgd_rates["matrix"], m["matrix_pooled"]["eagd_either"])}
+
+
+def _lgd_main(m: dict) -> dict:
+    return {"ring": m["ring"]["lgd_leader"], "matrix": m["matrix_pooled"]["lgd_leader"]}
+
+
+# -- the check -------------------------------------------------------------------------------------
+def _poster(obj, rule, arrays: dict, key: str) -> list[float]:
+    """LGD from the poster's starts with ``rule``; its path and values go to ``arrays``; final values."""
+    res = lgd(obj, POSTER_STARTS, RING["lr"], RING["pull"], RING["steps"], 1, rule)
+    arrays.update({f"ring.{key}.x": res.monitor["x"], f"ring.{key}.f": res.f})
+    return res.final_f.tolist()
+
+
+def measure(quick: bool = False, seed: int = 0, leader: str | None = None, controls: bool = True,
+            progress: Progress | None = None) -> CheckRecord:
+    progress = progress or Progress()
+    n_ring, n_mat = (20, 10) if quick else (80, 24)
     ranks = (1, 3) if quick else (1, 3, 10)
     ring_pulls = () if quick else (0.02, 0.1, 0.2)
     # (rank, pull) pairs beyond the main setting; quick mode keeps one strong-coupling probe
     mat_sweep = ((3, 0.1),) if quick else tuple((r, c) for c in (0.01, 0.1) for r in ranks)
     mat_steps = 300 if quick else MATRIX["steps"]
-
-    obj = objectives.RingSinc()
-    poster_lgd, poster_eagd, poster_center = _pair(obj, POSTER_STARTS, RING["lr"], RING["pull"], RING["steps"], 1)
-    ring = ring_success(range(seed, seed + n_ring))
-    sweep_ring = [ring_success(range(seed, seed + n_ring), pull=c) for c in ring_pulls]
-    mats = [matrix_runs(r, range(seed, seed + n_mat), steps=mat_steps, curves=True) for r in ranks]
-    sweep_mat = [matrix_runs(r, range(seed, seed + n_mat), pull=c, steps=mat_steps) for r, c in mat_sweep]
-
-    mat_lgd, mat_eagd = _pooled(mats, "lgd_leader"), _pooled(mats, "eagd_either")
-    ring_gap = _significant(ring["lgd_leader"], ring["eagd_either"])
-    mat_gap = _significant(mat_lgd, mat_eagd)
-    configs = ([("ring", RING["pull"], ring)] + [("ring", r["pull"], r) for r in sweep_ring]
-               + [(f"matrix rank {m['rank']}", m["pull"], m) for m in [*mats, *sweep_mat]])
-    per_config = [{"problem": name, "pull": pull, "lgd": r["lgd_leader"]["rate"], "eagd": r["eagd_either"]["rate"],
-                   "curse_observed": _significant(r["lgd_leader"], r["eagd_either"]),
-                   "curse_absent": bool(r["eagd_either"]["rate"] >= 0.5
-                                        and not _significant(r["lgd_leader"], r["eagd_either"]))}
-                  for name, pull, r in configs]
-    absent = [c for c in per_config if c["curse_absent"]]
-    if not (ring_gap or mat_gap):
-        verdict = "fails"
-    elif ring_gap and mat_gap and not absent:
-        verdict = "holds"
-    else:
-        verdict = "holds under conditions"
-
-    poster = {"lgd_final_f": poster_lgd.final_f.tolist(), "eagd_final_f": poster_eagd.final_f.tolist(),
-              "eagd_center_f": poster_center, "eagd_center": poster_eagd.center.tolist()}
+    ring_seeds, mat_seeds = range(seed, seed + n_ring), range(seed, seed + n_mat)
+    modes = control_modes(leader, controls)
+    progress.expect((1 + n_ring) * (1 + len(ring_pulls)) + 2 * n_mat * (len(ranks) + len(mat_sweep))
+                    + len(modes) * (1 + n_mat * len(ranks)))
+    rule = leader_rule(mode=leader)
+    obj, arrays = objectives.RingSinc(), {}
+    poster_lgd = _poster(obj, rule, arrays, "lgd")
+    poster_eagd, poster_center = eagd(obj, POSTER_STARTS, RING["lr"], RING["pull"], RING["steps"], 1)
+    arrays.update({"ring.steps": poster_eagd.steps, "ring.eagd.x": poster_eagd.monitor["x"],
+                   "ring.eagd.f": poster_eagd.f, "ring.eagd.center": poster_eagd.monitor["center"]})
+    ring = ring_success(ring_seeds, rule=rule, progress=progress)
+    sweep_ring = [ring_success(ring_seeds, pull=c, rule=rule, progress=progress) for c in ring_pulls]
+    mats = []
+    for r in ranks:
+        stats_, curve = matrix_runs(r, mat_seeds, steps=mat_steps, rule=rule, progress=progress)
+        mats.append(stats_)
+        arrays.update({f"matrix.r{r}.steps": curve["steps"], f"matrix.r{r}.lgd": curve["lgd"],
+                       f"matrix.r{r}.eagd": curve["eagd"]})
+    sweep_mat = [matrix_runs(r, mat_seeds, pull=c, steps=mat_steps, rule=rule, progress=progress)[0]
+                 for r, c in mat_sweep]
     measured = {
-        "ring_poster_start": poster, "ring": ring, "ring_pull_sweep": sweep_ring,
-        "matrix": [{k: v for k, v in m.items() if k != "curve"} for m in mats],
-        "matrix_pooled": {"lgd_leader": mat_lgd, "eagd_either": mat_eagd}, "matrix_sweep": sweep_mat,
-        "significant_gap_main_setting": {"ring": ring_gap, "matrix": mat_gap},
-        "per_configuration": per_config,
-    }
+        "ring_poster_start": {"lgd_final_f": poster_lgd, "eagd_final_f": poster_eagd.final_f.tolist(),
+                              "eagd_center_f": poster_center, "eagd_center": poster_eagd.center.tolist()},
+        "ring": ring, "ring_pull_sweep": sweep_ring, "matrix": mats,
+        "matrix_pooled": {"lgd_leader": _pooled(mats, "lgd_leader"), "eagd_either": _pooled(mats, "eagd_either")},
+        "matrix_sweep": sweep_mat}
+    measured["significant_gap_main_setting"] = main_gaps(_lgd_main(measured), measured)
+    measured["per_configuration"] = configurations(measured)
+    ctrl = {}
+    for mode in modes:   # LGD only, main setting: EAGD does not depend on the leader
+        c_rule = leader_rule(mode=mode)
+        c = {"ring_poster_start": {"lgd_final_f": _poster(obj, c_rule, arrays, f"lgd-{mode}")},
+             "ring": ring_success(ring_seeds, rule=c_rule, with_eagd=False, progress=progress), "matrix": []}
+        for r in ranks:
+            stats_, curve = matrix_lgd(r, mat_seeds, steps=mat_steps, rule=c_rule, progress=progress)
+            c["matrix"].append(stats_)
+            arrays[f"matrix.r{r}.lgd-{mode}"] = curve["lgd"]
+        c["matrix_pooled"] = {"lgd_leader": _pooled(c["matrix"], "lgd_leader")}
+        c["significant_gap_main_setting"] = main_gaps(_lgd_main(c), measured)
+        ctrl[mode] = c
     expected = {"poster_ring": {"lgd_workers": -0.217, "eagd_workers": -0.091},
                 "poster_matrix": "EAGD plateaus at 1e-2 … 1 (ranks 1–100), LGD linear to ≤ 1e-7",
                 "curse_observed": "Wilson 95% lower(LGD) > upper(EAGD)",
                 "curse_absent": "EAGD succeeds in ≥ half of the runs and the gap is not significant"}
-    rates = ", ".join(f"r={m['rank']} {m['lgd_leader']['rate']:.2f} vs {m['eagd_either']['rate']:.2f}" for m in mats)
-    summary = (f"Ring (poster starts): LGD workers end at {np.round(poster_lgd.final_f, 3).tolist()}, EAGD workers "
-               f"at {np.round(poster_eagd.final_f, 3).tolist()} with center {poster_center:.3f}; random starts: "
-               f"LGD leader on the best ring {ring['lgd_leader']['rate']:.2f} vs EAGD center/best worker "
-               f"{ring['eagd_either']['rate']:.2f} (EAGD's best worker is in the best basin in "
-               f"{ring['basin']['eagd_best_worker']:.2f} but held off the ring). Matrix completion, LGD vs EAGD: "
-               f"{rates}; LGD linear, median rate/iter "
-               f"{np.nanmedian([m['lgd_linear_rate_median'] or np.nan for m in mats]):.3f}.")
-    if absent:
-        summary += " No curse (LGD vs EAGD) where " + "; ".join(
-            f"{c['problem']} λ=α={c['pull']:g} ({c['lgd']:.2f} vs {c['eagd']:.2f})" for c in absent) + "."
-    setting = {"workers": WORKERS, "ring": {**RING, "tol": RING_TOL, "poster_starts": POSTER_STARTS.tolist(),
-                                            "random_start": "uniform in the disk of radius 22", "seeds": n_ring,
-                                            "pull_sweep": list(ring_pulls)},
+    setting = {"workers": WORKERS, "leader": leader or "exact",
+               "ring": {**RING, "tol": RING_TOL, "best": float(obj.ring_values[0]),
+                        "minimum_radii": obj.ring_radii[::2].tolist(), "minimum_values": obj.ring_values[::2].tolist(),
+                        "poster_starts": POSTER_STARTS.tolist(), "random_start": "uniform in the disk of radius 22",
+                        "seeds": n_ring, "pull_sweep": list(ring_pulls)},
                "matrix": {**MATRIX, "steps": mat_steps, "ranks": list(ranks), "seeds": n_mat, "tol": MATRIX_TOL,
                           "sweep (rank, pull)": [list(c) for c in mat_sweep]},
                "eagd": "alpha = pull, beta = p·alpha (rho = alpha/lr)", "period": 1, "grad_noise": 0}
-    figure = _figure(poster_lgd, poster_eagd, mats, ring, figure_dir)
-    return CheckResult(
-        name=NAME, claim=CLAIM,
-        reading=("Deterministic LGD vs EAGD with the same coefficient λ = α, 4 workers, τ = 1; success = output (LGD "
-                 "leader; EAGD center or best worker) within tolerance of the best ring / of f = 0; curse observed "
-                 "when the 95% Wilson intervals separate, absent when EAGD succeeds in at least half of the runs."),
-        setting=setting, measured=measured, expected=expected, verdict=verdict, summary=summary, figure=figure,
-        details={"matrix_curves": [m["curve"] for m in mats]})
+    reading = ("Deterministic LGD vs EAGD, λ = α, 4 workers, τ = 1. Success: output (LGD best worker; EAGD center or "
+               "best worker) on the best ring / at f ≤ 1e-8. Curse: 95% Wilson intervals separate; absent: EAGD "
+               "succeeds in ≥ half of the runs.")
+    return CheckRecord(name=NAME, claim=CLAIM, reading=reading, setting=setting, measured=measured,
+                       expected=expected, controls=ctrl, arrays=arrays)
 
 
-def _pooled(rows, key):
-    k, n = sum(r[key]["k"] for r in rows), sum(r[key]["n"] for r in rows)
-    return {"rate": k / n, "k": k, "n": n, "ci95": wilson(k, n)}
+def verdict(record: CheckRecord) -> str:
+    m = record.measured
+    gaps = main_gaps(_lgd_main(m), m)
+    absent = [c for c in configurations(m) if c["curse_absent"]]
+    if not (gaps["ring"] or gaps["matrix"]):
+        return "fails"
+    return "holds" if gaps["ring"] and gaps["matrix"] and not absent else "holds under conditions"
 
 
-def _figure(lgd, eagd, mats, ring, figure_dir):
-    if figure_dir is None:
-        return None
-    from lsgdsim import plotting
-    obj = objectives.RingSinc()
-    fig, axes = plotting.subplots(2, 3, width=3.9, height=3.2)
-    g = np.linspace(-25, 25, 301)
-    GX, GY = np.meshgrid(g, g)
-    F = np.asarray(obj.value(np.c_[GX.ravel(), GY.ravel()])).reshape(GX.shape)
-    colors = plotting.plt.get_cmap("tab10").colors
-    for col, (res, label) in enumerate(((eagd, "EAGD"), (lgd, "LGD"))):
-        ax = axes[0, col]
-        ax.contour(GX, GY, F, levels=np.sort(np.r_[obj.ring_values[:4], 0.5]), colors="#aaaaaa", linewidths=0.6)
-        path = res.monitor["x"]                             # (R, p, 2)
-        for i in range(WORKERS):
-            ax.plot(path[:, i, 0], path[:, i, 1], color=colors[i], lw=1)
-            ax.plot(path[0, i, 0], path[0, i, 1], "o", color=colors[i], ms=4)
-            ax.plot(path[-1, i, 0], path[-1, i, 1], "*", color=colors[i], ms=7)
-        if "center" in res.monitor:
-            c = res.monitor["center"]
-            ax.plot(c[:, 0], c[:, 1], "k--", lw=1, label="center")
-            ax.plot(c[-1, 0], c[-1, 1], "kX", ms=7)
-            ax.legend(loc="lower right")
-        ax.set_aspect("equal")
-        ax.set_title(f"{label} on sin(r)/r (poster starts)")
-        ax = axes[1, col]
-        for i in range(WORKERS):
-            ax.plot(res.steps, res.f[:, i], color=colors[i], lw=1, label=f"worker {i + 1}")
-        if "center" in res.monitor:
-            ax.plot(res.steps, np.asarray(obj.value(res.monitor["center"])), "k--", lw=1, label="center")
-        for v in obj.ring_values[:4]:
-            ax.axhline(v, color="#aaaaaa", lw=0.6, ls=":")
-        ax.set_xscale("symlog", linthresh=10)
-        ax.set_xlim(0, res.steps[-1])
-        ax.set_ylim(-0.25, 0.2)
-        ax.set_xlabel("iteration")
-        ax.set_ylabel("f per worker")
-        ax.set_title(f"{label}: final {np.round(res.final_f, 3).tolist()}", fontsize=8)
-        ax.legend(fontsize=6)
-    ax = axes[0, 2]
-    for k, m in enumerate(mats):
-        cur = m["curve"]
-        ax.plot(cur["steps"], np.maximum(cur["lgd_leader"], 1e-30), color=colors[k], lw=1.2,
-                label=f"LGD leader, rank {m['rank']}")
-        ax.plot(cur["steps"], cur["eagd_workers_best"], color=colors[k], lw=1.2, ls="--",
-                label=f"EAGD best worker, rank {m['rank']}")
-    ax.set_yscale("log")
-    ax.set_ylim(1e-16, None)
-    ax.set_xlabel("iteration")
-    ax.set_ylabel("F(X)")
-    ax.set_title("matrix completion (first seed)")
-    ax.legend(fontsize=6)
-    ax = axes[1, 2]
-    labels = ["ring"] + [f"matrix r={m['rank']}" for m in mats]
-    lgd_r = [ring["lgd_leader"]] + [m["lgd_leader"] for m in mats]
-    eagd_r = [ring["eagd_either"]] + [m["eagd_either"] for m in mats]
-    x = np.arange(len(labels))
-    for off, rows, name, color in ((-0.18, lgd_r, "LGD", plotting.COLORS["lsgd"]),
-                                   (0.18, eagd_r, "EAGD", plotting.COLORS["easgd"])):
-        vals = np.array([r["rate"] for r in rows])
-        err = np.array([[r["rate"] - r["ci95"][0], r["ci95"][1] - r["rate"]] for r in rows]).T
-        ax.bar(x + off, vals, width=0.34, color=color, yerr=err, capsize=2, label=name)
-    ax.set_xticks(x, labels, fontsize=7)
-    ax.set_ylim(0, 1.3)
-    ax.set_yticks(np.linspace(0, 1, 6))
-    ax.set_ylabel("success rate (95% CI)")
-    ax.set_title("success over seeds")
-    ax.legend(loc="upper center", ncol=2)
-    plotting.save(fig, Path(figure_dir) / f"{NAME}.png")
-    return f"figures/{NAME}.png"
+def _control_rates(controls: dict, key: str) -> str:
+    """' (leaders: random 0.28, worst 0.14)': the controls' LGD success rates on ``key`` (ring / matrix)."""
+    rates = ", ".join(f"{mode} {_lgd_main(c)[key]['rate']:.2f}" for mode, c in controls.items())
+    return f" (leaders: {rates})" if controls else ""
+
+
+def summary(record: CheckRecord) -> str:
+    m, c = record.measured, record.controls
+    ctrl = lambda key: _control_rates(c, key)   # noqa: E731
+    text = (f"Best ring: LGD {m['ring']['lgd_leader']['rate']:.2f} vs EAGD {m['ring']['eagd_either']['rate']:.2f}"
+            f"{ctrl('ring')}; matrix completion solved: {m['matrix_pooled']['lgd_leader']['rate']:.2f} vs "
+            f"{m['matrix_pooled']['eagd_either']['rate']:.2f}{ctrl('matrix')}.")
+    configs = configurations(m)
+    absent = [f"{x['problem']} λ=α={x['pull']:g}" for x in configs if x["curse_absent"]]
+    if absent:   # name at most two (the record lists every configuration)
+        text += (f" No curse in {len(absent)} of {len(configs)} configurations: " + "; ".join(absent[:2])
+                 + ("; …" if len(absent) > 2 else "."))
+    return text
+
+
+def _fmt_rate(r: dict) -> str:
+    return f"{r['rate']:.2f} [{r['ci95'][0]:.2f}, {r['ci95'][1]:.2f}]"
+
+
+def key_numbers(record: CheckRecord) -> list[dict]:
+    m, c = record.measured, record.controls
+    poster = lambda p: f"{min(p['lgd_final_f']):.3f}"   # noqa: E731
+    return [
+        {"quantity": "ring: LGD's best worker on the best ring", "measured": _fmt_rate(m["ring"]["lgd_leader"]),
+         **{mode: _fmt_rate(c[mode]["ring"]["lgd_leader"]) for mode in c},
+         "expected": f"> EAGD's {_fmt_rate(m['ring']['eagd_either'])}"},
+        {"quantity": "matrix: LGD reaches f ≤ 1e-8 (ranks pooled)",
+         "measured": _fmt_rate(m["matrix_pooled"]["lgd_leader"]),
+         **{mode: _fmt_rate(c[mode]["matrix_pooled"]["lgd_leader"]) for mode in c},
+         "expected": f"> EAGD's {_fmt_rate(m['matrix_pooled']['eagd_either'])}"},
+        {"quantity": "poster starts: best LGD worker's f", "measured": poster(m["ring_poster_start"]),
+         **{mode: poster(c[mode]["ring_poster_start"]) for mode in c},
+         "expected": f"−0.217 (EAGD {min(m['ring_poster_start']['eagd_final_f']):.3f})"},
+    ]
+
+
+def figure(record: CheckRecord):
+    from ._symmetry_figure import draw
+    return draw(record)

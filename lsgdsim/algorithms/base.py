@@ -2,7 +2,10 @@
 
 An algorithm is a frozen dataclass of hyperparameters with three pure methods (optax-style):
 
-- ``validate(workers, dim)``: raise ``ValueError`` naming the bad parameter, before any work;
+- ``__post_init__``: everything that does not depend on the worker count is checked when the object
+  is made (``LSGD(lr=-0.1)`` raises at once); NumPy scalars are accepted and stored as Python numbers;
+- ``validate(workers, dim)``: the worker-dependent checks (per-worker arrays of shape (p,), groups
+  dividing p, EASGD's β = Σα ≤ 1), called by ``simulate`` before any work;
 - ``init(X, ctx) -> (X, state)``: the starting state (may move X, e.g. DOWNPOUR starts every worker
   at the server);
 - ``step(X, state, inp) -> (X, state, events)``: one synchronous step t, all right-hand sides at step
@@ -20,6 +23,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from ..schedules import Hyper, check_hyper, describe_hyper
+from ..validate import check_bool, check_float, check_int, is_real, set_fields
 
 NO_EVENTS: dict = {}
 
@@ -52,9 +56,13 @@ def comm(t: int, period: int) -> bool:
 
 
 def check_period(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
-    return value
+    """A communication period: an integer >= 1 (NumPy integers too); returned as ``int``."""
+    return check_int(value, name, 1)
+
+
+def scalar_hyper(value):
+    """A NumPy scalar hyperparameter as a Python float (arrays and schedules unchanged)."""
+    return float(value) if is_real(value) and not isinstance(value, (int, float)) else value
 
 
 @dataclass(frozen=True)
@@ -72,19 +80,30 @@ class Algorithm:
     name = "algorithm"
 
     # -- validation --------------------------------------------------------------------------------
-    def _hypers(self, workers: int) -> dict[str, tuple]:
-        """name -> (value, lo, hi, lo_open) for every hyperparameter that may vary per worker/step."""
+    def _hypers(self, workers: int | None) -> dict[str, tuple]:
+        """name -> (value, lo, hi, lo_open) for every hyperparameter that may vary per worker/step.
+
+        ``workers=None`` (at construction): a value that defaults from the worker count is None."""
         return {"lr": (self.lr, 0.0, math.inf, True)}
 
-    def validate(self, workers: int, dim: int) -> None:
-        for name, (value, lo, hi, lo_open) in self._hypers(workers).items():
-            check_hyper(value, name, lo, hi, lo_open=lo_open, workers=workers)
-        if not (isinstance(self.momentum, (int, float)) and 0 <= self.momentum < 1):
-            raise ValueError(f"momentum must be in [0, 1); got {self.momentum!r}")
-        if not isinstance(self.nesterov, bool):
-            raise ValueError(f"nesterov must be True or False; got {self.nesterov!r}")
+    def __post_init__(self):
+        self.validate_config()
+
+    def validate_config(self) -> None:
+        """Checks that do not depend on the worker count (run when the object is made)."""
+        for name, (value, lo, hi, lo_open) in self._hypers(None).items():
+            if value is not None:
+                check_hyper(value, name, lo, hi, lo_open=lo_open)
+                set_fields(self, **{name: scalar_hyper(value)})
+        set_fields(self, momentum=check_float(self.momentum, "momentum", 0.0, 1.0, hi_open=True),
+                   nesterov=check_bool(self.nesterov, "nesterov"))
         if self.nesterov and self.momentum == 0:
             raise ValueError("nesterov=True needs momentum > 0")
+
+    def validate(self, workers: int, dim: int) -> None:
+        """The worker-dependent checks (``simulate`` calls this before any work)."""
+        for name, (value, lo, hi, lo_open) in self._hypers(workers).items():
+            check_hyper(value, name, lo, hi, lo_open=lo_open, workers=workers)
 
     def bind(self, ctx: RunContext) -> dict[str, Hyper]:
         """Hyperparameters as :class:`Hyper` objects on the run's backend."""
@@ -135,6 +154,6 @@ class Periodic(Algorithm):
 
     period: int = 1
 
-    def validate(self, workers: int, dim: int) -> None:
-        super().validate(workers, dim)
-        check_period(self.period, "period")
+    def validate_config(self) -> None:
+        super().validate_config()
+        set_fields(self, period=check_period(self.period, "period"))

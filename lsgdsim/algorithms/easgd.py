@@ -16,6 +16,7 @@ import numpy as np
 
 from ..backend import namespace
 from ..schedules import Schedule, check_hyper
+from ..validate import check_float, set_fields
 from .base import NO_EVENTS, Periodic, StepInput, comm
 
 
@@ -29,15 +30,19 @@ class EASGD(Periodic):
     name = "easgd"
 
     def _hypers(self, workers):
-        alpha = 0.9 / workers if self.alpha is None else self.alpha
+        alpha = self.alpha
+        if alpha is None and workers is not None:
+            alpha = 0.9 / workers
         return {**super()._hypers(workers), "alpha": (alpha, 0.0, 1.0, False)}
+
+    def validate_config(self):
+        super().validate_config()
+        if self.beta is not None:
+            set_fields(self, beta=check_float(self.beta, "beta", 0.0, 1.0))
 
     def validate(self, workers, dim):
         super().validate(workers, dim)
         if self.beta is not None:
-            if isinstance(self.beta, bool) or not isinstance(self.beta, (int, float)):
-                raise ValueError(f"beta must be a number in [0, 1]; got {self.beta!r}")
-            check_hyper(self.beta, "beta", 0.0, 1.0)
             return
         alpha = check_hyper(self._hypers(workers)["alpha"][0], "alpha", 0.0, 1.0, workers=workers)
         if isinstance(alpha, Schedule):

@@ -14,12 +14,12 @@ broadcast to the other members of its group (local: n·(l − 1)·d) or to all (
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..backend import namespace, take_row
 from ..leaders import Exact, LeaderRule
+from ..validate import check_float, check_int, set_fields
 from .base import NO_EVENTS, Periodic, StepInput, check_period, comm
 
 
@@ -39,17 +39,19 @@ class LSGD(Periodic):
         return {**super()._hypers(workers), "pull": (self.pull, 0.0, 1.0, False),
                 "global_pull": (self.global_pull, 0.0, 1.0, False)}
 
-    def validate(self, workers, dim):
-        super().validate(workers, dim)
+    def validate_config(self):
+        super().validate_config()
         if self.global_period is not None:
-            check_period(self.global_period, "global_period")
-        if isinstance(self.groups, bool) or not isinstance(self.groups, int) or self.groups < 1:
-            raise ValueError(f"groups must be an integer >= 1; got {self.groups!r}")
-        if workers % self.groups:
-            raise ValueError(f"groups must divide workers: {self.groups} groups do not divide {workers} workers")
+            set_fields(self, global_period=check_period(self.global_period, "global_period"))
+        set_fields(self, groups=check_int(self.groups, "groups", 1))
         if not isinstance(self.leader, LeaderRule):
             raise ValueError(f"leader must be a leaders.LeaderRule (Exact, Noisy, Window); got {self.leader!r}")
         self.leader.validate()
+
+    def validate(self, workers, dim):
+        super().validate(workers, dim)
+        if workers % self.groups:
+            raise ValueError(f"groups must divide workers: {self.groups} groups do not divide {workers} workers")
 
     @property
     def _global_period(self) -> int:
@@ -101,6 +103,6 @@ class LSGD(Periodic):
 
 def lsgd_theory(lr: float, pull_theory: float, **kw) -> LSGD:
     """LSGD in the theory's form x⁺ = x − η(g + λ(x − z)): algorithmic pull = η·λ, period 1."""
-    if not (math.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a finite positive number; got {lr!r}")
+    lr = check_float(lr, "lr", 0.0, lo_open=True)
+    pull_theory = check_float(pull_theory, "pull_theory", 0.0)
     return LSGD(lr=lr, pull=lr * pull_theory, period=1, **kw)

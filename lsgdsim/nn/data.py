@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,8 +84,9 @@ def read_idx(path) -> np.ndarray:
     try:
         with opener(path, "rb") as fh:
             raw = fh.read()
-    except (OSError, EOFError) as exc:
-        raise ValueError(f"cannot read IDX file {path}: {exc}") from exc
+    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError; bad deflate data is not
+        what = "a damaged or truncated .gz file" if path.suffix == ".gz" else "unreadable"
+        raise ValueError(f"cannot read IDX file {path} ({what}): {' '.join(str(exc).split())}") from None
     if len(raw) < 4:
         raise ValueError(f"{path} is not an IDX file: {len(raw)} bytes, shorter than the header")
     zero, code, rank = struct.unpack(">HBB", raw[:4])

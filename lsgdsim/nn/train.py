@@ -20,6 +20,7 @@ from ..leaders import Window
 from ..result import Result
 from ..schedules import StepDecay
 from ..simulate import simulate
+from ..validate import check_float, check_int
 from .data import load_cifar10, load_digits, load_mnist, shard
 from .models import cnn, mlp
 from .objective import NetworkObjective
@@ -38,11 +39,8 @@ def default_algorithm(steps: int) -> Algorithm:
 
 def steps_for(data, workers: int, batch_size: int, epochs: float, shards: str = "disjoint") -> int:
     """Steps for ``epochs`` passes over each worker's shard (the whole training set when shared)."""
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, float, np.integer, np.floating)) or not (
-            np.isfinite(epochs) and epochs > 0):
-        raise ValueError(f"epochs must be a positive number; got {epochs!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1; got {batch_size!r}")
+    epochs = check_float(epochs, "epochs", 0.0, lo_open=True)
+    batch_size = check_int(batch_size, "batch_size", 1)
     per_worker = data.n_train if shards == "shared" else -(-data.n_train // workers)
     return max(1, int(np.ceil(epochs * per_worker / batch_size)))
 
@@ -51,6 +49,9 @@ def load_data(name: str, folder=None):
     if name not in DATASETS:
         raise ValueError(f"data must be one of {', '.join(DATASETS)}; got {name!r}")
     if name == "digits":
+        if folder is not None:
+            raise ValueError("data_folder does not apply to data 'digits' (bundled with scikit-learn); "
+                             "it is for 'mnist' and 'cifar10'")
         return load_digits()
     if folder is None:
         raise ValueError(f"data {name!r} is read from a local folder: pass data_folder (--data-folder)")
@@ -106,11 +107,9 @@ def train(model: str = "cnn", data: str = "digits", algorithm=None, workers: int
     """
     if steps is not None and epochs is not None:
         raise ValueError("give steps or epochs, not both")
-    if isinstance(evaluations, bool) or not isinstance(evaluations, int) or evaluations < 1:
-        raise ValueError(f"evaluations must be an integer >= 1; got {evaluations!r}")
+    evaluations = check_int(evaluations, "evaluations", 1)
+    workers = check_int(workers, "workers", 1)
     dataset = load_data(data, data_folder)
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be an integer >= 1; got {workers!r}")
     obj = build_objective(model, dataset, workers, shards, weight_decay, seed)
     if steps is None:
         steps = steps_for(dataset, workers, batch_size, 100.0 if epochs is None else epochs, shards)

@@ -1,7 +1,8 @@
 """Synthetic objectives, vectorized over a leading worker axis (see :mod:`lsgdsim.objectives.base`).
 
-``OBJECTIVES`` maps the command-line names to factories; :func:`make_objective` builds one from a
-uniform set of options (the CLI passes ``dim``, ``cond``, ``seed``, ... to every objective alike).
+``OBJECTIVES`` maps the command-line names to factories; :func:`make_objective` builds one from keyword
+options, and refuses an option the objective does not take (``cond`` for the ring landscape) instead of
+dropping it; :func:`objective_options` lists what each takes.
 """
 from __future__ import annotations
 
@@ -29,25 +30,35 @@ OBJECTIVES: dict[str, Callable[..., Objective]] = {
 }
 
 
-def make_objective(name: str, **options) -> Objective:
-    """Build the objective registered as ``name`` from keyword ``options``.
-
-    Options that are None, or that the factory does not take (``cond`` for a landscape, ``seed`` for a
-    deterministic function), are dropped, so a caller can pass one uniform set. An option the factory
-    does take is validated by it (``make_objective("ring", dim=3)`` raises ValueError naming dim).
-    Unknown names, and missing required options, raise ValueError.
-    """
+def objective_options(name: str) -> tuple[str, ...]:
+    """The keyword options the objective registered as ``name`` takes (its factory's parameters)."""
     factory = OBJECTIVES.get(name)
     if factory is None:
         raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}; got {name!r}")
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return tuple(k for k, p in inspect.signature(factory).parameters.items() if p.kind in kinds)
+
+
+def make_objective(name: str, **options) -> Objective:
+    """Build the objective registered as ``name`` from keyword ``options``.
+
+    Options that are None count as not given. An option the factory does not take is an error naming
+    it (``make_objective("ring", cond=10)`` raises ValueError: the ring landscape has no condition
+    number), never silently dropped; an option it takes is validated by it (``make_objective("ring",
+    dim=3)`` raises ValueError naming dim). Unknown names, and missing required options, raise ValueError.
+    """
+    takes = objective_options(name)
+    factory = OBJECTIVES[name]
     params = inspect.signature(factory).parameters
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    kwargs = {k: v for k, v in options.items() if v is not None and (takes_any or k in params)}
-    missing = [k for k, p in params.items()
-               if p.default is inspect.Parameter.empty and k not in kwargs
-               and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)]
+    kwargs = {k: v for k, v in options.items() if v is not None}
+    missing = [k for k in takes if params[k].default is inspect.Parameter.empty and k not in kwargs]
     if missing:
         raise ValueError(f"objective {name!r} needs {', '.join(missing)}; none given")
+    unknown = [] if takes_any else [k for k in kwargs if k not in takes]
+    if unknown:
+        raise ValueError(f"objective {name!r} does not take {', '.join(unknown)} "
+                         f"(its options: {', '.join(takes) or 'none'})")
     return factory(**kwargs)
 
 
@@ -65,4 +76,5 @@ __all__ = [
     "StationaryPoint",
     "StyblinskiTang",
     "make_objective",
+    "objective_options",
 ]

@@ -12,8 +12,8 @@ import numpy as np
 from scipy import optimize
 
 from ..backend import namespace
+from ..validate import check_float, check_int
 from .base import Objective, StationaryPoint
-from .landscapes import check_positive_float, check_positive_int
 
 TWO_PI = 2.0 * math.pi
 
@@ -40,8 +40,8 @@ class Rastrigin(Objective):
     name = "rastrigin"
 
     def __init__(self, dim: int = 2, A: float = 10.0):
-        self.dim = check_positive_int("dim", dim)
-        self.A = check_positive_float("A", A)
+        self.dim = check_int(dim, "dim", 1)
+        self.A = check_float(A, "A", 0.0, lo_open=True)
         d, a = self.dim, self.A
         self.minimizer = np.zeros(d)
         self.fmin = 0.0
@@ -93,10 +93,10 @@ class Ackley(Objective):
     name = "ackley"
 
     def __init__(self, dim: int = 2, a: float = 20.0, b: float = 0.2, c: float = TWO_PI):
-        self.dim = check_positive_int("dim", dim)
-        self.a = check_positive_float("a", a)
-        self.b = check_positive_float("b", b)
-        self.c = check_positive_float("c", c)
+        self.dim = check_int(dim, "dim", 1)
+        self.a = check_float(a, "a", 0.0, lo_open=True)
+        self.b = check_float(b, "b", 0.0, lo_open=True)
+        self.c = check_float(c, "c", 0.0, lo_open=True)
         self.minimizer = np.zeros(self.dim)
         self.fmin = 0.0
         self.stationary_points = (StationaryPoint(np.zeros(self.dim), "min", 0.0, is_global=True),)
@@ -155,7 +155,7 @@ class Rosenbrock(Objective):
     name = "rosenbrock"
 
     def __init__(self, dim: int = 2):
-        self.dim = check_positive_int("dim", dim, minimum=2)
+        self.dim = check_int(dim, "dim", 2)
         ones = np.ones(self.dim)
         self.minimizer = ones
         self.fmin = 0.0
@@ -215,7 +215,7 @@ class StyblinskiTang(Objective):
     name = "styblinski-tang"
 
     def __init__(self, dim: int = 2):
-        self.dim = check_positive_int("dim", dim)
+        self.dim = check_int(dim, "dim", 1)
         d = self.dim
 
         def slope(t):

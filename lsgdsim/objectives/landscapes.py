@@ -11,22 +11,8 @@ import numpy as np
 from scipy import optimize
 
 from ..backend import namespace
+from ..validate import check_float, check_int
 from .base import Objective, StationaryPoint
-
-
-# -- argument checks shared by the landscape modules -------------------------------------------------
-def check_positive_int(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-        raise ValueError(f"{name} must be {what}; got {value!r}")
-    return int(value)
-
-
-def check_positive_float(name: str, value) -> float:
-    if (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
-            or not math.isfinite(value) or value <= 0):
-        raise ValueError(f"{name} must be a finite positive number; got {value!r}")
-    return float(value)
 
 
 def _horner(s, coeffs):
@@ -72,8 +58,8 @@ class RingSinc(Objective):
         if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim != 2:
             raise ValueError(f"dim must be 2 for the ring landscape sin(r)/r; got {dim!r}")
         self.dim = 2
-        self.scale = check_positive_float("scale", scale)
-        n_rings = check_positive_int("n_rings", n_rings)
+        self.scale = check_float(scale, "scale", 0.0, lo_open=True)
+        n_rings = check_int(n_rings, "n_rings", 1)
         radii = np.array([_tan_root(n) for n in range(1, n_rings + 1)])
         values = np.sin(radii) / radii
         self.ring_radii = self.scale * radii
@@ -140,7 +126,7 @@ class DoubleWell(Objective):
     name = "double-well"
 
     def __init__(self, dim: int = 1):
-        self.dim = check_positive_int("dim", dim)
+        self.dim = check_int(dim, "dim", 1)
         e1 = np.zeros(self.dim)
         e1[0] = 1.0
         self.minimizer = e1

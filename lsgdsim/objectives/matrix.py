@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import namespace, to_numpy
+from ..validate import check_int
 from .base import Objective, StationaryPoint
-from .landscapes import check_positive_int
 
 
 class MatrixFactorization(Objective):
@@ -31,8 +31,8 @@ class MatrixFactorization(Objective):
     name = "matrix"
 
     def __init__(self, n: int = 20, rank: int = 2, observed: float = 1.0, seed: int = 0):
-        self.n = check_positive_int("n", n)
-        self.rank = check_positive_int("rank", rank)
+        self.n = check_int(n, "n", 1)
+        self.rank = check_int(rank, "rank", 1)
         if self.rank > self.n:
             raise ValueError(f"rank must be an integer in [1, n={self.n}]; got {rank!r}")
         if (isinstance(observed, bool) or not isinstance(observed, (int, float, np.floating))
