@@ -30,7 +30,7 @@ setup(
         "gpu": ["cupy-cuda12x>=13"],
         "mpi": ["mpi4py>=3.1", "mpich"],
         "dask": ["dask[distributed]>=2024.1"],
-        "notebooks": ["jupyter", "nbclient", "nbformat", "ipykernel"],
+        "notebooks": ["jupyter", "jupyterlab", "ipywidgets", "nbclient", "nbformat", "nbconvert", "ipykernel"],
     },
     entry_points={
         "console_scripts": ["lsgdsim=lsgdsim.cli:main"],

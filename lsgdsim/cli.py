@@ -367,6 +367,8 @@ def make_parser() -> argparse.ArgumentParser:
                            description="Train a small network on real data with p workers at once.")
     _add_train_options(train)
     train.set_defaults(handler=cmd_train)
+    from .notebooks_run import register as register_notebooks  # executes notebooks/; imports nothing above
+    register_notebooks(sub)
     _load_plugin_commands(sub)
     return parser
 
