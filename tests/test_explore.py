@@ -108,7 +108,8 @@ def test_training_figures_and_table(tiny_training):
     fig = training.error_figure(tiny_training)
     assert len(fig.axes[0].lines) == 3 and len(fig.axes[1].lines) == 2       # LSGD, its leader, SGD
     lfig = training.leader_figure(tiny_training["lsgd"])
-    np.testing.assert_array_equal(lfig.axes[0].lines[0].get_ydata(), tiny_training["lsgd"].monitor["leader"])
+    np.testing.assert_array_equal(lfig.axes[0].lines[0].get_ydata(), tiny_training["lsgd"].leaders)
+    np.testing.assert_array_equal(lfig.axes[0].lines[0].get_xdata(), tiny_training["lsgd"].leader_steps)
     table = training.final_table(tiny_training).splitlines()
     assert len(table) == 4 and table[2].startswith("| LSGD |") and table[3].split("|")[3].strip() == "–"
 

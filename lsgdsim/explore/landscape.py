@@ -138,7 +138,9 @@ def paths_figure(run: Run):
         fx.axvline(t, color="k", lw=0.4, alpha=0.4)
     meta = run.result.meta.get("algorithm", {})
     ax.set_title(f"{run.name}: {plotting.label(str(meta.get('algorithm', '')))}, p = {run.paths.shape[1]}")
-    fx.set(xlabel="step", ylabel="f(xᵢ)", title=f"f per worker ({len(at)} leader switches: grey lines)")
+    has_leader = len(run.result.leaders) > 0
+    fx.set(xlabel="step", ylabel="f(xᵢ)",
+           title=f"f per worker ({len(at)} leader switches: grey lines)" if has_leader else "f per worker (no leader)")
     if len(run.steps) > 1 and np.nanmin(run.result.f) > 0:
         fx.set_yscale("log")
     ax.legend(loc="upper right", fontsize=7.5)
@@ -152,9 +154,11 @@ def animation(run: Run, frames: int = 60, trail: int = 15):
     from matplotlib.animation import FuncAnimation
     frames = check_int(frames, "frames", 2)
     index = np.unique(np.linspace(0, len(run.steps) - 1, frames).round().astype(int))
-    fig, axes = plotting.subplots(1, 1, width=4.2, height=3.8, dpi=80)   # frames are embedded: keep them small
+    box = view_box(run)
+    height = 0.8 + 3.6 * min(1.2, max(0.5, (box[3] - box[2]) / (box[1] - box[0])))   # the box's aspect, ± a margin
+    fig, axes = plotting.subplots(1, 1, width=4.2, height=height, dpi=80)   # frames are embedded: keep them small
     ax = axes[0, 0]
-    draw_contour(ax, run.objective, view_box(run))
+    draw_contour(ax, run.objective, box)
     colors = [plotting.worker_color(i) for i in range(run.paths.shape[1])]
     dots = ax.scatter(run.paths[0, :, 0], run.paths[0, :, 1], c=colors, s=30, zorder=3)
     lines = [ax.plot([], [], color=c, lw=1.0)[0] for c in colors]

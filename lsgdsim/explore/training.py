@@ -64,16 +64,17 @@ def error_figure(results: dict[str, Result]):
 
 
 def leader_figure(res: Result, title: str = "LSGD"):
-    """Left: the leader's index at each evaluation. Right: test accuracy (%) of the leader, of the center
-    (the average of the workers' parameters) and the mean of the workers'."""
+    """Left: the leader chosen at each communication (its worker index). Right: test accuracy (%) of the
+    leader, of the center (the average of the workers' parameters) and the mean of the workers'."""
     fig, axes = plotting.subplots(1, 2, width=4.4, height=3.2)
     who, acc = axes[0]
-    steps = np.asarray(res.steps)
-    leader = np.asarray(res.monitor["leader"]).astype(int)
-    who.step(steps, leader, where="post", color="k", lw=0.8)
-    who.scatter(steps, leader, c=[plotting.worker_color(i) for i in leader], zorder=3, s=18)
+    at, leader = np.asarray(res.leader_steps), np.asarray(res.leaders).astype(int)
+    who.step(at, leader, where="post", color="k", lw=0.8)
+    who.scatter(at, leader, c=[plotting.worker_color(i) for i in leader], zorder=3, s=12)
+    switches = int(np.count_nonzero(leader[1:] != leader[:-1]))
     who.set(xlabel="step", ylabel="leader (worker index)", yticks=range(res.workers),
-            title=f"{title}: leader at each evaluation")
+            title=f"{title}: leader ({switches} switches in {len(leader)} communications)")
+    steps = np.asarray(res.steps)
     for which, style in (("leader", "-"), ("center", "--"), ("mean", ":")):
         _, a = accuracy_curve(res, which)
         acc.plot(steps, 100 * np.asarray(a, float), style, label=which if which != "mean" else "worker mean")
