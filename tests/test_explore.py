@@ -80,6 +80,19 @@ def test_every_landscape_runs_and_bad_input_is_named():
         landscape.run("ring", lr=0.0)
 
 
+def test_controls_run_show_with_the_widgets_values(monkeypatch):
+    pytest.importorskip("ipywidgets")
+    calls = []
+    monkeypatch.setattr(landscape, "show", lambda **kw: calls.append(kw))
+    panel = landscape.controls(steps=40, frames=3).widget
+    by_name = {getattr(c, "description", ""): c for c in panel.children}
+    by_name["landscape"].value, by_name["period"].value = "ackley", 7
+    assert calls == []                                        # nothing runs before the button
+    panel.manual_button.click()
+    assert calls == [{"landscape": "ackley", "method": "lsgd", "workers": 4, "pull": 0.1, "period": 7, "noise": 0.0,
+                      "steps": 40, "frames": 3, "seed": 0}]
+
+
 def test_controls_without_ipywidgets_is_none(monkeypatch):
     monkeypatch.setitem(sys.modules, "ipywidgets", None)
     assert landscape.controls() is None

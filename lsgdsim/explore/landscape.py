@@ -186,13 +186,13 @@ def animation_html(run: Run, frames: int = 60) -> str:
 
 
 def show(landscape: str = "ring", method: str = "lsgd", workers: int = 4, pull: float = 0.1, period: int = 4,
-         noise: float = 0.0, steps: int = 300, frames: int = 60, seed: int = 0) -> Run:
-    """Run once and display the figures and the animation in the notebook (IPython.display)."""
+         noise: float = 0.0, steps: int = 300, frames: int = 60, seed: int = 0) -> None:
+    """Run once and display the figures and the animation in the notebook (IPython.display); returns None,
+    so that a widget panel shows the figures and not the run's repr."""
     from IPython.display import HTML, display
     r = run(landscape, method, workers, pull, period, noise, steps, seed=seed)
     display(paths_figure(r))
     display(HTML(animation_html(r, frames)))
-    return r
 
 
 def controls(steps: int = 300, frames: int = 60):
@@ -205,7 +205,8 @@ def controls(steps: int = 300, frames: int = 60):
     except ImportError:
         return None
     return w.interact_manual(
-        show, landscape=w.Dropdown(options=list(LANDSCAPES), value="ring"),
+        lambda **kw: show(**kw),                  # ``show`` looked up when the button is pressed
+        landscape=w.Dropdown(options=list(LANDSCAPES), value="ring"),
         method=w.Dropdown(options=list(METHODS), value="lsgd"),
         workers=w.IntSlider(value=4, min=1, max=8), pull=w.FloatSlider(value=0.1, min=0.0, max=1.0, step=0.05),
         period=w.IntSlider(value=4, min=1, max=32), noise=w.FloatSlider(value=0.0, min=0.0, max=2.0, step=0.05),
