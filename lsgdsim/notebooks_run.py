@@ -21,6 +21,9 @@ from .outputs import atomic_write_text, check_output_dir
 NOTEBOOKS = ("landscapes", "theory", "training")
 PARAMETERS_TAG, INJECTED_TAG = "parameters", "injected-parameters"
 EXIT_FAILED = 1
+DESCRIPTION = ("Run each notebook of notebooks/ top to bottom in a fresh kernel and write NAME.html and NAME.ipynb "
+               "with its outputs. --small sets SMALL = True after each notebook's parameters cell (the tests' "
+               "settings). A failing cell stops its notebook with that cell's error; the others still run.")
 
 
 class NotebookError(RuntimeError):
@@ -150,7 +153,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("notebooks", help="execute the notebooks and export them as HTML with outputs",
-                              description=__doc__.split("\n\n")[1].replace("\n", " "))
+                              description=DESCRIPTION)
     add_arguments(p)
     p.set_defaults(handler=cmd_notebooks)
 
