@@ -14,7 +14,8 @@ setup(
     long_description=(Path(__file__).parent / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
-    packages=find_packages(include=["lsgdsim", "lsgdsim.*", "theory_checks", "theory_checks.*"]),
+    packages=find_packages(include=["lsgdsim", "lsgdsim.*", "theory_checks", "theory_checks.*", "figures",
+                                    "figures.*"]),
     install_requires=[
         "numpy>=1.26",
         "scipy>=1.11",
@@ -32,12 +33,12 @@ setup(
         "mpi": ["mpi4py>=3.1", "mpich"],
         "dask": ["dask[distributed]>=2024.1"],
         "sweep": ["pandas>=2.0", "pyarrow>=14"],  # lsgdsim.sweep.load (the table) and its Parquet export
-        "notebooks": ["jupyter", "nbclient", "nbformat", "ipykernel"],
+        "notebooks": ["jupyter", "jupyterlab", "ipywidgets", "nbclient", "nbformat", "nbconvert", "ipykernel"],
         "pep": ["pepit>=0.3", "cvxpy>=1.4"],   # one-step check: worst case over the function class (PEPit)
     },
     entry_points={
         "console_scripts": ["lsgdsim=lsgdsim.cli:main"],
         # Subcommands that live above the library (lsgdsim/ never imports them): lsgdsim.cli loads these.
-        "lsgdsim.commands": ["check=theory_checks.cli:register"],
+        "lsgdsim.commands": ["check=theory_checks.cli:register", "reproduce=figures.cli:register"],
     },
 )

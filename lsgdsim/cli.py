@@ -332,6 +332,8 @@ def make_parser() -> argparse.ArgumentParser:
                            "is stopped in any way resumes where it was. Also: --status DIR, --table OUT DIR.")
     add_sweep_options(sweep)
     sweep.set_defaults(handler=cmd_sweep)
+    from .notebooks_run import register as register_notebooks  # executes notebooks/; imports nothing above
+    register_notebooks(sub)
     _load_plugin_commands(sub)
     return parser
 

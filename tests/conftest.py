@@ -40,3 +40,15 @@ def quick_record(quick_dir):
             cache[name] = CheckRecord.load(path)
         return cache[name]
     return get
+
+
+@pytest.fixture(scope="session")
+def quick_figures(tmp_path_factory):
+    """A folder with every figure experiment's quick data, run once per session in this process (one job):
+    the data the figure tests draw from, and the reference that a quick ``lsgdsim reproduce`` on two
+    processes must match exactly."""
+    from figures import EXPERIMENTS, pipeline
+    folder = tmp_path_factory.mktemp("quick-figures")
+    for name in EXPERIMENTS:
+        pipeline.run(name, quick=True, folder=folder, figure=False)
+    return folder

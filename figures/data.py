@@ -1,0 +1,145 @@
+"""The saved data of a figure (NAME.json + NAME.npz, no pickle, atomic writes) and of its unfinished tasks.
+
+``NAME.json`` holds the experiment's name, title, claim, configuration, the JSON-able numbers the
+figure quotes (``info``) and ``meta`` (version, code fingerprint, configuration hash, mode, seed,
+timings, and which arrays are ``volatile``: wall-clock times, stored but not part of the
+reproducibility guarantee); ``NAME.npz`` the arrays the figure draws. A task's result is saved to
+``.parts/NAME-<config hash>-<code>/KEY.npz`` as soon as it finishes, so that a killed run resumes
+where it stopped; the folder is removed once the figure's data are written.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import json
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from lsgdsim import __version__
+from lsgdsim.result import atomic_write_bytes, atomic_write_text
+
+PARTS = ".parts"
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """The theory checks' fingerprint (lsgdsim/ and theory_checks/ sources) extended to figures/."""
+    from theory_checks.pipeline import code_fingerprint as checks_fingerprint
+    digest = hashlib.sha256(checks_fingerprint().encode())
+    package = Path(__file__).parent
+    for path in sorted(package.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def config_hash(config: dict) -> str:
+    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _npz_bytes(arrays: dict) -> bytes:
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **{k: np.asarray(v) for k, v in arrays.items()})
+    return buf.getvalue()
+
+
+def _read_npz(path: Path, names=None) -> dict:
+    with np.load(path, allow_pickle=False) as z:
+        return {k: z[k] for k in (z.files if names is None else names)}
+
+
+@dataclass
+class FigureData:
+    """What one figure draws: ``arrays`` (name → ndarray, numeric or string) and JSON-able ``info``."""
+
+    name: str
+    title: str
+    claim: str
+    config: dict
+    arrays: dict = field(default_factory=dict)
+    info: dict = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
+
+    def identity(self) -> dict:
+        """What must match for saved data to stand for a new run."""
+        return {k: self.meta.get(k) for k in ("config_hash", "code")}
+
+    def stable_arrays(self) -> dict:
+        """The arrays the reproducibility guarantee covers (all but the volatile wall-clock ones)."""
+        volatile = set(self.meta.get("volatile", ()))
+        return {k: v for k, v in self.arrays.items() if k not in volatile}
+
+    def save(self, folder) -> list[Path]:
+        """Write ``folder/NAME.npz`` then ``folder/NAME.json`` (each atomically; the JSON last, so that a
+        JSON on disk always has its arrays)."""
+        folder = Path(folder)
+        for key, arr in self.arrays.items():
+            if np.asarray(arr).dtype == object:
+                raise ValueError(f"figure data {self.name!r}: array {key!r} has dtype object")
+        npz = atomic_write_bytes(folder / f"{self.name}.npz", _npz_bytes(self.arrays))
+        doc = {"name": self.name, "title": self.title, "claim": self.claim, "config": self.config,
+               "info": self.info, "meta": self.meta,
+               "arrays": {k: {"shape": list(np.shape(v)), "dtype": str(np.asarray(v).dtype)}
+                          for k, v in self.arrays.items()}}
+        text = json.dumps(doc, indent=1, allow_nan=True, default=_json_default) + "\n"
+        return [atomic_write_text(folder / f"{self.name}.json", text), npz]
+
+    @classmethod
+    def load(cls, path) -> FigureData:
+        """Read data saved by :meth:`save` (``path`` is NAME.json); ValueError if missing or unreadable."""
+        path = Path(path)
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            arrays = _read_npz(path.with_suffix(".npz"), list(doc["arrays"]))
+        except FileNotFoundError as exc:
+            raise ValueError(f"no saved figure data at {path} ({exc.filename} is missing)") from None
+        except (OSError, KeyError, ValueError, TypeError) as exc:
+            raise ValueError(f"{path} is not readable figure data: {exc}") from None
+        return cls(doc["name"], doc["title"], doc["claim"], doc["config"], arrays, doc.get("info", {}),
+                   doc.get("meta", {}))
+
+
+def _json_default(obj):
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"not JSON-able: {type(obj).__name__}")
+
+
+class Parts:
+    """The finished task results of one experiment run, one .npz per task, under ``folder/.parts/``."""
+
+    def __init__(self, folder, name: str, config: dict):
+        self.dir = Path(folder) / PARTS / f"{name}-{config_hash(config)}-{code_fingerprint()}"
+
+    def _path(self, key: str) -> Path:
+        return self.dir / (re.sub(r"[^A-Za-z0-9_.=-]+", "_", key) + ".npz")
+
+    def get(self, key: str) -> dict | None:
+        """The saved result of task ``key``, or None (also when the file is unreadable: it is rerun)."""
+        try:
+            return _read_npz(self._path(key))
+        except (OSError, ValueError):
+            return None
+
+    def put(self, key: str, result: dict) -> None:
+        atomic_write_bytes(self._path(key), _npz_bytes(result))
+
+    def clear(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+        try:
+            self.dir.parent.rmdir()          # the .parts folder, once empty
+        except OSError:
+            pass
+
+
+def describe(config: dict, quick: bool, seed: int) -> dict:
+    """The identity part of a figure's meta."""
+    return {"version": __version__, "code": code_fingerprint(), "config_hash": config_hash(config),
+            "mode": "quick" if quick else "full", "seed": seed}

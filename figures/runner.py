@@ -1,0 +1,242 @@
+"""``lsgdsim reproduce``: the theory checks, then every figure experiment and every figure, on ``jobs`` processes.
+
+Order of work: (1) the theory checks through ``theory_checks.runner.run_checks`` (records reused when
+saved by the same code and configuration); (2) one pool of ``jobs`` processes for everything else — the
+experiments' tasks (longest first; each result saved as it finishes, so a killed run resumes) and the
+figures (each check's from its record, each experiment's once its data are saved). Every task is a pure
+function of its configuration, run with one BLAS thread, so ``jobs`` changes the wall time, never a
+number. ``from_data`` skips (1) and the tasks: every figure is redrawn from the data saved in ``out``.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import sys
+import time
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from pathlib import Path
+
+import theory_checks
+from theory_checks.runner import CheckErrors, check_report_dir, default_report_dir, run_checks
+
+from . import EXPERIMENTS, checks, pipeline
+from .data import FigureData
+from .summary import Manifest, check_figures_folder
+
+
+def default_out(quick: bool) -> Path:
+    """figures/ (full run), figures/quick/ (quick run)."""
+    return Path("figures") / "quick" if quick else Path("figures")
+
+
+def split_names(only) -> tuple[list[str], list[str]]:
+    """(checks, experiments) to run: all by default; ValueError naming ``only`` for an unknown name."""
+    clash = set(theory_checks.CHECKS) & set(EXPERIMENTS)
+    if clash:
+        raise RuntimeError(f"figure names must differ from check names: {', '.join(sorted(clash))}")
+    if not only:
+        return list(theory_checks.CHECKS), list(EXPERIMENTS)
+    known = [*theory_checks.CHECKS, *EXPERIMENTS]
+    for name in only:
+        if name not in known:
+            raise ValueError(f"only must be one of {', '.join(known)}; got {name!r}")
+    return ([n for n in theory_checks.CHECKS if n in only], [n for n in EXPERIMENTS if n in only])
+
+
+def _validate(jobs, seed, out: Path, report: Path, quick: bool) -> None:
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be an integer >= 1; got {jobs!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
+    for opt, path in (("out", out), ("report", report)):
+        if path.exists() and not path.is_dir():
+            raise ValueError(f"{opt} must be a folder; {path} is a file")
+    check_figures_folder(out, quick)
+    check_report_dir(report, quick)
+
+
+def reproduce(only=None, quick: bool = False, seed: int = 0, out=None, report=None, jobs: int = 1,
+              from_data: bool = False, force: bool = False, progress: bool | None = None,
+              stream=sys.stdout) -> Manifest:
+    """Run the checks and experiments (all, or ``only``) and write every figure into ``out``.
+
+    Returns the manifest written to ``out/manifest.json`` (figures, files and sizes, verdicts). Bad
+    arguments raise ``ValueError`` before any work; a check or an experiment that raises is reported and
+    the others go on, then :class:`ReproduceErrors` is raised."""
+    check_names, exp_names = split_names(only)
+    out = Path(out) if out is not None else default_out(quick)
+    report = Path(report) if report is not None else default_report_dir(quick)
+    _validate(jobs, seed, out, report, quick)
+    manifest = Manifest(out, quick, seed, report)
+    if from_data:
+        manifest.require_data(check_names, exp_names)
+    start = time.perf_counter()
+    errors: dict[str, str] = {}
+    if check_names and not from_data:
+        try:
+            run_checks(check_names, quick=quick, seed=seed, report_dir=report, jobs=jobs, progress=progress,
+                       reuse=not force, stream=stream)
+        except CheckErrors as exc:
+            errors.update(exc.errors)
+            check_names = [n for n in check_names if n not in exc.errors]
+    work = _Work(out, report, quick, seed, jobs, force, from_data, manifest, errors, progress)
+    work.run(check_names, exp_names)
+    manifest.write(elapsed_s=time.perf_counter() - start, jobs=jobs)
+    manifest.print_table(stream, [*check_names, *exp_names])
+    if errors:
+        raise ReproduceErrors(errors)
+    return manifest
+
+
+class ReproduceErrors(RuntimeError):
+    """Some checks or experiments raised; everything else was written. ``errors`` maps name → message."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(f"{n}: {e}" for n, e in errors.items()))
+
+
+# -- the work items, run here (jobs = 1) or in worker processes ----------------------------------------
+def _do(item: tuple):
+    kind, name, *args = item
+    if kind == "task":
+        start = time.perf_counter()
+        result = pipeline.run_task(name, *args)
+        return result, time.perf_counter() - start
+    if kind == "draw":
+        folder, = args
+        return pipeline.draw(FigureData.load(Path(folder) / f"{name}.json"), folder)
+    return checks.export(name, *args)
+
+
+def _worker_init() -> None:
+    from threadpoolctl import threadpool_limits
+    threadpool_limits(1)
+
+
+class _Work:
+    """One pool for the experiments' tasks and every figure; the progress bar; the bookkeeping."""
+
+    def __init__(self, out, report, quick, seed, jobs, force, from_data, manifest, errors, progress):
+        self.out, self.report, self.quick, self.seed, self.jobs = out, report, quick, seed, jobs
+        self.force, self.from_data, self.manifest, self.errors = force, from_data, manifest, errors
+        self.progress = progress
+        self.jobs_by_name: dict[str, pipeline.Job] = {}
+        self.queue: deque = deque()
+        self.futures: dict = {}
+        self.pool = None
+
+    def run(self, check_names, exp_names) -> None:
+        from tqdm.auto import tqdm
+        items = self._plan(check_names, exp_names)
+        self.bar = tqdm(total=len(items), desc="figures", unit="item", leave=False, file=sys.stderr,
+                        disable=(None if self.progress is None else not self.progress))
+        if self.jobs > 1 and len(items) > 1:
+            self.pool = ProcessPoolExecutor(min(self.jobs, len(items)), mp_context=mp.get_context("spawn"),
+                                            initializer=_worker_init)
+        try:
+            for item in items:
+                self._submit(item)
+            for item, outcome, failed in self._outcomes():
+                self._handle(item, outcome, failed)
+        except BaseException:
+            if self.pool is not None:
+                for proc in list(getattr(self.pool, "_processes", {}).values()):
+                    proc.terminate()
+                self.pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        finally:
+            self.bar.close()
+        if self.pool is not None:
+            self.pool.shutdown()
+
+    def _plan(self, check_names, exp_names) -> list[tuple]:
+        """Tasks longest first, then the check figures (the experiments' figures follow their data)."""
+        tasks, draws = [], []
+        for name in exp_names:
+            if self.from_data:
+                draws.append(("draw", name, str(self.out)))
+                continue
+            job = pipeline.prepare(name, self.quick, self.seed, self.out, self.force)
+            if isinstance(job, FigureData):                      # saved by the same code and configuration
+                self.manifest.add_experiment(job, reused=True)
+                if not all((self.out / f"{name}.{f}").is_file() for f in pipeline.FORMATS):
+                    draws.append(("draw", name, str(self.out)))
+                continue
+            self.jobs_by_name[name] = job
+            tasks += [("task", name, job.config, t) for t in job.todo()]
+            if job.done():                                       # every task was saved before a kill
+                draws.append(self._finish(job))
+        tasks.sort(key=lambda it: -float(it[3].get("cost", 1.0)))
+        draws += [("check", n, str(self.out), str(self.report), self.from_data) for n in check_names]
+        return tasks + [d for d in draws if d is not None]
+
+    def _submit(self, item) -> None:
+        if self.pool is None:
+            self.queue.append(item)
+        else:
+            self.futures[self.pool.submit(_do, item)] = item
+
+    def _outcomes(self):
+        """(item, result or error message, failed) as items finish; items may be submitted meanwhile."""
+        while self.queue or self.futures:
+            if self.pool is None:
+                item = self.queue.popleft()
+                self._show(item)
+                try:
+                    yield item, _do(item), False
+                except Exception as exc:  # keep going: report this one at the end
+                    yield item, f"{type(exc).__name__}: {exc}", True
+                continue
+            done, _ = wait(list(self.futures), timeout=0.5, return_when=FIRST_COMPLETED)
+            for fut in done:
+                item = self.futures.pop(fut)
+                exc = fut.exception()
+                yield (item, f"{type(exc).__name__}: {exc}", True) if exc else (item, fut.result(), False)
+
+    def _handle(self, item, outcome, failed: bool) -> None:
+        kind, name = item[0], item[1]
+        self.bar.update(1)
+        if failed:
+            self.errors[name] = outcome
+            self.jobs_by_name.pop(name, None)
+            return
+        if kind == "task":
+            job = self.jobs_by_name.get(name)
+            if job is None:                                  # the experiment already failed
+                return
+            result, job.compute_s[item[3]["key"]] = outcome
+            job.results[item[3]["key"]] = result
+            job.parts.put(item[3]["key"], result)
+            if job.done():
+                draw = self._finish(job)
+                if draw is not None:
+                    self.bar.total += 1
+                    self._submit(draw)
+        elif kind == "draw":
+            if self.from_data:
+                self.manifest.add_experiment(FigureData.load(self.out / f"{name}.json"), reused=True)
+        else:
+            self.manifest.add_check(name, outcome)
+        self._show()
+
+    def _finish(self, job) -> tuple | None:
+        try:
+            data = pipeline.finish(job, self.out)
+        except Exception as exc:   # a combine that fails is that experiment's error, not the run's
+            self.errors[job.name] = f"{type(exc).__name__}: {exc}"
+            return None
+        self.manifest.add_experiment(data, reused=False)
+        return ("draw", job.name, str(self.out))
+
+    def _show(self, running=None) -> None:
+        left = {n: f"{len(j.results)}/{len(j.tasks)}" for n, j in self.jobs_by_name.items() if not j.done()}
+        text = " · ".join(f"{n} {p}" for n, p in left.items())
+        if running is not None:
+            text = f"{running[0]} {running[1]}" + (f" · {text}" if text else "")
+        self.bar.set_postfix_str(text, refresh=True)
+
+
+def cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
