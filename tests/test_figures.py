@@ -154,7 +154,11 @@ def test_bad_input_is_a_one_line_error(argv, message, tmp_path, capsys):
 def test_output_folders_are_checked_before_any_work(tmp_path, capsys):
     (tmp_path / "file").write_text("x")
     assert main(["reproduce", "--quick", "--only", "ring", "--out", str(tmp_path / "file")]) == 2
-    assert "out must be a folder" in capsys.readouterr().err
+    assert "--out" in (err := capsys.readouterr().err) and "is not a folder" in err
+    (tmp_path / "locked").mkdir(mode=0o500)
+    if not os.access(tmp_path / "locked", os.W_OK):                # (root can write anywhere)
+        assert main(["reproduce", "--quick", "--only", "ring", "--out", str(tmp_path / "locked" / "f")]) == 2
+        assert "cannot write in" in capsys.readouterr().err
     full = tmp_path / "full"
     full.mkdir()
     (full / "manifest.json").write_text(json.dumps({"mode": "full", "figures": {}}))
