@@ -80,6 +80,8 @@ def test_quick_reproduce_writes_every_figure_with_its_data(quick_run):
         assert (out / f"{name}.json").is_file() and (out / f"{name}.npz").is_file()
         assert set(manifest["figures"][name]["files"]) == {f"{name}.{s}" for s in ("png", "pdf", "json", "npz")}
     assert not (out / PARTS).exists(), "finished experiments leave no task results behind"
+    index = (out / "README.md").read_text(encoding="utf-8")   # the folder's index: a row per figure
+    assert all(f"| [{name}]({name}.png) |" in index for name in [*theory_checks.CHECKS, *EXPERIMENTS])
 
 
 def test_two_processes_give_the_one_process_data(quick_run, quick_figures):
