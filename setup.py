@@ -26,11 +26,15 @@ setup(
         "threadpoolctl>=3",
     ],
     extras_require={
-        "test": ["pytest>=8", "hypothesis>=6.100", "array-api-strict>=2.0", "ruff>=0.5"],
+        # The sweep tests need the sweep and dask extras: CI installs them through this one.
+        "test": ["pytest>=8", "hypothesis>=6.100", "array-api-strict>=2.0", "ruff>=0.5", "pandas>=2.0",
+                 "pyarrow>=14", "dask[distributed]>=2024.1"],
         "gpu": ["cupy-cuda12x>=13"],
         "mpi": ["mpi4py>=3.1", "mpich"],
         "dask": ["dask[distributed]>=2024.1"],
+        "sweep": ["pandas>=2.0", "pyarrow>=14"],  # lsgdsim.sweep.load (the table) and its Parquet export
         "notebooks": ["jupyter", "nbclient", "nbformat", "ipykernel"],
+        "pep": ["pepit>=0.3", "cvxpy>=1.4"],   # one-step check: worst case over the function class (PEPit)
     },
     entry_points={
         "console_scripts": ["lsgdsim=lsgdsim.cli:main"],

@@ -6,11 +6,15 @@ Quick start::
     obj = objectives.Quadratic.random(dim=20, cond=50.0, seed=1)
     res = simulate(obj, algorithms.LSGD(lr=0.01, pull=0.1, period=4), workers=8, steps=1000)
     res.f, res.leaders, res.summary()
+
+    spec = RunSpec.from_dict({"dim": 20, "cond": 50, "pull": 0.1, "period": 4, "steps": 1000})
+    spec.run() == RunSpec.from_meta(spec.run().meta).run()   # a result reruns exactly from its spec
 """
 from . import algorithms, backend, leaders, objectives, schedules
 from ._version import __version__
 from .result import Result
 from .simulate import DivergenceError, simulate
+from .spec import RunSpec
 
-__all__ = ["DivergenceError", "Result", "__version__", "algorithms", "backend", "leaders", "objectives",
+__all__ = ["DivergenceError", "Result", "RunSpec", "__version__", "algorithms", "backend", "leaders", "objectives",
            "schedules", "simulate"]

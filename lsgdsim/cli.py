@@ -14,6 +14,7 @@ import sys
 
 from . import __version__
 from .signals import EXIT_INTERRUPTED, EXIT_TERMINATED, SignalGuard, Terminated
+from .sweep.command import add_sweep_options, cmd_sweep
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
 EXIT_DIVERGED = EXIT_FAILED
@@ -32,15 +33,6 @@ class _Parser(argparse.ArgumentParser):
 
 
 # -- run ---------------------------------------------------------------------------------------------
-# Options that belong to some algorithms only: given to another algorithm, they are an error.
-ALGO_OPTIONS = {
-    "pull": ("lsgd",), "groups": ("lsgd",), "global_pull": ("lsgd",), "global_period": ("lsgd",),
-    "leader": ("lsgd",), "leader_noise": ("lsgd",), "window": ("lsgd",),
-    "period": ("lsgd", "easgd", "eamsgd", "localsgd", "downpour"),
-    "alpha": ("easgd", "eamsgd"), "beta": ("easgd", "eamsgd"),
-}
-
-
 def _add_run_options(p: argparse.ArgumentParser) -> None:
     from .objectives import OBJECTIVES
 
@@ -65,6 +57,9 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--backend", default="numpy", help="numpy (default), cupy or array_api_strict")
     g.add_argument("--dtype", default="float64", help="float64 (default) or float32")
     g.add_argument("--record-every", type=int, help="record every N steps (default: ~500 records)")
+    g.add_argument("--spec", metavar="FILE", help="rerun the run FILE describes, exactly: a result .npz (its "
+                   "meta['spec']) or a spec .json/.toml (the keys of these options; see lsgdsim.spec); no other "
+                   "option of the objective, algorithm or run groups goes with it")
     g.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar (default: on when stderr is a terminal)")
 
@@ -105,95 +100,68 @@ def _add_algorithm_options(p: argparse.ArgumentParser, lr: float, momentum: floa
     g.add_argument("--beta", type=float, help="EASGD center strength β (default workers·α)")
 
 
-# CLI flag -> the objective option it sets (make_objective's keyword).
-OBJECTIVE_FLAGS = {"dim": "dim", "cond": "cond", "negative": "negative", "samples": "n_samples", "rank": "rank",
-                   "problem_seed": "seed"}
+# The run options that are spec keys (lsgdsim.spec: the same names), their defaults left to RunSpec so that a
+# given option can be told from a default one; the CLI's --samples is the spec's n_samples.
+SPEC_FLAGS = {"samples": "n_samples"}
+_NOT_SPEC = {"help", "progress", "out", "no_save", "json", "csv", "spec", "nesterov"}
+
+
+def _spec_dests(parser: argparse.ArgumentParser) -> tuple[str, ...]:
+    return tuple(a.dest for a in parser._actions if a.dest not in _NOT_SPEC and a.option_strings)
+
+
+def names(key: str) -> str:
+    """How a spec key is named in a message: its --flag where the CLI has one, else the key itself."""
+    dest = {v: k for k, v in SPEC_FLAGS.items()}.get(key, key)
+    return _flag(dest) if dest in _RUN_DESTS or dest == "nesterov" else key
+
+
+_RUN_DESTS: set[str] = set()
 
 
 def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
+def _algorithm_flat(args) -> dict:
+    """The algorithm options given on the command line, as flat spec keys."""
+    flat = {}
+    for key in ("lr", "lr_schedule", "lr_decay_steps", "lr_decay_factor", "momentum", "period", "pull", "groups",
+                "global_pull", "global_period", "leader", "leader_noise", "window", "alpha", "beta"):
+        if getattr(args, key, None) is not None:
+            flat[key] = getattr(args, key)
+    if args.momentum is not None or args.nesterov:  # --nesterov alone keeps the algorithm's own momentum
+        flat["nesterov"] = args.nesterov
+    return flat
+
+
+def run_spec(args):
+    """The RunSpec of ``lsgdsim run``: from --spec FILE, or from the options (one-line errors naming them)."""
+    from .spec import RunSpec
+    if getattr(args, "spec_", None) is None:
+        given = {SPEC_FLAGS.get(d, d): getattr(args, d) for d in _RUN_DESTS if getattr(args, d) is not None}
+        given.update(_algorithm_flat(args))
+        if args.spec is not None:
+            if given:
+                raise UsageError(f"{names(next(iter(given)))} does not go with --spec (the spec gives the whole run; "
+                                 "edit the spec file instead)")
+            args.spec_ = RunSpec.load(args.spec, names)
+        else:
+            args.spec_ = RunSpec.from_dict(given, names)
+    return args.spec_
+
+
 def build_objective(args):
-    """The objective from the options the user gave; one that this objective does not take is an error."""
-    from .objectives import make_objective, objective_options
-    takes = objective_options(args.objective)
-    kwargs = {}
-    for flag, key in OBJECTIVE_FLAGS.items():
-        value = getattr(args, flag)
-        if value is None:
-            continue
-        if key not in takes:
-            applies = [_flag(f) for f, k in OBJECTIVE_FLAGS.items() if k in takes]
-            raise UsageError(f"{_flag(flag)} does not apply to --objective {args.objective} (its options here: "
-                             f"{', '.join(applies) or 'none'})")
-        kwargs[key] = value
-    return make_objective(args.objective, **kwargs)
-
-
-def _lr(args, steps=None):
-    from . import schedules
-    if args.lr_schedule == "constant":
-        return args.lr
-    b = args.lr_decay_steps
-    if b is None:
-        b = max(1, int(0.9 * steps)) if steps is not None and args.lr_schedule == "step" else 100.0
-    if not b > 0:
-        raise UsageError(f"--lr-decay-steps must be > 0; got {b:g}")
-    if args.lr_schedule == "inverse-time":
-        return schedules.InverseTime(a=args.lr * b, b=b)
-    factor = 0.1 if args.lr_decay_factor is None else args.lr_decay_factor
-    return schedules.StepDecay(value=args.lr, factor=factor, every=int(b))
-
-
-def check_options(args, default_leader: str = "exact") -> None:
-    """Options that do not apply to the rest of the command line are errors naming the option and why
-    (a silently ignored option is a wrong experiment)."""
-    from .validate import check_int
-    name = args.algorithm
-    for opt, owners in ALGO_OPTIONS.items():
-        if getattr(args, opt) is not None and name not in owners:
-            raise UsageError(f"{_flag(opt)} does not apply to --algorithm {name}")
-    schedule_opts = {"constant": ("lr_decay_steps", "lr_decay_factor"), "inverse-time": ("lr_decay_factor",),
-                     "step": ()}[args.lr_schedule]
-    for opt in schedule_opts:
-        if getattr(args, opt) is not None:
-            raise UsageError(f"{_flag(opt)} does not apply to --lr-schedule {args.lr_schedule}")
-    if name == "eamsgd" and args.momentum == 0:
-        raise UsageError("--momentum 0 does not apply to --algorithm eamsgd (EASGD with Nesterov momentum); "
-                         "use --algorithm easgd")
-    if args.global_period is not None and not args.global_pull:
-        raise UsageError("--global-period applies only with --global-pull > 0 (there is no global pull)")
-    if name != "lsgd":
-        return
-    leader = args.leader or default_leader
-    if args.window is not None:
-        if leader != "window":
-            raise UsageError(f"--window applies to --leader window only (the leader rule here is {leader})")
-        check_int(args.window, "--window", 1)
-    if args.leader_noise is not None and leader == "exact":
-        raise UsageError("--leader-noise does not apply to --leader exact (it uses the true f); "
-                         "use --leader noisy or --leader window")
-    if leader == "noisy" and args.leader_noise is None:
-        raise UsageError("--leader noisy needs --leader-noise SIGMA (the σ_f of the loss estimates)")
+    """The objective of ``lsgdsim run``'s spec (a function of its own, so that tests can instrument it)."""
+    return run_spec(args).build_objective()
 
 
 def build_algorithm(args, steps=None, default_leader="exact"):
-    from .algorithms import ALGORITHMS
-    from .leaders import make_rule
-    check_options(args, default_leader)
-    name = args.algorithm
-    kw = {"lr": _lr(args, steps)}
-    if args.momentum is not None:
-        kw["momentum"], kw["nesterov"] = args.momentum, args.nesterov
-    elif args.nesterov:
-        kw["nesterov"] = True
-    for opt in ("period", "pull", "groups", "global_pull", "global_period", "alpha", "beta"):
-        if getattr(args, opt) is not None:
-            kw[opt] = getattr(args, opt)
-    if name == "lsgd":
-        kw["leader"] = make_rule(args.leader or default_leader, sigma=args.leader_noise, window=args.window)
-    return ALGORITHMS[name](**kw)
+    """The algorithm from the algorithm options (``lsgdsim train``; ``run`` goes through its RunSpec)."""
+    from .components import build_algorithm as build
+    from .spec import algorithm_spec
+    decay = max(1, int(0.9 * steps)) if steps is not None else None
+    return build(algorithm_spec(args.algorithm, _algorithm_flat(args), names, default_leader, decay))
 
 
 def check_outputs(args, default_dir: str | None = None) -> None:
@@ -217,29 +185,19 @@ def check_outputs(args, default_dir: str | None = None) -> None:
 
 
 def cmd_run(args) -> int:
-    from .simulate import simulate
-
+    spec = run_spec(args)
     check_outputs(args, default_dir="results")
-    obj = build_objective(args)
-    alg = build_algorithm(args)
     progress = sys.stderr.isatty() if args.progress is None else args.progress
-    res = simulate(obj, alg, workers=args.workers, steps=args.steps, grad_noise=args.grad_noise,
-                   batch_size=args.batch_size, seed=args.seed, backend=args.backend, dtype=args.dtype,
-                   record_every=args.record_every, progress=progress, on_interrupt="return",
-                   on_divergence="return")
+    res = spec.run(objective=build_objective(args), progress=progress, on_interrupt="return", on_divergence="return")
     if not args.no_save and not args.out:
-        args.out = default_result_path(res.meta)
+        args.out = default_result_path(spec)
     return _report(res, res.summary(), args)
 
 
-def default_result_path(meta: dict) -> str:
-    """results/run-OBJECTIVE-ALGORITHM-HASH.npz: runs are deterministic, so one configuration and seed
-    always names the same file and a rerun rewrites the same numbers."""
-    import hashlib
-    keys = ("objective", "algorithm", "workers", "steps", "grad_noise", "batch_size", "seed", "backend", "dtype",
-            "record_every")
-    digest = hashlib.sha256(json.dumps({k: meta.get(k) for k in keys}, sort_keys=True, default=str).encode())
-    return f"results/run-{meta['objective']['name']}-{meta['algorithm']['algorithm']}-{digest.hexdigest()[:10]}.npz"
+def default_result_path(spec) -> str:
+    """results/run-OBJECTIVE-ALGORITHM-HASH.npz, HASH from the spec's hash: runs are deterministic, so one
+    configuration and seed always names the same file and a rerun rewrites the same numbers."""
+    return f"results/run-{spec.objective['name']}-{spec.algorithm['name']}-{spec.hash[:10]}.npz"
 
 
 def _report(res, summary: dict, args) -> int:
@@ -326,6 +284,7 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_train(args) -> int:
+    from .components import algorithm_fields
     from .nn.train import PERIOD, load_data, steps_for, summarize, train
     from .simulate import DivergenceError
 
@@ -339,7 +298,7 @@ def cmd_train(args) -> int:
     data = load_data(args.data, args.data_folder)
     steps = args.steps if args.steps is not None else steps_for(
         data, args.workers, args.batch_size, 100.0 if args.epochs is None else args.epochs, args.shards)
-    if args.period is None and args.algorithm in ALGO_OPTIONS["period"]:
+    if args.period is None and "period" in algorithm_fields(args.algorithm):
         args.period = PERIOD  # the trainer's default, as in lsgdsim.nn.train.default_algorithm
     alg = build_algorithm(args, steps=steps, default_leader="window")
     progress = sys.stderr.isatty() if args.progress is None else args.progress
@@ -362,11 +321,17 @@ def make_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="simulate one configuration and summarise it",
                          description="Simulate one configuration on a synthetic objective.")
     _add_run_options(run)
-    run.set_defaults(handler=cmd_run)
+    _RUN_DESTS.update(_spec_dests(run))
+    run.set_defaults(handler=cmd_run, spec_=None, **{d: None for d in _RUN_DESTS})  # RunSpec has the defaults
     train = sub.add_parser("train", help="train small networks with many workers (LSGD and baselines)",
                            description="Train a small network on real data with p workers at once.")
     _add_train_options(train)
     train.set_defaults(handler=cmd_train)
+    sweep = sub.add_parser("sweep", help="run a grid of runs (TOML) on local processes or Dask; resumable",
+                           description="Run every point of a grid × seeds, one result file per run; a sweep that "
+                           "is stopped in any way resumes where it was. Also: --status DIR, --table OUT DIR.")
+    add_sweep_options(sweep)
+    sweep.set_defaults(handler=cmd_sweep)
     _load_plugin_commands(sub)
     return parser
 

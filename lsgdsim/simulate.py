@@ -55,6 +55,11 @@ def _check_x0(x0, workers: int, dim: int) -> np.ndarray:
     return np.array(arr)
 
 
+def default_record_every(steps: int) -> int:
+    """The recording interval when none is given: about 500 records per run."""
+    return max(1, steps // 500)
+
+
 def validate_run(objective, algorithm, workers, steps, x0, grad_noise, batch_size, seed, backend, dtype,
                  record_every):
     """Check every argument of :func:`simulate` (NumPy scalars accepted); ``ValueError`` naming the first
@@ -74,7 +79,7 @@ def validate_run(objective, algorithm, workers, steps, x0, grad_noise, batch_siz
             raise ValueError(f"batch_size must be <= n_samples = {objective.n_samples}; got {batch_size}")
     seed = check_seed(seed)
     check_dtype(dtype)
-    record_every = max(1, steps // 500) if record_every is None else check_int(record_every, "record_every", 1)
+    record_every = default_record_every(steps) if record_every is None else check_int(record_every, "record_every", 1)
     algorithm.validate(workers, objective.dim)
     x0 = None if x0 is None else _check_x0(x0, workers, objective.dim)
     xp = resolve(backend)
@@ -122,6 +127,7 @@ def simulate(objective: Objective, algorithm: Algorithm, workers: int = 8, steps
         objective, algorithm, workers, steps, x0, grad_noise, batch_size, seed, backend, dtype, record_every)
     dt = xp_dtype(xp, dtype)
     streams = RandomStreams(seed, xp, dtype)
+    x0_given = x0 is not None  # before the default fills it in (meta["x0"] says which)
     if x0 is None:
         x0 = objective.initial_point(workers, streams.numpy_generator("init"))
     X = from_numpy(np.asarray(x0, dtype=float), xp, dt)
@@ -156,7 +162,7 @@ def simulate(objective: Objective, algorithm: Algorithm, workers: int = 8, steps
     wall = time.perf_counter() - start
     return _result(objective, algorithm, rec, tally, last, stop, wall, workers=workers, steps=steps,
                    grad_noise=grad_noise, batch_size=batch_size, seed=seed, xp=xp, dtype=dtype,
-                   record_every=record_every, x0_given=x0 is not None)
+                   record_every=record_every, x0_given=x0_given)
 
 
 class _Snapshot(NamedTuple):

@@ -66,8 +66,6 @@ def judge(record: CheckRecord) -> CheckRecord:
     """The record with its verdict and summary computed from its round-tripped (reloadable) form."""
     rec = record.normalized()
     mod = load(rec.name)
-    if not is_split(mod):                      # a check not yet split: its run() judged in place
-        return rec
     rec.verdict = mod.verdict(rec)
     rec.summary = mod.summary(rec)
     return rec
@@ -80,7 +78,7 @@ def draw(record: CheckRecord, folder, formats=("png",)) -> list[Path]:
     check has no figure)."""
     from lsgdsim import plotting
     mod = load(record.name)
-    fig = mod.figure(record) if is_split(mod) else None
+    fig = mod.figure(record)
     if fig is None:
         return []
     folder = Path(folder)
@@ -109,15 +107,14 @@ def run_check(name: str, quick: bool = False, seed: int = 0, leader: str | None 
     progress = progress or Progress()
     start = time.perf_counter()
     figure_dir = Path(report_dir) / FIGURES if report_dir is not None else None
-    if is_split(mod):
-        record = mod.measure(quick=quick, seed=seed, leader=leader, controls=controls, progress=progress)
-    else:   # legacy: run() measured, judged and drew at once
-        record = mod.run(quick=quick, seed=seed, figure_dir=figure_dir)
+    if not is_split(mod):   # every check is on the protocol; a module without it is a bug, not a legacy path
+        raise TypeError(f"check {name!r} lacks measure/verdict/summary/figure (theory_checks/__init__.py)")
+    record = mod.measure(quick=quick, seed=seed, leader=leader, controls=controls, progress=progress)
     record.elapsed_s = time.perf_counter() - start
     record.meta = {**record.meta, **meta, "elapsed_s": record.elapsed_s}
     record = judge(record)
     if report_dir is not None:
-        if is_split(mod) and draw(record, figure_dir):
+        if draw(record, figure_dir):
             record.figure = f"{FIGURES}/{name}.png"
         record.save(Path(report_dir) / RECORDS)
     return record

@@ -11,6 +11,7 @@ from . import load
 from .record import CheckRecord
 
 COLUMNS = (("measured", "measured"), ("random", "random leader"), ("worst", "worst leader"), ("expected", "expected"))
+SHORT = {"random leader": "random", "worst leader": "worst"}
 
 
 def key_rows(record: CheckRecord) -> list[dict]:
@@ -33,7 +34,7 @@ def key_table(rows: list[dict]) -> list[str]:
     if not rows:
         return []
     cols = [(k, title) for k, title in COLUMNS if any(k in r for r in rows)]
-    lines = ["| quantity | " + " | ".join(t for _, t in cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    lines = ["| quantity | " + " | ".join(SHORT.get(t, t) for _, t in cols) + " |", "|-" * (len(cols) + 1) + "|"]
     for r in rows:
         lines.append(f"| {_cell(r['quantity'])} | " + " | ".join(_cell(r.get(k, "")) for k, _ in cols) + " |")
     return lines
@@ -52,9 +53,9 @@ def render_markdown(records: list[CheckRecord], header: dict, errors: dict | Non
               + (" (a control is installed in every LSGD run)" if leader != "right" else "")
               + f" · {header.get('jobs', 1)} job(s) · {header.get('elapsed_s', 0.0):.0f} s · lsgdsim "
               f"{header.get('version', '?')} · {when}", "",
-              "Each verdict is computed from the measured numbers by the check's stated rule; \"fails\" is a "
-              "finding about the claim under the stated reading, not an error. Records with every number: "
-              "`records/NAME.json` (arrays in `records/NAME.npz`).", "",
+              "Verdicts are computed from the measured numbers by each check's stated rule; \"fails\" is a finding, "
+              "not an error. Columns *random*/*worst*: the same quantity with a random or the worst worker as "
+              "leader. Every number: `records/NAME.json` (+ `.npz`).", "",
               "| check | claim | verdict |", "|---|---|---|"]
     for r in records:
         lines.append(f"| [{r.name}](#{r.name}) | {_cell(r.claim)} | **{r.verdict}** |")
@@ -69,7 +70,7 @@ def render_markdown(records: list[CheckRecord], header: dict, errors: dict | Non
         if r.figure:
             cap = caption(r)
             lines += [f"![{r.name}]({r.figure})", ""] + ([f"*{cap}*", ""] if cap else [])
-        lines.append(f"All numbers: [records/{r.name}.json](records/{r.name}.json) · {r.elapsed_s:.0f} s")
+        lines.append(f"[record](records/{r.name}.json) · {r.elapsed_s:.0f} s")
     return "\n".join(lines) + "\n"
 
 

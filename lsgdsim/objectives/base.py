@@ -111,7 +111,11 @@ class Objective:
         return center + self.init_scale * rng.standard_normal((workers, self.dim))
 
     def describe(self) -> dict:
-        """JSON-able summary of the objective's configuration (for Result metadata)."""
+        """JSON-able summary of the objective's configuration (for Result metadata).
+
+        It holds every argument of the factory that made the objective, under the argument's name, so
+        that the description rebuilds it (:func:`lsgdsim.components.objective_from_description`); an
+        argument whose name is taken by a measured fact (a random quadratic's ``mu``) is ``requested_NAME``."""
         out = {"name": self.name, "dim": int(self.dim)}
         for key in ("fmin", "mu", "L", "n_samples"):
             val = getattr(self, key)

@@ -79,7 +79,7 @@ class RingSinc(Objective):
         self.init_scale = 15.0 * self.scale
 
     def _config(self) -> dict:
-        return {"scale": self.scale}
+        return {"scale": self.scale, "n_rings": len(self.rings)}
 
     def _radial(self, xp, X, axis):
         """u = X/scale, s = |u|², the series mask and a safe radius (1 where the series is used)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import namespace
+from ..validate import check_float
 from .base import Objective, StationaryPoint
 
 SPECTRA = ("geometric", "linear", "uniform")
@@ -81,13 +82,17 @@ class Quadratic(Objective):
             raise ValueError(f"cond must be a finite number >= 1; got {cond!r}")
         if not np.isfinite(mu) or mu <= 0:
             raise ValueError(f"mu must be a finite positive number; got {mu!r}")
+        shift_scale = check_float(shift_scale, "shift_scale")
         rng = np.random.default_rng(seed)
         eig = _spectrum(dim, mu, mu * cond, spectrum, rng)
         Q = _random_rotation(dim, rng)
         A = (Q * eig) @ Q.T
         xs = shift_scale * rng.standard_normal(dim)
         out = cls(A, A @ xs)
-        out._origin = {"kind": "random", "cond": float(cond), "spectrum": spectrum, "seed": int(seed)}
+        # Every argument, so that the description rebuilds this very matrix; ``mu`` as asked for, beside the
+        # measured λ_min(A) that ``describe()`` reports as mu (they differ in the last bits).
+        out._origin = {"kind": "random", "cond": float(cond), "spectrum": spectrum, "seed": int(seed),
+                       "requested_mu": float(mu), "shift_scale": float(shift_scale)}
         return out
 
     @classmethod

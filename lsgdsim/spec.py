@@ -1,0 +1,339 @@
+"""RunSpec: one run as plain data — frozen, JSON/TOML-able, hashed, stored in every result, runnable anywhere.
+
+The command line, a sweep and a notebook all build their runs from a :class:`RunSpec`;
+``spec.run()`` gives the :class:`~lsgdsim.result.Result`, whose ``meta["spec"]`` holds the spec again,
+so any result can be rerun exactly (``RunSpec.from_meta(res.meta).run() == res``, bit for bit).
+
+Two forms of one spec. **Nested** (:meth:`RunSpec.to_dict`; what ``meta["spec"]`` holds), complete
+with every default::
+
+    {"objective": {"name": "quadratic", "dim": 10, "cond": 20.0, "mu": 1.0, ...},
+     "algorithm": {"name": "lsgd", "lr": 0.01, "pull": 0.2, "period": 4, "leader": {"rule": "exact"}, ...},
+     "workers": 4, "steps": 300, "grad_noise": 0.1, "batch_size": None, "seed": 0,
+     "backend": "numpy", "dtype": "float64", "record_every": None}  # record_every None: about 500 records
+
+**Flat** (:meth:`RunSpec.to_flat`; what a sweep grid's TOML and the command line use), the keys of
+``lsgdsim run``'s options::
+
+    objective = "quadratic"   dim = 10   cond = 20   algorithm = "lsgd"   lr = 0.01   pull = 0.2
+    period = 4   workers = 4   steps = 300   grad_noise = 0.1   seed = 0
+
+Flat keys: ``objective`` and its factory's options by name (``problem_seed`` for the problem's own
+seed, ``n_samples`` for ``--samples``); ``algorithm`` and its constructor fields by name (``lr``,
+``momentum``, ``nesterov``, ``period``, ``pull``, ``groups``, ``global_pull``, ``global_period``,
+``alpha``, ``beta``, ...); ``lr_schedule`` (constant, inverse-time: lr·b/(b + t), step:
+lr·factor^⌊(t−1)/b⌋) with ``lr_decay_steps`` (b, default 100) and ``lr_decay_factor`` (default 0.1);
+``leader`` (exact, noisy, window, random, worst, or a rule table), ``leader_noise`` and ``window``;
+and the run keys ``workers, steps, grad_noise, batch_size, seed, backend, dtype, record_every``.
+A hyperparameter (lr, pull, global_pull, alpha) is a number, a per-worker list, or a schedule table
+``{schedule = "InverseTime", a = 1.0, b = 100.0}``. Omitted keys take the CLI's defaults (quadratic,
+lsgd, lr 0.01, 8 workers, 1000 steps, seed 0).
+
+Every bad value is a one-line ``ValueError`` naming the key, raised when the spec is made; an option
+that does not apply (``cond`` on ring, ``pull`` on sgd, ``window`` with the exact leader) is an error,
+never ignored. :meth:`RunSpec.check` also builds the objects and runs ``simulate``'s own checks
+(per-worker arrays, groups dividing p, memory), so a sweep can refuse a bad grid before any work.
+
+The hash (:attr:`RunSpec.hash`) is SHA-256 of the canonical JSON of the nested form: independent of key
+order, of defaults written out or left implicit, and of ``20`` vs ``20.0`` where the value is the same.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from functools import cached_property, lru_cache
+from pathlib import Path
+from types import MappingProxyType
+
+from . import components
+from .components import Names, plain
+from .simulate import default_record_every
+from .spec_flat import (
+    DEFAULT_ALGORITHM,
+    DEFAULT_LR,
+    DEFAULT_OBJECTIVE,
+    OBJECTIVE_KEYS,
+    RUN_DEFAULTS,
+    algorithm_options,
+    flat_leader,
+    from_flat,
+    toml_value,
+)
+from .validate import check_choice, check_float, check_int, check_seed, set_fields
+
+
+def _freeze(value):
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def canonical_json(data) -> str:
+    """Sorted keys, no spaces, and integral floats written as integers (20.0 → 20), so that one value has one text."""
+    def integral(v):
+        if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
+            return int(v)
+        if isinstance(v, dict):
+            return {k: integral(x) for k, x in v.items()}
+        return [integral(x) for x in v] if isinstance(v, list) else v
+    return json.dumps(integral(plain(data)), sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """A run as plain data; see the module docstring for its two forms and its keys.
+
+    ``objective`` and ``algorithm`` are mappings (a registry name alone is accepted and completed);
+    they are stored complete, canonical and read-only.
+    """
+
+    objective: Mapping = DEFAULT_OBJECTIVE  # type: ignore[assignment]
+    algorithm: Mapping = DEFAULT_ALGORITHM  # type: ignore[assignment]
+    workers: int = 8
+    steps: int = 1000
+    grad_noise: float = 0.0
+    batch_size: int | None = None
+    seed: int = 0
+    backend: str = "numpy"
+    dtype: str = "float64"
+    record_every: int | None = None
+
+    def __post_init__(self):
+        parts = _canonical_parts({f.name: getattr(self, f.name) for f in fields(self)}, str)
+        set_fields(self, **{k: _freeze(v) for k, v in parts.items()})
+
+    # -- the two forms -----------------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, data: Mapping, names: Names = str, default_leader: str = "exact") -> RunSpec:
+        """A spec from its nested or its flat form (told apart by a mapping under objective/algorithm).
+
+        ``names(key)`` says how keys are named in error messages (the CLI gives ``--flags``);
+        ``default_leader`` is the LSGD leader rule when the flat form names none.
+        """
+        data = plain(data)
+        if not isinstance(data, dict):
+            raise ValueError(f"a run spec must be a table of keys; got {type(data).__name__}")
+        if isinstance(data.get("objective"), dict) or isinstance(data.get("algorithm"), dict):
+            return cls(**_canonical_parts(data, names))
+        return cls(**_canonical_parts(from_flat(data, names, default_leader), names))
+
+    @classmethod
+    def from_meta(cls, meta: Mapping) -> RunSpec:
+        """The spec of a result: ``meta["spec"]``, or, for a result made without one (``simulate``
+        called directly, older versions), rebuilt from its ``describe()`` facts and run keys."""
+        if meta.get("spec") is not None:
+            return cls.from_dict(meta["spec"])
+        if meta.get("x0") == "given":
+            raise ValueError("this result started from a given x0, which a run spec does not hold")
+        try:
+            algorithm = dict(meta["algorithm"])
+            algorithm["name"] = algorithm.pop("algorithm")
+            run = {k: meta[k] for k in RUN_DEFAULTS}
+            objective = components.objective_from_description(meta["objective"])
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"the metadata does not describe a run (missing {exc})") from None
+        return cls(objective=objective, algorithm=algorithm, **run)
+
+    @classmethod
+    def load(cls, path, names: Names = str) -> RunSpec:
+        """The spec in a file: a result (.npz, its ``meta["spec"]``), or a spec in .json or .toml (either form)."""
+        path = Path(path)
+        if path.suffix == ".npz":
+            from .result import Result
+            return cls.from_meta(Result.load(path).meta)
+        if path.suffix not in (".json", ".toml"):
+            raise ValueError(f"{path}: a spec is a .json or .toml file, or a result .npz")
+        try:
+            text = path.read_text(encoding="utf-8")
+            if path.suffix == ".json":
+                data = json.loads(text)
+            else:
+                import tomllib
+                data = tomllib.loads(text)
+        except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError and TOMLDecodeError are ValueErrors
+            raise ValueError(f"{path} is not valid {path.suffix[1:].upper()}: {' '.join(str(exc).split())}") from None
+        if isinstance(data, dict) and {"base", "grid"} & set(data):
+            raise ValueError(f"{path} is a sweep grid ([base], [grid]); run it with lsgdsim sweep")
+        try:
+            return cls.from_dict(data, names)
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from None
+
+    def to_dict(self) -> dict:
+        """The nested form (JSON-able, complete); ``RunSpec.from_dict(spec.to_dict()) == spec``."""
+        return {f.name: plain(getattr(self, f.name)) for f in fields(self)}
+
+    def to_flat(self) -> dict:
+        """The flat form (TOML-able: no None), with the CLI's keys; ``RunSpec.from_dict(spec.to_flat()) == spec``."""
+        obj, alg = plain(self.objective), plain(self.algorithm)
+        flat = {"objective": obj.pop("name")}
+        flat.update({OBJECTIVE_KEYS.get(k, k): v for k, v in obj.items() if v is not None})
+        flat["algorithm"] = alg.pop("name")
+        leader = alg.pop("leader", None)
+        flat.update({k: v for k, v in alg.items() if v is not None})
+        if leader is not None:
+            flat.update(flat_leader(leader))
+        flat.update({k: getattr(self, k) for k in RUN_DEFAULTS if getattr(self, k) is not None})
+        return flat
+
+    def to_toml(self) -> str:
+        """The flat form as TOML text (one ``key = value`` per line)."""
+        return "".join(f"{k} = {toml_value(v)}\n" for k, v in self.to_flat().items())
+
+    def replace(self, **changes) -> RunSpec:
+        """A copy with some flat keys changed (``spec.replace(seed=3, pull=0.2)``)."""
+        return RunSpec.from_dict({**self.to_flat(), **changes})
+
+    @cached_property
+    def hash(self) -> str:
+        """16 hex digits of SHA-256 of :func:`canonical_json` of the nested form."""
+        return hashlib.sha256(canonical_json(self.to_dict()).encode()).hexdigest()[:16]
+
+    def __hash__(self) -> int:
+        return hash(self.hash)
+
+    def __reduce__(self):  # mappingproxy does not pickle; the nested form does
+        return (_from_nested, (self.to_dict(),))
+
+    def __repr__(self) -> str:
+        return f"RunSpec({', '.join(f'{k}={v!r}' for k, v in self.to_flat().items())})"
+
+    # -- running -----------------------------------------------------------------------------------
+    def build_objective(self, blas_threads: int | None = 1):
+        """The objective (built fresh: objectives hold per-backend caches), with BLAS on ``blas_threads``
+        threads as in :meth:`run`: a random problem's matrices (QR, eigen-decompositions) depend on it too."""
+        with _blas_limit(blas_threads):
+            return components.build_objective(self.objective)
+
+    def build_algorithm(self):
+        return components.build_algorithm(self.algorithm)
+
+    def simulate_kwargs(self) -> dict:
+        """The run keys as ``simulate`` keyword arguments."""
+        return {k: getattr(self, k) for k in RUN_DEFAULTS}
+
+    def check(self, objective=None) -> None:
+        """Every check ``simulate`` makes before work (objects built, per-worker arrays, groups dividing p,
+        batch size, backend, memory), without running; ``ValueError`` naming what is wrong."""
+        from .simulate import validate_run
+        obj = _checked_objective(canonical_json(self.objective)) if objective is None else objective
+        kw = self.simulate_kwargs()
+        validate_run(obj, self.build_algorithm(), kw.pop("workers"), kw.pop("steps"), None, **kw)
+
+    def run(self, *, progress: bool = False, monitor=None, on_interrupt: str = "raise",
+            on_divergence: str = "raise", objective=None, blas_threads: int | None = 1):
+        """Simulate this spec; the Result's ``meta["spec"]`` (and ``meta["spec_hash"]``) hold it.
+
+        The keywords are ``simulate``'s (they change what is returned on a stop, never a number);
+        ``objective`` is one already built from this spec by :meth:`build_objective` (instrumented,
+        say), else it is built here. BLAS runs on ``blas_threads`` threads while the objective is built
+        and during the run (restored after): multi-threaded BLAS sums in another order (measured: a
+        quadratic with d = 120 already differs in the last bits between 1 and 2 threads), so one thread
+        everywhere is what makes a spec give the same numbers in any process, pool or cluster
+        (``meta["blas_threads"]``); ``None`` leaves BLAS as it is.
+        """
+        from .simulate import simulate  # looked up at call time (tests replace it)
+        obj = self.build_objective(blas_threads) if objective is None else objective
+        with _blas_limit(blas_threads):
+            res = simulate(obj, self.build_algorithm(), **self.simulate_kwargs(), progress=progress,
+                           monitor=monitor, on_interrupt=on_interrupt, on_divergence=on_divergence)
+        res.meta.update(spec=self.to_dict(), spec_hash=self.hash, blas_threads=blas_threads)
+        return res
+
+
+_BLAS = []  # the process's threadpoolctl controller, made once (a fresh scan costs milliseconds per run)
+
+
+def _blas_limit(threads: int | None):
+    if threads is None:
+        return contextlib.nullcontext()
+    if not _BLAS:
+        from threadpoolctl import ThreadpoolController
+        _BLAS.append(ThreadpoolController())
+    return _BLAS[0].limit(limits=check_int(threads, "blas_threads", 1), user_api="blas")
+
+
+def _from_nested(data: dict) -> RunSpec:
+    return RunSpec.from_dict(data)
+
+
+# -- canonical parts ------------------------------------------------------------------------------------
+def _canonical_parts(data: Mapping, names: Names) -> dict:
+    """Nested form → complete canonical values, each checked; ValueError naming the first bad key."""
+    known = ("objective", "algorithm", *RUN_DEFAULTS)
+    unknown = [k for k in data if k not in known]
+    if unknown:
+        raise ValueError(f"unknown spec key {', '.join(map(names, unknown))} (the nested form has {', '.join(known)})")
+    obj = _named(data.get("objective", DEFAULT_OBJECTIVE), "objective", names)
+    alg = _named(data.get("algorithm", DEFAULT_ALGORITHM), "algorithm", names)
+    alg.setdefault("lr", DEFAULT_LR)
+    out = {"objective": components.objective_dict(obj.pop("name"), obj, names),
+           "algorithm": components.algorithm_dict(alg.pop("name"), alg, names)}
+    _checked_objective(canonical_json(out["objective"]))  # its factory checks the values
+    _check_effective(out["algorithm"], names)
+    run = {**RUN_DEFAULTS, **{k: data[k] for k in RUN_DEFAULTS if k in data}}
+    out.update(_check_run(run, names))
+    return out
+
+
+@lru_cache(maxsize=8)
+def _checked_objective(objective_json: str):
+    """The objective of a canonical objective dict, built once per process for checks (never run on:
+    ``RunSpec.run`` builds its own)."""
+    objective = json.loads(objective_json)
+    try:
+        return components.build_objective(objective)
+    except TypeError as exc:  # a value of the wrong type that the factory did not check itself
+        raise ValueError(f"objective {objective['name']}: {' '.join(str(exc).split())}") from None
+
+
+def _named(value, key: str, names: Names) -> dict:
+    value = plain(value)
+    if isinstance(value, str):
+        return {"name": value}
+    if not isinstance(value, dict) or not isinstance(value.get("name"), str):
+        raise ValueError(f"{names(key)} must be a name or a table with a name; got {value!r}")
+    return dict(value)
+
+
+def _check_run(run: dict, names: Names) -> dict:
+    from .backend import BACKENDS, DTYPES
+    out = {"workers": check_int(run["workers"], names("workers"), 1),
+           "steps": check_int(run["steps"], names("steps"), 1),
+           "grad_noise": check_float(run["grad_noise"], names("grad_noise"), 0.0),
+           "seed": check_seed(run["seed"], names("seed")),
+           "backend": check_choice(run["backend"], names("backend"), BACKENDS),
+           "dtype": check_choice(run["dtype"], names("dtype"), DTYPES)}
+    out["batch_size"] = None if run["batch_size"] is None else check_int(run["batch_size"], names("batch_size"), 1)
+    every = run["record_every"]
+    out["record_every"] = (default_record_every(out["steps"]) if every is None
+                           else check_int(every, names("record_every"), 1))
+    return out
+
+
+def _check_effective(alg: dict, names: Names) -> None:
+    """Options that exist but have no effect in this combination are errors too (they would mislead)."""
+    if alg["name"] == "eamsgd" and alg.get("momentum") == 0:
+        raise ValueError(f"{names('momentum')} 0 does not apply to {names('algorithm')} eamsgd (EASGD with Nesterov "
+                         f"momentum); use {names('algorithm')} easgd")
+    if alg.get("global_period") is not None and alg.get("global_pull") == 0:
+        raise ValueError(f"{names('global_period')} applies only with {names('global_pull')} > 0 "
+                         "(there is no global pull)")
+
+
+# -- the flat form (lsgdsim.spec_flat) ----------------------------------------------------------------------
+def algorithm_spec(name: str, options: Mapping, names: Names = str, default_leader: str = "exact",
+                   step_decay_steps: int | None = None) -> dict:
+    """The algorithm dict (complete, canonical; :func:`lsgdsim.components.build_algorithm` builds it) from
+    flat options (lr with lr_schedule, leader with leader_noise/window), with the same checks as a spec.
+    ``step_decay_steps``: b of the step schedule when ``lr_decay_steps`` is not given (``lsgdsim train``:
+    90 % of the steps; else 100)."""
+    opts = algorithm_options(name, dict(plain(options)), names, default_leader, step_decay_steps)
+    out = components.algorithm_dict(name, opts, names)
+    _check_effective(out, names)
+    return out

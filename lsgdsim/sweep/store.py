@@ -1,0 +1,205 @@
+"""A sweep folder: one file per run, named by its spec's hash, so that a sweep killed at any moment resumes.
+
+::
+
+    DIR/sweep.json             the grid and the hashes of its runs (written at each start)
+    DIR/runs/HASH.npz          a finished run (``Result.save``: atomic), a diverged one included, its
+                               ``meta["diverged"]`` saying step and worker; ``meta["spec"]`` holds the spec
+    DIR/runs/HASH.error.json   a run that raised: its spec, the error and the traceback
+
+Only this process writes, each file atomically (a temporary beside it, then a rename), and only after
+the run finished; so after a SIGKILL every file present is complete, and the next start runs exactly the
+runs without a result (those that raised are tried again). Nothing finished is run twice, unless
+``force``.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from ..outputs import atomic_write_text, check_output_dir
+from ..spec import RunSpec
+from .execute import default_jobs, describe_executor, process_pool, sweep_task
+from .grid import Grid
+
+MANIFEST, RUNS = "sweep.json", "runs"
+ERROR_SUFFIX = ".error.json"
+
+
+@dataclass
+class SweepReport:
+    """What one :func:`run_sweep` call did: runs in the grid, found done, run now, failed, diverged."""
+
+    folder: Path
+    total: int
+    skipped: int = 0
+    ran: int = 0
+    failed: int = 0
+    diverged: int = 0
+    errors: dict = field(default_factory=dict)  # hash -> "Error: message"
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM during a sweep; ``report`` says what was finished and saved."""
+
+    def __init__(self, report: SweepReport, signal_name: str):
+        super().__init__(signal_name)
+        self.report, self.signal_name = report, signal_name
+
+
+def result_path(folder, spec: RunSpec) -> Path:
+    return Path(folder) / RUNS / f"{spec.hash}.npz"
+
+
+def run_sweep(grid: Grid | list, out, *, jobs: int | None = None, executor=None, force: bool = False,
+              progress: bool | None = None, log=None) -> SweepReport:
+    """Run every spec of ``grid`` (a :class:`Grid` or a list of RunSpecs) whose result is not yet in ``out``.
+
+    ``executor``: a ``concurrent.futures`` executor (e.g. :func:`~lsgdsim.sweep.dask_executor`); else
+    ``jobs`` local processes (default: the cores; 1: this process). Diverged runs are results; runs
+    that raise are recorded with their error; neither stops the sweep. ``log(line)`` receives the
+    summary lines (default: stderr). Ctrl-C / SIGTERM raise :class:`SweepInterrupted` after the
+    running runs are stopped (every saved file is complete).
+    """
+    specs = list(grid.specs if isinstance(grid, Grid) else grid)
+    points = list(grid.points) if isinstance(grid, Grid) else [{} for _ in specs]
+    folder = check_output_dir(out, "out")
+    jobs = default_jobs() if jobs is None else jobs
+    (folder / RUNS).mkdir(parents=True, exist_ok=True)
+    manifest = {"lsgdsim": __version__, "grid": grid.source if isinstance(grid, Grid) else None,
+                "runs": [{"run": s.hash, "point": p} for s, p in zip(specs, points, strict=True)]}
+    atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=1) + "\n")
+    todo = [s for s in specs if force or not result_path(folder, s).is_file()]
+    report = SweepReport(folder, len(specs), skipped=len(specs) - len(todo))
+    log = log or (lambda line: print(line, file=sys.stderr))
+    with _Progress(report, progress) as bar:
+        if not todo:
+            log(f"sweep {folder}: all {len(specs)} runs already done")
+            return report
+        try:
+            if executor is None and jobs == 1:
+                log(_start_line(report, len(todo), "this process"))
+                for spec in todo:
+                    bar.finished(spec, sweep_task(spec.to_dict()))
+            elif executor is not None:
+                log(_start_line(report, len(todo), describe_executor(executor)))
+                _drain(executor, todo, bar)
+            else:
+                with process_pool(min(jobs, len(todo))) as pool:
+                    log(_start_line(report, len(todo), describe_executor(pool)))
+                    _drain(pool, todo, bar)
+        except KeyboardInterrupt as exc:
+            raise SweepInterrupted(report, getattr(exc, "signal_name", "Ctrl-C")) from None
+    return report
+
+
+def _start_line(report: SweepReport, todo: int, where: str) -> str:
+    done = f", {report.skipped} already done" if report.skipped else ""
+    return f"sweep {report.folder}: {report.total} runs{done}; running {todo} on {where}"
+
+
+def _drain(executor, todo: list[RunSpec], bar) -> None:
+    """Submit every run, then record each as it finishes (in whatever order they finish)."""
+    futures = {executor.submit(sweep_task, spec.to_dict()): spec for spec in todo}
+    pending = set(futures)
+    try:
+        while pending:
+            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for fut in done:
+                try:
+                    outcome = fut.result()
+                except Exception as exc:  # the executor lost it (a worker died, the cluster went away)
+                    outcome = ("error", {"error": type(exc).__name__, "message": " ".join(str(exc).split()),
+                                         "traceback": ""})
+                bar.finished(futures[fut], outcome)
+    except BaseException:
+        for fut in pending:
+            fut.cancel()
+        raise
+
+
+class _Progress:
+    """The sweep's bar (runs done of all, failed, diverged, time left) and its file writes."""
+
+    def __init__(self, report: SweepReport, progress: bool | None):
+        from tqdm.auto import tqdm
+        self.report = report
+        self.bar = tqdm(total=report.total, initial=report.skipped, desc="sweep", unit="run", file=sys.stderr,
+                        disable=None if progress is None else not progress, dynamic_ncols=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.bar.close()
+
+    def finished(self, spec: RunSpec, outcome: tuple) -> None:
+        status, payload = outcome
+        report, folder = self.report, self.report.folder
+        path = result_path(folder, spec)
+        error_path = path.with_name(spec.hash + ERROR_SUFFIX)
+        if status == "ok":
+            payload.save(path)
+            error_path.unlink(missing_ok=True)
+            report.diverged += bool(payload.meta.get("diverged"))
+        else:
+            record = {"run": spec.hash, "spec": spec.to_dict(), **payload, "lsgdsim": __version__,
+                      "when": time.strftime("%Y-%m-%dT%H:%M:%S")}
+            atomic_write_text(error_path, json.dumps(record, indent=1) + "\n")
+            report.failed += 1
+            report.errors[spec.hash] = f"{payload['error']}: {payload['message']}"
+        report.ran += 1
+        self.bar.set_postfix(failed=report.failed, diverged=report.diverged, refresh=False)
+        self.bar.update(1)
+
+
+# -- status ----------------------------------------------------------------------------------------------
+def read_manifest(folder) -> dict:
+    path = Path(folder) / MANIFEST
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"{folder} is not a sweep folder (no {MANIFEST}; lsgdsim sweep GRID.toml --out "
+                         f"{folder} makes one)") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path} is damaged: {' '.join(str(exc).split())}") from None
+
+
+def result_meta(path) -> dict:
+    """The metadata of a saved result, without loading its arrays."""
+    from ..result import Result
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return json.loads(str(data["meta_json"]))
+    except Exception:  # damaged: let Result.load say how, in one line
+        return Result.load(path).meta
+
+
+def status(folder) -> dict:
+    """A sweep folder's state: runs in its grid, done (diverged among them), failed, pending, and results
+    of runs no longer in the grid; ``errors`` maps each failed run's hash to its error line."""
+    folder = Path(folder)
+    hashes = [r["run"] for r in read_manifest(folder)["runs"]]
+    runs = folder / RUNS
+    results = {p.stem for p in runs.glob("*.npz")}
+    error_files = {p.name[:-len(ERROR_SUFFIX)]: p for p in runs.glob("*" + ERROR_SUFFIX)}
+    done = [h for h in hashes if h in results]
+    failed = [h for h in hashes if h not in results and h in error_files]
+    errors = {}
+    for h in failed:
+        try:
+            rec = json.loads(error_files[h].read_text(encoding="utf-8"))
+            errors[h] = f"{rec.get('error')}: {rec.get('message')}"
+        except (OSError, ValueError):
+            errors[h] = "(unreadable error record)"
+    diverged = sum(bool(result_meta(runs / f"{h}.npz").get("diverged")) for h in done)
+    return {"folder": str(folder), "runs": len(hashes), "done": len(done), "diverged": diverged,
+            "failed": len(failed), "pending": len(hashes) - len(done) - len(failed),
+            "other_results": len(results - set(hashes)), "errors": errors}
