@@ -9,6 +9,7 @@ where it stopped; the folder is removed once the figure's data are written.
 """
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import io
@@ -27,15 +28,44 @@ PARTS = ".parts"
 
 
 @functools.cache
-def code_fingerprint() -> str:
-    """The theory checks' fingerprint (lsgdsim/ and theory_checks/ sources) extended to figures/."""
-    from theory_checks.pipeline import code_fingerprint as checks_fingerprint
-    digest = hashlib.sha256(checks_fingerprint().encode())
-    package = Path(__file__).parent
-    for path in sorted(package.glob("*.py")):
-        digest.update(path.name.encode())
+def code_fingerprint(name: str | None = None) -> str:
+    """A hash of the code behind the saved data: lsgdsim/ and, for experiment ``name``, its module and the
+    figures/ and theory_checks/ modules it imports (transitively), so that editing a check or another
+    figure does not throw away an experiment's data; without ``name``, lsgdsim/, theory_checks/ and figures/."""
+    import lsgdsim
+    root = Path(__file__).resolve().parents[1]
+    files = sorted(Path(lsgdsim.__file__).parent.rglob("*.py"))
+    files += (sorted([*root.joinpath("theory_checks").glob("*.py"), *Path(__file__).parent.glob("*.py")])
+              if name is None else _local_imports(Path(__file__).with_name(f"{name}.py"), root))
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def _local_imports(path: Path, root: Path) -> list[Path]:
+    """``path`` and every module of figures/ or theory_checks/ it imports, directly or not (sorted)."""
+    seen, todo = set(), [path]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        package = current.parent.name
+        for node in ast.walk(ast.parse(current.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [f"{package}.{node.module or ''}".rstrip(".") if node.level else node.module or ""]
+                     if isinstance(node, ast.ImportFrom) else [])
+            if isinstance(node, ast.ImportFrom):      # "from . import x" / "from pkg import module"
+                names += [f"{names[0]}.{a.name}" for a in node.names]
+            for mod in names:
+                parts = mod.split(".")
+                if parts[0] in ("figures", "theory_checks"):
+                    for cand in (root.joinpath(*parts).with_suffix(".py"), root.joinpath(*parts, "__init__.py")):
+                        if cand.is_file():
+                            todo.append(cand)
+    return sorted(seen)
 
 
 def config_hash(config: dict) -> str:
@@ -116,7 +146,7 @@ class Parts:
     """The finished task results of one experiment run, one .npz per task, under ``folder/.parts/``."""
 
     def __init__(self, folder, name: str, config: dict):
-        self.dir = Path(folder) / PARTS / f"{name}-{config_hash(config)}-{code_fingerprint()}"
+        self.dir = Path(folder) / PARTS / f"{name}-{config_hash(config)}-{code_fingerprint(name)}"
 
     def _path(self, key: str) -> Path:
         return self.dir / (re.sub(r"[^A-Za-z0-9_.=-]+", "_", key) + ".npz")
@@ -139,7 +169,7 @@ class Parts:
             pass
 
 
-def describe(config: dict, quick: bool, seed: int) -> dict:
-    """The identity part of a figure's meta."""
-    return {"version": __version__, "code": code_fingerprint(), "config_hash": config_hash(config),
+def describe(name: str, config: dict, quick: bool, seed: int) -> dict:
+    """The identity part of experiment ``name``'s meta."""
+    return {"version": __version__, "code": code_fingerprint(name), "config_hash": config_hash(config),
             "mode": "quick" if quick else "full", "seed": seed}

@@ -52,7 +52,7 @@ def saved_data(name: str, folder, config: dict, quick: bool, seed: int) -> Figur
         data = FigureData.load(Path(folder) / f"{name}.json")
     except ValueError:
         return None
-    want = describe(config, quick, seed)
+    want = describe(name, config, quick, seed)
     return data if data.identity() == {k: want[k] for k in ("config_hash", "code")} else None
 
 
@@ -89,7 +89,7 @@ def finish(job: Job, folder) -> FigureData:
     """Combine the finished tasks into the figure's data, save them and drop the task results."""
     mod = job.module
     arrays, info = mod.combine(job.config, [job.results[t["key"]] for t in job.tasks])
-    meta = {**describe(job.config, job.quick, job.seed), "volatile": list(mod.VOLATILE),
+    meta = {**describe(job.name, job.config, job.quick, job.seed), "volatile": list(mod.VOLATILE),
             "tasks": len(job.tasks), "resumed_tasks": len(job.tasks) - len(job.compute_s),
             "compute_s": round(sum(job.compute_s.values()), 2)}
     data = FigureData(job.name, mod.TITLE, mod.CLAIM, job.config, arrays, info, meta)
@@ -106,7 +106,7 @@ def run(name: str, quick: bool = False, seed: int = 0, folder=None, force: bool 
         mod = load(name)
         cfg = mod.config(quick=quick, seed=seed)
         arrays, info = mod.combine(cfg, [run_task(name, cfg, t) for t in mod.tasks(cfg)])
-        return FigureData(name, mod.TITLE, mod.CLAIM, cfg, arrays, info, describe(cfg, quick, seed))
+        return FigureData(name, mod.TITLE, mod.CLAIM, cfg, arrays, info, describe(name, cfg, quick, seed))
     job = prepare(name, quick, seed, folder, force)
     if isinstance(job, FigureData):
         return job

@@ -18,6 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
 import theory_checks
+from lsgdsim.outputs import check_output_dir
 from theory_checks.runner import CheckErrors, check_report_dir, default_report_dir, run_checks
 
 from . import EXPERIMENTS, checks, pipeline
@@ -49,9 +50,8 @@ def _validate(jobs, seed, out: Path, report: Path, quick: bool) -> None:
         raise ValueError(f"jobs must be an integer >= 1; got {jobs!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
-    for opt, path in (("out", out), ("report", report)):
-        if path.exists() and not path.is_dir():
-            raise ValueError(f"{opt} must be a folder; {path} is a file")
+    for opt, path in (("--out", out), ("--report", report)):
+        check_output_dir(path, opt)              # a folder that exists or can be made, and is writable
     check_figures_folder(out, quick)
     check_report_dir(report, quick)
 

@@ -13,6 +13,7 @@ from .checks import record_path
 from .data import code_fingerprint
 
 MANIFEST = "manifest.json"
+INDEX = "README.md"
 SUFFIXES = (".png", ".pdf", ".json", ".npz")
 
 
@@ -66,7 +67,21 @@ class Manifest:
         doc = {"mode": "quick" if self.quick else "full", "seed": self.seed, "version": __version__,
                "code": code_fingerprint(), "report": str(self.report), "jobs": jobs,
                "elapsed_s": round(elapsed_s, 1), "figures": figures}
+        atomic_write_text(self.out / INDEX, self.index())
         return atomic_write_text(self.out / MANIFEST, json.dumps(doc, indent=1) + "\n")
+
+    def index(self) -> str:
+        """The folder's README.md: one row per figure (link, what it tests, verdict), no timings, so that
+        the same results give the same text."""
+        lines = [f"# Figures ({'quick' if self.quick else 'full'} run of `lsgdsim reproduce`, seed {self.seed})",
+                 "", "Written by `lsgdsim reproduce`; each figure's numbers are in NAME.json/NAME.npz beside it "
+                 "(not committed: rebuilt by the command). Theory checks' verdicts are computed from their records.",
+                 "", "| figure | claim or question it tests | verdict |", "|---|---|---|"]
+        for name, e in self.entries.items():
+            link = f"[{name}]({name}.png)" if f"{name}.png" in e.get("files", {}) else name
+            claim = " ".join(str(e.get("claim") or e.get("title", "")).split()).replace("|", "\\|")
+            lines.append(f"| {link} | {claim} | {e.get('verdict', 'figure') if e['kind'] == 'check' else '—'} |")
+        return "\n".join(lines) + "\n"
 
     def print_table(self, stream, names) -> None:
         """One row per figure of this run: its files and sizes, and the check's verdict."""

@@ -80,6 +80,8 @@ def test_quick_reproduce_writes_every_figure_with_its_data(quick_run):
         assert (out / f"{name}.json").is_file() and (out / f"{name}.npz").is_file()
         assert set(manifest["figures"][name]["files"]) == {f"{name}.{s}" for s in ("png", "pdf", "json", "npz")}
     assert not (out / PARTS).exists(), "finished experiments leave no task results behind"
+    index = (out / "README.md").read_text(encoding="utf-8")   # the folder's index: a row per figure
+    assert all(f"| [{name}]({name}.png) |" in index for name in [*theory_checks.CHECKS, *EXPERIMENTS])
 
 
 def test_two_processes_give_the_one_process_data(quick_run, quick_figures):
@@ -154,7 +156,11 @@ def test_bad_input_is_a_one_line_error(argv, message, tmp_path, capsys):
 def test_output_folders_are_checked_before_any_work(tmp_path, capsys):
     (tmp_path / "file").write_text("x")
     assert main(["reproduce", "--quick", "--only", "ring", "--out", str(tmp_path / "file")]) == 2
-    assert "out must be a folder" in capsys.readouterr().err
+    assert "--out" in (err := capsys.readouterr().err) and "is not a folder" in err
+    (tmp_path / "locked").mkdir(mode=0o500)
+    if not os.access(tmp_path / "locked", os.W_OK):                # (root can write anywhere)
+        assert main(["reproduce", "--quick", "--only", "ring", "--out", str(tmp_path / "locked" / "f")]) == 2
+        assert "cannot write in" in capsys.readouterr().err
     full = tmp_path / "full"
     full.mkdir()
     (full / "manifest.json").write_text(json.dumps({"mode": "full", "figures": {}}))

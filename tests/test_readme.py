@@ -22,3 +22,16 @@ def test_readme_has_exactly_two_setup_commands_and_ci_runs_the_test_one():
     assert "pytest" in test_cmd and ".[test,notebooks]" in test_cmd    # CI executes the notebooks too
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert test_cmd in ci.splitlines()
+
+
+def test_readme_gallery_shows_at_least_six_committed_figures_each_with_its_sentence():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    gallery = readme.split("## Gallery", 1)[1].split("\n## ", 1)[0]
+    images = re.findall(r"!\[[^\]]*\]\((figures/[\w.-]+\.png)\)", gallery)
+    assert len(images) >= 6 and len(set(images)) == len(images), images
+    for image in images:
+        head = (ROOT / image).read_bytes()[:8]
+        assert head == b"\x89PNG\r\n\x1a\n", f"{image} is not a committed PNG"
+    sentences = [line for line in gallery.splitlines() if line.startswith("**")]
+    assert len(sentences) == len(images)                 # one bold-led sentence per figure
+    assert "(figures/" in gallery                         # the link to the whole folder

@@ -328,6 +328,8 @@ def _heatmap(ax, frac, n, A, plotting):
     jj, ii = np.meshgrid(np.arange(L), np.arange(T))
     ax.plot(jj[ok & (lo > 0.5)], ii[ok & (lo > 0.5)], "o", ms=1.5, color="k")
     ax.plot(jj[ok & (hi < 0.5)], ii[ok & (hi < 0.5)], "x", ms=2.5, color="k")
+    if np.nanmin(frac, initial=1.0) < 0.5 < np.nanmax(frac, initial=0.0):   # the ½ contour
+        ax.contour(jj, ii, np.where(ok, frac, np.nan), levels=[0.5], colors="k", linewidths=1.2)
     lam = np.log10(A["lams"])
     step = max(1, L // 4)
     ax.set_xticks(range(0, L, step), [f"{v:g}" for v in lam[::step]], fontsize=6)

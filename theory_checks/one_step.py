@@ -289,7 +289,8 @@ def key_numbers(record: CheckRecord) -> list[dict]:
 # -- figure ----------------------------------------------------------------------------------------
 def figure(record: CheckRecord):
     from lsgdsim import plotting
-    fig, axes = plotting.subplots(1, 4, width=3.9, height=3.5)
+    fig, axes = plotting.subplots(2, 2, width=4.6, height=3.9)   # 2 × 2: readable at 800 px
+    axes = axes.reshape(1, 4)
     _panel_eta(axes[0, 0], record, plotting)
     _panel_slack(axes[0, 1], record, plotting)
     _panel_logistic(axes[0, 2], record, plotting)

@@ -328,7 +328,8 @@ def key_numbers(record: CheckRecord) -> list[dict]:
 # -- figure ----------------------------------------------------------------------------------------
 def figure(record: CheckRecord):
     from lsgdsim import plotting
-    fig, axes = plotting.subplots(1, 4, width=3.6, height=3.4)
+    fig, axes = plotting.subplots(2, 2, width=4.6, height=3.9)   # 2 × 2: readable at 800 px
+    axes = axes.reshape(1, 4)
     m, colors = record.measured, plotting.COLORS
     styles = {"fixed": (colors["lsgd"], "-", "o"), "scaled": (colors["lsgd"], "--", "s"),
               "localsgd": (colors["localsgd"], "-", "^")}

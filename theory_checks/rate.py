@@ -319,7 +319,8 @@ def key_numbers(record: CheckRecord) -> list[dict]:
 # -- figure ----------------------------------------------------------------------------------------
 def figure(record: CheckRecord):
     from lsgdsim import plotting
-    fig, axes = plotting.subplots(1, 4, width=3.9, height=3.4)
+    fig, axes = plotting.subplots(2, 2, width=4.6, height=3.9)   # 2 × 2: readable at 800 px
+    axes = axes.reshape(1, 4)
     for ax, panel in zip(axes.flat, PANELS, strict=False):
         _panel_curves(ax, record, panel, plotting)
     _panel_ratios(axes[0, 3], record, plotting)

@@ -361,7 +361,7 @@ def key_numbers(record: CheckRecord) -> list[dict]:
 
 def figure(record: CheckRecord):
     from lsgdsim import plotting
-    fig, axes = plotting.subplots(1, 3, width=4.2, height=3.3)
+    fig, axes = plotting.subplots(1, 3, width=4.2, height=4.0)
     _panel_reading_a(axes[0, 0], record, plotting)
     _panel_easgd(axes[0, 1], record, plotting)
     _panel_reading_b(axes[0, 2], record, plotting)
@@ -382,12 +382,19 @@ def _panel_reading_a(ax, record, plotting):
                    label="non-leaders (not merged)" if k == 0 else None)
         ax.scatter(np.full(bad.size, k + 0.2), bad, s=14, marker="^", color="#d62728",
                    label="best worker, worst leader" if k == 0 and worst_rows else None)
+    asym = record.measured["easgd_asymmetric"]          # EASGD's limit on the double well: ∇f ≠ 0 everywhere
+    k = len(labels)
+    ax.scatter(np.full(len(asym["worker_grads"]), k - 0.1), np.abs(asym["worker_grads"]), s=18, marker="s",
+               color=plotting.COLORS["easgd"], label="EASGD workers")
+    ax.scatter([k + 0.1], [abs(asym["center_grad"])], s=60, marker="*", color=plotting.COLORS["easgd"],
+               label="EASGD center")
     ax.axhline(LEADER_TOL, color="k", lw=0.7, ls=":")
     ax.set_yscale("log")
-    ax.set_xticks(range(len(labels)), [lab.replace(" ", "\n", 1) for lab in labels], fontsize=7)
-    ax.set_ylabel("‖∇f‖ at the end of the LGD run")
-    ax.set_title("(A) LGD: the leader's gradient vanishes")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=7)
+    ax.set_xticks(range(k + 1), [lab.replace(" ", "\n", 1) for lab in labels] + ["EASGD\ndouble well"], fontsize=7,
+                  rotation=30, ha="right", rotation_mode="anchor")
+    ax.set_ylabel("‖∇f‖ at the end of the run")
+    ax.set_title("(A) LGD's leader: ∇f = 0; EASGD: ∇f ≠ 0")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.36), ncol=2, fontsize=7)
 
 
 def _panel_easgd(ax, record, plotting):
@@ -403,7 +410,7 @@ def _panel_easgd(ax, record, plotting):
     ax.plot([c], [(c ** 2 - 1) ** 2 / 4], "*", color="#7570b3", ms=10, label="asym. center")
     ax.plot([0], [0.25], "*", color=plotting.COLORS["easgd"], ms=10, label="sym. center (max)")
     ax.set(title="EASGD limits on the double well", xlabel="x", ylabel="f(x) = (x² − 1)²/4")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=7)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, fontsize=7)
 
 
 def _panel_reading_b(ax, record, plotting):
@@ -417,4 +424,4 @@ def _panel_reading_b(ax, record, plotting):
     ax.annotate("x²=1", (1, f(1)), textcoords="offset points", xytext=(-10, 6), fontsize=7)
     ax.set_ylim(-0.35, 0.5)
     ax.set(title=f"(B) ∇L = 0 but f'(leader) = {sc['leader_grad']:.0f}", xlabel="x", ylabel="f(x)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=7)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=7)
