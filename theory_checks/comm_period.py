@@ -53,11 +53,11 @@ from .progress import Progress
 from .record import CheckRecord
 
 NAME = "comm-period"
-CLAIM = ("Reviewer 2: τ matters. Tested: at equal gradients, LSGD's benefit over no communication is real at "
-         "τ = 1, and a larger τ cuts communication while keeping most of it.")
+CLAIM = ("Reviewer 2: τ matters. At equal gradients, LSGD's benefit over no communication is real at τ = 1; "
+         "a larger τ cuts communication and keeps most of it.")
 LEADER_DEPENDENT = True
-CAPTION = ("Left: benefit over no communication (share of SGD's gap, 95% CI) vs τ per leader and EASGD; dotted: "
-           "half of LSGD's τ = 1 benefit. Right: gap vs floats sent.")
+CAPTION = ("Benefit over no communication (share of SGD's gap, 95% CI) vs τ per leader, EASGD; gap vs "
+           "floats sent.")
 
 PERIODS = (1, 2, 4, 8, 16, 32, 64)
 QUICK_PERIODS = (1, 4, 16, 64)
@@ -225,10 +225,9 @@ def measure(quick: bool = False, seed: int = 0, leader: str | None = None, contr
                             "lr": "0.5/L"},
                "lsgd": {"pull": PULL}, "lsgd-scaled": {"pull": "1 - (1 - 0.1)^τ"},
                "easgd": {"alpha": f"0.9/{WORKERS}", "beta": 0.9}, "sgd": "independent workers, same seeds"}
-    reading = (f"Equal budget ({steps} steps × {WORKERS} workers), τ in {list(periods)}, λ = {PULL}. B_τ = gap(SGD, "
-               "no communication) − gap(LSGD), paired by seed. fails unless B_1 > 0 (95%), ≥ "
-               f"{SIGNIFICANT:.0%} of SGD's gap, not below a random leader's (95%), and all τ converge; holds if "
-               f"every τ keeps ≥ {KEPT:.0%} of B_1.")
+    reading = (f"Equal budget ({steps} steps × {WORKERS} workers), τ ∈ {list(periods)}, λ = {PULL}; B_τ = gap(SGD "
+               f"alone) − gap(LSGD), paired. Fails unless B_1 > 0 (95%), ≥ {SIGNIFICANT:.0%} of SGD's gap, "
+               f"not below a random leader's (95%), all τ converge; holds if all τ keep ≥ {KEPT:.0%} of B_1.")
     expected = {"benefit_tau1_min_share_of_sgd_gap": SIGNIFICANT, "benefit_tau1_lower_bound": "> 0",
                 "over_random_tau1_upper_bound": ">= 0",
                 "kept_share_min": KEPT, "converged_relative_gap_max": CONVERGED}
@@ -250,7 +249,7 @@ def _pcts(per: dict, key: str, k: int | None = None) -> str:
 
 def summary(record: CheckRecord) -> str:
     per, c = record.measured["per_problem"], record.controls
-    text = f"τ=1 benefit over no communication (quadratic/logistic, share of SGD's gap) {_pcts(per, 'benefit_tau1')}"
+    text = f"τ=1 benefit over no communication (quad/logistic, share of SGD's gap) {_pcts(per, 'benefit_tau1')}"
     if "random" in c and "worst" in c:
         text += (f" (random leader {_pcts(c['random']['per_problem'], 'benefit_tau1')}, worst "
                  f"{_pcts(c['worst']['per_problem'], 'benefit_tau1')})")

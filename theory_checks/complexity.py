@@ -52,11 +52,11 @@ from .progress import Progress
 from .record import CheckRecord
 
 NAME = "iteration-complexity"
-CLAIM = ("Reviewer 2: no rate comparison with existing methods; tested: LSGD needs no more iterations than EASGD "
+CLAIM = ("Reviewer 2: no rate comparison with existing methods. Tested: LSGD needs no more iterations than EASGD "
          "or SGD, and gains over the same pull toward a random worker.")
 LEADER_DEPENDENT = True
-CAPTION = ("Left: tuned iterations to ε (worst-leader LSGD from the control). Middle: the leader's gain G over a "
-           "random pull (±2 SE). Right: the pull's predicted vs realized decrease.")
+CAPTION = ("Tuned iterations to ε; gain G over a random pull (±2 SE); the pull's predicted vs realized "
+           "decrease.")
 
 SLACK = 1.1                 # LSGD "matches" when its median is ≤ 1.1 × the other's
 COMPARED = ("easgd", "sgd", "random pull")
@@ -136,9 +136,9 @@ def measure(quick: bool = False, seed: int = 0, leader: str | None = None, contr
             ctrl[mode][pname] = c[mode]
     return CheckRecord(
         name=NAME, claim=CLAIM,
-        reading=("Median iterations to ε, every method (controls too) tuned on η ∈ "
+        reading=("Median iterations to ε, each method (controls too) tuned on η ∈ "
                  f"{{{', '.join(f'{c:g}' for c in grid)}}}/L, {len(seeds)} seeds. Holds: LSGD ≤ {SLACK:g}× EASGD, SGD "
-                 "and a random pull on every problem, and its paired log-gap gain G over the random pull > 2 SE."),
+                 "and a random pull on every problem, paired log-gap gain G over the random pull > 2 SE."),
         setting={"workers": cx.WORKERS, "seeds": seeds, "lr_grid_over_L": list(grid), "gain_copies": copies,
                  "lsgd": {"pull": cx.PULL, "period": cx.PERIOD}, "random pull": "LSGD with leaders.Random()",
                  "easgd": {"alpha": f"0.9/{cx.WORKERS}", "period": cx.PERIOD}, "localsgd": {"period": cx.PERIOD},

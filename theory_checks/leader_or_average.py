@@ -53,11 +53,11 @@ from .progress import Progress
 from .record import CheckRecord
 
 NAME = "leader-or-average"
-CLAIM = ("Evaluating the LSGD leader is at least as good as evaluating the average of the workers (reviewer 2 "
-         "asks why the paper reports the average).")
+CLAIM = ("Evaluating the LSGD leader is at least as good as evaluating the average of the workers (reviewer 2: "
+         "why report the average?).")
 LEADER_DEPENDENT = True
-CAPTION = ("Error of each output (leader and its controls, EASGD center, best worker alone, best and mean LSGD "
-           "worker) over the LSGD average's, per setting; digits test errors.")
+CAPTION = ("Each output's error (leader, controls, EASGD center, best worker alone, LSGD workers) over the "
+           "average's.")
 
 PULL, WINDOW = 0.1, 10
 OUTPUTS = ("leader", "average", "easgd_center", "best_worker", "mean_worker", "best_alone")
@@ -179,6 +179,11 @@ def _synthetic_tol(err: float) -> float:
 
 
 # -- the check -------------------------------------------------------------------------------------
+READING = ("Final test error (digits) or f − f* of the LSGD leader, average, EASGD center, best worker. The leader "
+           "is better if no worse than the average and the best worker alone (paired medians, tol. 1 image / "
+           "1%).")
+
+
 def measure(quick: bool = False, seed: int = 0, leader: str | None = None, controls: bool = True,
             progress: Progress | None = None) -> CheckRecord:
     progress = progress or Progress()
@@ -219,11 +224,8 @@ def measure(quick: bool = False, seed: int = 0, leader: str | None = None, contr
                               "steps": s.quick_steps if quick else s.steps} for s in SYNTHETIC],
                "synthetic_seeds": list(syn_seeds), "synthetic_workers": WORKERS, "taus": list(taus),
                "pull": PULL, "leader_rule": f"window({WINDOW})", "leader": leader or "right"}
-    reading = ("Final test error (digits) or f − f* of the LSGD leader, average, EASGD center and best worker. The "
-               "leader is the better output if no worse than the average and than the best worker trained alone "
-               "(paired medians, tolerance 1 image / 1%).")
     return CheckRecord(
-        name=NAME, claim=CLAIM, reading=reading, setting=setting, measured={"settings": settings},
+        name=NAME, claim=CLAIM, reading=READING, setting=setting, measured={"settings": settings},
         expected={"leader_better_output": "median(e_leader − e_average) ≤ tol and median(e_leader − e_mean) ≤ tol",
                   "tolerance": {"digits": DIGITS_TOL, "synthetic": f"{ABS_TOL:g} + {REL_TOL:g}·error"}},
         controls={m: {"settings": rows} for m, rows in ctrl.items()})
@@ -253,10 +255,10 @@ def _where(rows: list[dict]) -> str:
 def summary(record: CheckRecord) -> str:
     rows = record.measured["settings"]
     dig = [r for r in rows if r["problem"].startswith("digits")]
-    text = f"The leader is the better output in {_count(rows)}/{len(rows)} settings: {_where(rows)}."
+    text = f"Leader is the better output in {_count(rows)}/{len(rows)} settings: {_where(rows)}."
     if dig:
         e = dig[0]["errors"]
-        text += (f" Digits τ={dig[0]['tau']}: test error leader {e['leader']:.1%}, average {e['average']:.1%}, "
+        text += (f" Digits τ={dig[0]['tau']}: leader {e['leader']:.1%}, average {e['average']:.1%}, "
                  f"EASGD {e.get('easgd_center', float('nan')):.1%}.")
     if "worst" in record.controls:
         worst = record.controls["worst"]["settings"]

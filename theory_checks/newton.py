@@ -72,8 +72,8 @@ NAME = "newton-alignment"
 CLAIM = ("Convex quadratic: if λ is small or the angle of −∇f to Newton's step is large, at least half of the "
          "leaders with f(z) ≤ f(x) bring the step closer to Newton's.")
 LEADER_DEPENDENT = False
-CAPTION = ("Fraction of leaders improving the angle (• half holds, × fails): x in plane vs the worst x found; "
-           "small-λ limit; controls; indefinite case.")
+CAPTION = ("Leaders improving the angle (• holds, × fails): plane vs worst x; small λ; controls; "
+           "indefinite.")
 
 SIM_TOL = 1e-8              # the simulator's LSGD step must be the direction analysed here
 LARGE_ANGLE = 0.75          # condition (ii): θ ≥ LARGE_ANGLE · θ_max(κ)
@@ -110,6 +110,10 @@ def simulator_direction_error(rng, trials: int = 20) -> float:
     return worst
 
 
+READING = ("'Half' by volume of S(x) = {f ≤ f(x)}, λ in units of λ_min; 95% Clopper–Pearson per (κ, d, θ, λ) cell; x "
+           "over the whole space (random and the worst found) and in the extreme-eigenvector plane.")
+
+
 def measure(quick: bool = False, seed: int = 0, leader: str | None = None, controls: bool = True,
             progress: Progress | None = None) -> CheckRecord:
     progress = progress or Progress()
@@ -136,9 +140,7 @@ def measure(quick: bool = False, seed: int = 0, leader: str | None = None, contr
     progress.advance()
     rec = CheckRecord(
         name=NAME, claim=CLAIM,
-        reading=("'Half' by volume of S(x) = {f ≤ f(x)}, λ in units of λ_min; 95% Clopper–Pearson per (κ, d, θ, λ) "
-                 "cell; x over the whole space at each θ (random x and a search for the worst x), beside x in the "
-                 "extreme-eigenvector plane."),
+        reading=READING,
         setting={"kappas": list(sz["kappas"]), "dims": list(sz["dims"]), "angles_deg": list(sz["angles"]),
                  "lambda_over_lambda_min": lams.tolist(), "samples_per_cell": sz["n"],
                  "search": {k: sz[k] for k in ("n_search", "random_dirs", "steps", "per_step")},
@@ -258,8 +260,8 @@ def summary(record: CheckRecord) -> str:
     limit = (f"the λ→0 limit exceeds ½ at every x{', inf ½ as θ→0' if inf_half else ''}" if ws["min_limit"] > 0.5
              else f"the λ→0 limit goes down to {ws['min_limit']:.2f}")
     return (f"(i) Small λ {word(ws['small_lambda_condition_holds'])}: {limit}. (ii) Large angle "
-            f"{word(ws['large_angle_condition_holds'])} over the whole space: min "
-            f"{ws['min_fraction_at_large_angles']:.2f} (in plane {ip['min_fraction_at_large_angles']:.2f}). "
+            f"{word(ws['large_angle_condition_holds'])} (whole space): min "
+            f"{ws['min_fraction_at_large_angles']:.2f} (plane {ip['min_fraction_at_large_angles']:.2f}). "
             f"Half holds in {ws['cells_half_holds']}/{ws['cells_feasible']} cells (plane {ip['cells_half_holds']}).")
 
 

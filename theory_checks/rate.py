@@ -78,8 +78,8 @@ NAME = "rate"
 CLAIM = ("With η_t = Θ(1/t) (and λ_t = η_t·λ), LSGD on a strongly convex f reaches E f(x_t) − f* = O(1/t), as "
          "SGD/EASGD, with the leader lowering the constant.")
 LEADER_DEPENDENT = True
-CAPTION = ("Seed-mean gaps (dashed: LSGD's best worker) with tail fits (dotted); right: tail constants C/C(SGD), "
-           "95% intervals, per leader and EASGD.")
+CAPTION = ("Seed-mean gaps (dashed: best worker) with tail fits; right: C/C(SGD), 95% CI, per leader and "
+           "EASGD.")
 
 SLOPE_TOL = -0.9
 C_RATIO_MAX = 1.0         # the leader must lower the constant: CI upper ends of the ratios below this
@@ -147,6 +147,11 @@ def leader_part(lsgd_runs: dict, main: dict, baseline: dict, settings: dict, rng
 
 
 # -- the check -------------------------------------------------------------------------------------
+READING = ("η_t = a/(b+t), τ = 1. O(1/t): tail slope of log gap vs log(b+t) ≤ −0.9 (95% CI), mean and "
+           "best worker, a·m = 2. Leader: tail constant C < SGD's and a random leader's (paired bootstrap). "
+           "a·m = 1/4 vs SGD's −½.")
+
+
 def measure(quick: bool = False, seed: int = 0, leader: str | None = None, controls: bool = True,
             progress: Progress | None = None) -> CheckRecord:
     progress = progress or Progress()
@@ -195,9 +200,7 @@ def measure(quick: bool = False, seed: int = 0, leader: str | None = None, contr
     }
     return CheckRecord(
         name=NAME, claim=CLAIM,
-        reading=("η_t = a/(b+t), λ_t = η_t·λ, τ = 1; O(1/t): tail slope of log gap vs log(b + t) ≤ −0.9 (95% CI), "
-                 "mean and best worker, a·m = 2; leader's part: tail constant C below SGD's and a random leader's "
-                 "(paired bootstrap); a·m = 1/4 vs SGD theory −½."),
+        reading=READING,
         setting=_setting(settings, small, z, leader, seed), measured=measured, expected=_EXPECTED,
         controls={mode: leader_part(runs[mode], main, runs["random"], settings, rng) for mode in modes},
         arrays=_arrays({"quadratic": (main["quadratic"], exact), "logistic": (main["logistic"], None),

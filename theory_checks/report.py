@@ -36,7 +36,8 @@ def key_table(rows: list[dict]) -> list[str]:
     cols = [(k, title) for k, title in COLUMNS if any(k in r for r in rows)]
     lines = ["| quantity | " + " | ".join(SHORT.get(t, t) for _, t in cols) + " |", "|-" * (len(cols) + 1) + "|"]
     for r in rows:
-        lines.append(f"| {_cell(r['quantity'])} | " + " | ".join(_cell(r.get(k, "")) for k, _ in cols) + " |")
+        cells = [_cell(r["quantity"])] + [_cell(r.get(k, "")) for k, _ in cols]
+        lines.append("|" + "|".join(f" {c} " if c else " " for c in cells) + "|")   # an empty cell is "| |"
     return lines
 
 
@@ -53,23 +54,23 @@ def render_markdown(records: list[CheckRecord], header: dict, errors: dict | Non
               + (" (a control is installed in every LSGD run)" if leader != "right" else "")
               + f" · {header.get('jobs', 1)} job(s) · {header.get('elapsed_s', 0.0):.0f} s · lsgdsim "
               f"{header.get('version', '?')} · {when}", "",
-              "Verdicts are computed from the measured numbers by each check's stated rule; \"fails\" is a finding, "
-              "not an error. Columns *random*/*worst*: the same quantity with a random or the worst worker as "
-              "leader. Every number: `records/NAME.json` (+ `.npz`).", "",
+              "Each verdict follows its check's stated rule; \"fails\" is a finding, not an error. *random*/*worst*: "
+              "a random / the worst worker as leader. All numbers: `records/NAME.json` (+ `.npz`).",
+              "",
               "| check | claim | verdict |", "|---|---|---|"]
     for r in records:
-        lines.append(f"| [{r.name}](#{r.name}) | {_cell(r.claim)} | **{r.verdict}** |")
+        lines.append(f"| {r.name} | {_cell(r.claim)} | **{r.verdict}** |")
     for name, err in errors.items():
         lines.append(f"| {name} | — | **ERROR**: {_cell(err)} |")
     for r in records:
-        lines += ["", f"## {r.name}", "", f"**Reading tested.** {r.reading}", "",
+        lines += ["", f"## {r.name}", "", f"**Reading.** {r.reading}", "",
                   f"**Verdict: {r.verdict}.** {r.summary}", ""]
         table = key_table(key_rows(r))
         if table:
             lines += [*table, ""]
         if r.figure:
             cap = caption(r)
-            lines += [f"![{r.name}]({r.figure})", ""] + ([f"*{cap}*", ""] if cap else [])
+            lines += [f"![]({r.figure})", ""] + ([f"*{cap}*", ""] if cap else [])   # the caption describes it
         lines.append(f"[record](records/{r.name}.json) · {r.elapsed_s:.0f} s")
     return "\n".join(lines) + "\n"
 

@@ -70,8 +70,8 @@ CLAIM = ("On Ω_i (worker i the unique best) a stationary point of the LSGD obje
          "EASGD's stationary points can have ∇f ≠ 0 at every worker and at the center.")
 
 LEADER_DEPENDENT = True
-CAPTION = ("Left: ‖∇f‖ at LGD fixed points — best worker (right leader), non-leaders, and the best worker when the "
-           "worst worker leads. Middle: EASGD limits on the double well. Right: reading B's counterexample.")
+CAPTION = ("‖∇f‖ at LGD fixed points (best worker, non-leaders, worst leader); EASGD limits; B's "
+           "counterexample.")
 
 FIXED_TOL = 1e-8        # a run is at a fixed point when max_j ‖T(X)_j − X_j‖/η ≤ this
 LEADER_TOL = 1e-6       # reading A holds when every fixed point found has ‖∇f(leader)‖ ≤ this
@@ -249,6 +249,11 @@ def spread_counterexample() -> dict:
 
 
 # -- the check -------------------------------------------------------------------------------------
+READING = (f"(A) LGD-map fixed point (τ = 1, exact leader held on Ω_i) in Ω in ≥ {REACHED:.0%} of runs, "
+           f"best worker's ‖∇f‖ ≤ {LEADER_TOL:g}; (B) ∇L = 0, L = Σ f(x^j) + (λ/2)‖x^j − x^i‖², on Ω_i. "
+           "EASGD (α = ηρ, β = pα): limit vs its stationarity equations.")
+
+
 def measure(quick: bool = False, seed: int = 0, leader: str | None = None, controls: bool = True,
             progress: Progress | None = None) -> CheckRecord:
     progress = progress or Progress()
@@ -308,12 +313,8 @@ def measure(quick: bool = False, seed: int = 0, leader: str | None = None, contr
                "easgd": {"objective": "double well (x²−1)²/4, 1-D", "lr": 0.1, "alpha": "lr·ρ", "beta": "p·α",
                          "rhos": list(rhos), "symmetric_start": [-0.5, 0.5], "asymmetric_start": list(ASYM_START),
                          "asymmetric_rho": ASYM_RHO}}
-    reading = ("(A) fixed point of the simulator's LGD map (τ = 1, exact leader) with the leader held fixed on Ω_i: "
-               f"≥ {REACHED:.0%} of runs reach one inside Ω and the best worker's ‖∇f‖ ≤ {LEADER_TOL:g} there; "
-               "(B) zero of the full gradient of L = Σ f(x^j) + (λ/2)‖x^j − x^{i}‖² on Ω_i. "
-               "EASGD (α = ηρ, β = pα): its limit against the stationarity equations.")
     return CheckRecord(
-        name=NAME, claim=CLAIM, reading=reading, setting=setting, measured=measured, expected=expected,
+        name=NAME, claim=CLAIM, reading=READING, setting=setting, measured=measured, expected=expected,
         controls={mode: {"reading_A": reading_a_stats(r)} for mode, r in control_rows.items()},
         details={"lgd_rows": rows, "control_rows": control_rows, "spread_counterexample": spread_counterexample()})
 
@@ -349,7 +350,7 @@ def key_numbers(record: CheckRecord) -> list[dict]:
          "expected": f"≥ {REACHED:.0%} of runs, ≤ {LEADER_TOL:g}"},
         {"quantity": "(A) non-leaders' ‖∇f‖ (median)",
          "measured": f"{m['reading_A']['nonleader_grad_median'] or 0:.2g}",
-         "expected": "free (the claim is about the leader)"},
+         "expected": "free"},
         {"quantity": "(B) f'(leader) at a zero of ∇L", "measured": f"{sc['leader_grad']:.3f}", "expected": "0"},
         {"quantity": "EASGD worker |∇f|, symmetric start", "measured": ", ".join(
             f"{min(abs(g) for g in e['worker_grads']):.3f} (ρ={e['rho']})" for e in m["easgd_symmetric"]),

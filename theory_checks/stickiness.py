@@ -69,8 +69,8 @@ NAME = "leader-stickiness"
 CLAIM = ("Reviewer 1: LSGD's leader does not stick to one worker while the others stay stranded (paper: "
          "≈34/38/48/62 of 182 selections, longest runs ≈8–10).")
 LEADER_DEPENDENT = False
-CAPTION = ("Leader series and shares (base settings, first seed); non-leader distances; max share and longest "
-           "run per configuration, with the controls (dashed: sticking limits).")
+CAPTION = ("Leader series, shares (base, first seed); non-leader distances; max share, longest run per "
+           "config.")
 
 MAX_SHARE_FACTOR = 2.0                       # (a): max share ≤ 2/p
 MAX_RUN_FRACTION = 0.10                      # (b): longest run ≤ 10% of communications
@@ -197,6 +197,10 @@ DISTANCES = (("logistic/base", "logistic Window λ=0.1"), ("rastrigin/base", "Ra
              ("rastrigin/pull=0.5", "Rastrigin Window λ=0.5"), (LGD, "logistic exact, det."))
 
 
+READING = ("Leader = lowest mean of the last W losses (authors' rule); a configuration sticks if the seed-median max "
+           f"leader share > {MAX_SHARE_FACTOR:g}/p or longest run > {MAX_RUN_FRACTION:.0%} of communications.")
+
+
 def measure(quick: bool = False, seed: int = 0, leader: str | None = None, controls: bool = True,
             progress: Progress | None = None) -> CheckRecord:
     progress = progress or Progress()
@@ -223,9 +227,7 @@ def measure(quick: bool = False, seed: int = 0, leader: str | None = None, contr
     stuck = [r["config"] for r in rows if r["sticks"]]
     return CheckRecord(
         name=NAME, claim=CLAIM,
-        reading=("Single-leader LSGD, leader = lowest mean of the last W observed losses (authors' rule); a "
-                 "configuration sticks when the median over seeds of the max leader share exceeds "
-                 f"{MAX_SHARE_FACTOR:g}/p or of the longest run {MAX_RUN_FRACTION:.0%} of the communications."),
+        reading=READING,
         setting={"communications_per_run": comms, "seeds": seeds, "leader": leader or "right",
                  "base": {"pull": 0.1, "period": 4, "workers": 4, "window": 10},
                  "logistic": {"n_samples": 600 if quick else 1000, "dim": 20, "batch_size": BATCH,
@@ -266,8 +268,8 @@ def summary(record: CheckRecord) -> str:
     who = {"right": "Window rule", "worst": "Worst(Window)", "random": "Random leader"}[record.setting["leader"]]
     text = (f"{who}: max share {lb['max_share']:.2f}, longest run {lb['longest_run_fraction']:.0%} on logistic "
             f"(paper 0.34, ≈5%); {rb['max_share']:.2f}, {rb['longest_run_fraction']:.0%} on Rastrigin. "
-            f"{sum(r['sticks'] for r in rows)}/{len(rows)} configurations stick, "
-            f"{sum(r['stranded'] for r in rows)} strand their non-leaders.")
+            f"{sum(r['sticks'] for r in rows)}/{len(rows)} configs stick, "
+            f"{sum(r['stranded'] for r in rows)} strand non-leaders.")
     if "random" in record.controls:
         text += (f" Random leader: {_base(record, BASES[0], 'random')['max_share']:.2f}, "
                  f"{_base(record, BASES[1], 'random')['max_share']:.2f}.")

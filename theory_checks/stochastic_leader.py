@@ -60,8 +60,7 @@ NAME = "stochastic-leader"
 CLAIM = ("With the leader chosen by unbiased loss estimates of variance σ_f², constant η, λ: "
          "limsup E f − f* ≤ ½ηκσ² + (4/m)λ√p σ_f; with η_t, λ_t = Θ(1/t) the rate is again O(1/t).")
 LEADER_DEPENDENT = True
-CAPTION = ("Left: limits against λ (no pull, random pull, exact, noisy, worst leader). Middle: excess over the exact "
-           "leader against the bound. Right: O(1/t) with λ_t ∝ 1/t.")
+CAPTION = ("Limits vs λ per leader; excess over the exact leader vs the bound; O(1/t) with λ_t ∝ 1/t.")
 
 SLOPE_TOL = -0.9
 FALSIFIABLE = 0.25        # the bound is testable here if some excess (upper 2 SE end) reaches this share of it
@@ -159,6 +158,11 @@ def recovery(obj, seed, mode, size) -> dict:
     return {"a": a, "b": b, "curves": curves}
 
 
+READING = ("Theory-form LSGD, leader = argmin f + N(0, σ_f²); limit = tail average over replicas. Exact leader < "
+           "random pull, noisy leader < no pull at every config (paired, > 2 SE); excess ≤ bound; λ_t ∝ 1/t slope ≤ "
+           "−0.9.")
+
+
 def measure(quick: bool = False, seed: int = 0, leader: str | None = None, controls: bool = True,
             progress: Progress | None = None) -> CheckRecord:
     progress = progress or Progress()
@@ -179,9 +183,7 @@ def measure(quick: bool = False, seed: int = 0, leader: str | None = None, contr
     ctrl_rows = {mode: sweep_rows(limits, configs, mode, m, floor, False, progress) for mode in modes}
     record = CheckRecord(
         name=NAME, claim=CLAIM,
-        reading=("Theory-form LSGD, leader = argmin f + N(0, σ_f²); limit = tail average over replicas. Judged: exact "
-                 "leader < random pull and noisy leader < no pull at every configuration (paired, > 2 SE); excess ≤ "
-                 "bound; λ_t ∝ 1/t slope ≤ −0.9."),
+        reading=READING,
         setting={"dim": d, "cond": M / m, "m": m, "M": M, "eta": ETA, "grad_noise_per_coord": NOISE,
                  "sigma2_total": d * NOISE ** 2, "replicas": size["S"], "steps": size["T"], "burn_in": size["burn"],
                  "base": BASE, "grid": size["grid"], "window": WINDOW,
