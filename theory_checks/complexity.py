@@ -43,6 +43,7 @@ import numpy as np
 from scipy import stats
 
 from lsgdsim import algorithms, objectives, simulate
+from lsgdsim.algorithms.state import LeaderState
 from lsgdsim.simulate import DivergenceError
 
 from .record import CheckResult
@@ -112,13 +113,22 @@ def _run(prob, method: str, lr: float, seed: int, record_every: int, monitor=Non
                     **prob["kw"])
 
 
+@dataclass(frozen=True)
+class _SGDPartState(LeaderState):
+    """LSGD's state plus the workers after the local SGD step alone (before any pull)."""
+
+    sgd_only: object = None
+
+
 @dataclass(frozen=True, kw_only=True)
 class _SGDPartLSGD(algorithms.LSGD):
     """LSGD that also keeps, in its state, where its local SGD step alone took the workers (before any pull)."""
 
+    state_type = _SGDPartState
+
     def local_step(self, X, state, inp):
         Y, state = super().local_step(X, state, inp)
-        return Y, {**state, "sgd_only": Y}
+        return Y, state.update(sgd_only=Y)
 
 
 def pull_decomposition(prob, lr: float, seed: int) -> dict:
@@ -133,7 +143,7 @@ def pull_decomposition(prob, lr: float, seed: int) -> dict:
     obj = prob["obj"]
 
     def monitor(t, X, state, values):
-        return {"X": X, "Y": state.get("sgd_only", X)}
+        return {"X": X, "Y": getattr(state, "sgd_only", X)}
 
     res = simulate(obj, _SGDPartLSGD(lr=lr, pull=PULL, period=PERIOD), workers=WORKERS, steps=prob["steps"],
                    x0=_x0(prob["center"], seed), seed=seed, record_every=1, monitor=monitor, **prob["kw"])
