@@ -25,7 +25,7 @@ setup(
         "threadpoolctl>=3",
     ],
     extras_require={
-        "test": ["pytest>=8", "hypothesis>=6.100", "array-api-strict>=2.0", "ruff>=0.5"],
+        "test": ["pytest>=8", "hypothesis>=6.100", "array-api-strict>=2.0", "ruff>=0.5", "import-linter>=2.0"],
         "gpu": ["cupy-cuda12x>=13"],
         "mpi": ["mpi4py>=3.1", "mpich"],
         "dask": ["dask[distributed]>=2024.1"],
