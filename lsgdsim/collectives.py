@@ -217,7 +217,7 @@ def _first_min(values, ranks):
     best = ranks[0]
     for i in ranks[1:]:
         v, b = values[i], values[best]
-        if bool(v != v) and not bool(b != b) or bool(v < b):
+        if (bool(v != v) and not bool(b != b)) or bool(v < b):
             best = i
     return best
 

@@ -13,7 +13,6 @@ import numpy as np
 
 from ._version import __version__
 from .algorithms.base import Algorithm, RunContext, StepInput
-from .collectives import Collective, Vectorized
 from .backend import (
     RandomStreams,
     backend_name,
@@ -24,6 +23,7 @@ from .backend import (
     to_numpy,
     xp_dtype,
 )
+from .collectives import Collective, Vectorized
 from .objectives.base import Objective
 from .result import Result
 from .validate import check_choice, check_float, check_int, check_memory, check_seed

@@ -34,7 +34,7 @@ def _run(alg, collective, dtype="float64", steps=STEPS):
 
 
 def _same(a, b):
-    return a is None and b is None or np.array_equal(a, b)
+    return (a is None and b is None) or np.array_equal(a, b)
 
 
 @pytest.mark.parametrize("name", sorted(RULES))
@@ -88,9 +88,10 @@ def test_multi_leader_broadcasts_within_each_group():
     assert res.meta["floats_communicated"] == P + 2 * 2 * D
 
 
-@pytest.mark.parametrize("name, ops", [("easgd", ["broadcast", "reduce_sum"]), ("easgd-beta", ["broadcast", "reduce_mean"]),
-                                       ("downpour", ["reduce_sum", "broadcast"]),
-                                       ("localsgd", ["reduce_mean", "broadcast"]), ("allreduce", ["reduce_mean", "broadcast"])])
+@pytest.mark.parametrize("name, ops", [
+    ("easgd", ["broadcast", "reduce_sum"]), ("easgd-beta", ["broadcast", "reduce_mean"]),
+    ("downpour", ["reduce_sum", "broadcast"]), ("localsgd", ["reduce_mean", "broadcast"]),
+    ("allreduce", ["reduce_mean", "broadcast"])])
 def test_server_rules_send_2pd_floats_per_communication(name, ops):
     comm = Vectorized(record=True)
     res = _run(RULES[name], comm)

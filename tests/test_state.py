@@ -63,14 +63,14 @@ def test_rule_is_pure(name):
     after = _arrays(state)
     assert after.keys() == S0.keys() and all(np.array_equal(after[k], S0[k]) for k in S0)
     assert _arrays(st1).keys() == _arrays(st2).keys()
-    assert all(np.array_equal(a, b) for a, b in zip(_arrays(st1).values(), _arrays(st2).values()))
+    assert all(np.array_equal(a, b) for a, b in zip(_arrays(st1).values(), _arrays(st2).values(), strict=True))
     assert ev1.keys() == ev2.keys()
     assert not np.shares_memory(X1, G) and not np.shares_memory(X1, X)
 
 
 @pytest.mark.parametrize("name", sorted(RULES))
 def test_state_is_a_frozen_dataclass(name):
-    X, state, _, _ = _setup(RULES[name])
+    _, state, _, _ = _setup(RULES[name])
     assert isinstance(state, STATE_TYPES.get(name, State))
     with pytest.raises(dataclasses.FrozenInstanceError):
         state.hyper = {}

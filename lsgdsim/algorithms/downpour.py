@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from ..backend import namespace
 from .base import NO_EVENTS, Periodic, StepInput, comm
-from .state import ServerState
 from .sgd import replicate
+from .state import ServerState
 
 
 @dataclass(frozen=True, kw_only=True)

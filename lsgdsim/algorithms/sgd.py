@@ -1,9 +1,7 @@
 """Baselines without a leader: independent SGD workers, and synchronous all-reduce mini-batch SGD."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from ..backend import namespace
 from .base import NO_EVENTS, Algorithm, StepInput
