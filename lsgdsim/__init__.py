@@ -7,10 +7,10 @@ Quick start::
     res = simulate(obj, algorithms.LSGD(lr=0.01, pull=0.1, period=4), workers=8, steps=1000)
     res.f, res.leaders, res.summary()
 """
-from . import algorithms, backend, leaders, objectives, schedules
+from . import algorithms, backend, collectives, leaders, objectives, schedules
 from ._version import __version__
 from .result import Result
 from .simulate import DivergenceError, simulate
 
-__all__ = ["DivergenceError", "Result", "__version__", "algorithms", "backend", "leaders", "objectives",
-           "schedules", "simulate"]
+__all__ = ["DivergenceError", "Result", "__version__", "algorithms", "backend", "collectives", "leaders",
+           "objectives", "schedules", "simulate"]
