@@ -143,7 +143,8 @@ def pull_decomposition(prob, lr: float, seed: int) -> dict:
     obj = prob["obj"]
 
     def monitor(t, X, state, values):
-        return {"X": X, "Y": getattr(state, "sgd_only", X)}
+        Y = state.sgd_only                      # None at step 0, before the first local step
+        return {"X": X, "Y": X if Y is None else Y}
 
     res = simulate(obj, _SGDPartLSGD(lr=lr, pull=PULL, period=PERIOD), workers=WORKERS, steps=prob["steps"],
                    x0=_x0(prob["center"], seed), seed=seed, record_every=1, monitor=monitor, **prob["kw"])
