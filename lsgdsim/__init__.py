@@ -10,11 +10,11 @@ Quick start::
     spec = RunSpec.from_dict({"dim": 20, "cond": 50, "pull": 0.1, "period": 4, "steps": 1000})
     spec.run() == RunSpec.from_meta(spec.run().meta).run()   # a result reruns exactly from its spec
 """
-from . import algorithms, backend, leaders, objectives, schedules
+from . import algorithms, backend, collectives, leaders, objectives, schedules
 from ._version import __version__
 from .result import Result
 from .simulate import DivergenceError, simulate
 from .spec import RunSpec
 
-__all__ = ["DivergenceError", "Result", "RunSpec", "__version__", "algorithms", "backend", "leaders", "objectives",
-           "schedules", "simulate"]
+__all__ = ["DivergenceError", "Result", "RunSpec", "__version__", "algorithms", "backend", "collectives", "leaders",
+           "objectives", "schedules", "simulate"]

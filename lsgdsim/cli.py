@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 
-from . import __version__
+from ._version import __version__
 from .signals import EXIT_INTERRUPTED, EXIT_TERMINATED, SignalGuard, Terminated
 from .sweep.command import add_sweep_options, cmd_sweep
 

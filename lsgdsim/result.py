@@ -31,12 +31,18 @@ class Result:
     leaders         (C,)    index of the (global) leader chosen at each communication (LSGD)
     leader_steps    (C,)    step t of each of those communications
     local_leaders   (C, n)  multi-leader LSGD: each group's leader at each local communication, else None
-    center          (d,)    final center variable (EASGD), else None
+    center          (d,)    the point the rule keeps besides the workers, at the last step (the rule
+                            state's ``held_center()``): EASGD/EAMSGD the elastic center c, DOWNPOUR the
+                            parameter server s; None for LSGD (its consensus is the leader row
+                            x[leaders[-1]]), LocalSGD, SGD and all-reduce SGD (their consensus is
+                            the worker mean x.mean(0); for all-reduce SGD every worker is equal to it)
     dist_to_leader  (R, p)  ‖x_i − x_b‖ with b the best worker (lowest f) at that record
     dist_to_center  (R, p)  ‖x_i − c‖, c the EASGD center, DOWNPOUR server or worker mean
     times           (R,)    wall-clock seconds since the start of the run at each record
     monitor         {name: (R, ...)} extra per-record quantities from a ``monitor`` callback
-    meta            JSON-able: config, seed, version, backend, counts (gradients, floats), wall time
+    meta            JSON-able: config, seed, version, backend, counts (gradients, floats), wall time;
+                    ``floats_communicated`` sums the floats of every message the collectives recorded
+                    (lsgdsim.collectives.Message), ``communications`` the steps that sent any
     """
 
     f: np.ndarray

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
-from . import __version__
+from ._version import __version__
 from .algorithms.base import Algorithm, RunContext, StepInput
 from .backend import (
     RandomStreams,
@@ -23,6 +23,7 @@ from .backend import (
     to_numpy,
     xp_dtype,
 )
+from .collectives import Collective, Vectorized
 from .objectives.base import Objective
 from .parallel import WorkerPool, check_threads, default_threads
 from .result import Result
@@ -89,15 +90,28 @@ def validate_run(objective, algorithm, workers, steps, x0, grad_noise, batch_siz
 
 
 # -- the run loop ------------------------------------------------------------------------------------
-def simulate(objective: Objective, algorithm: Algorithm, workers: int = 8, steps: int = 1000, x0=None,
-             grad_noise: float = 0.0, batch_size: int | None = None, seed: int = 0, backend: str = "numpy",
-             dtype: str = "float64", record_every: int | None = None, progress: bool = False,
-             monitor: Callable | None = None, on_interrupt: str = "raise", on_divergence: str = "raise", *,
+def simulate(objective: Objective, algorithm: Algorithm, *, workers: int = 8, steps: int = 1000, x0=None,
+             grad_noise: float = 0.0, batch_size: int | None = None, seed: int = 0,
+             backend: Literal["numpy", "cupy", "array_api_strict"] = "numpy",
+             dtype: Literal["float64", "float32"] = "float64", record_every: int | None = None,
+             progress: bool = False, monitor: Callable | None = None,
+             on_interrupt: Literal["raise", "return"] = "raise",
+             on_divergence: Literal["raise", "return"] = "raise", collective: Collective | None = None,
              threads: int | None = None) -> Result:
     """Run ``algorithm`` with ``workers`` workers for ``steps`` synchronous steps on ``objective``.
 
+    Every option after ``algorithm`` is keyword-only.
+
     Parameters
     ----------
+    objective : Objective
+        The function every worker minimises (:mod:`lsgdsim.objectives`, or a network objective).
+    algorithm : Algorithm
+        The update rule (:mod:`lsgdsim.algorithms`), checked against ``workers`` before any work.
+    workers : int
+        p, the number of workers (rows of the (p, d) iterate), >= 1.
+    steps : int
+        T, the number of synchronous steps, >= 1.
     x0 : (p, d) or (d,) array, optional
         Starting points; default ``objective.initial_point`` drawn from the run's "init" stream.
     grad_noise : float
@@ -108,6 +122,14 @@ def simulate(objective: Objective, algorithm: Algorithm, workers: int = 8, steps
     record_every : int, optional
         Record f, distances and ``monitor`` every this many steps (default: about 500 records); the
         start (step 0) and the last step are always recorded.
+    seed : int
+        Seed of every random stream of the run (x0, gradient noise, leader noise, mini-batches).
+    backend : "numpy", "cupy" or "array_api_strict"
+        The array library the run computes on (:func:`lsgdsim.backend.resolve`).
+    dtype : "float64" or "float32"
+        The floating type of the iterate, gradients and state.
+    progress : bool
+        Show a tqdm progress bar.
     monitor : callable, optional
         ``monitor(t, X, state, values) -> dict`` of arrays, called at each record with the workers' f
         values (p,); stacked into ``Result.monitor``.
@@ -118,9 +140,28 @@ def simulate(objective: Objective, algorithm: Algorithm, workers: int = 8, steps
     on_divergence : "raise" or "return"
         When an iterate becomes non-finite, raise :class:`DivergenceError`, or return the Result up to
         the last finite step (its last record) with ``meta["diverged"] = {"step", "worker", "value"}``.
-    threads : int, optional (keyword only)
+    threads : int, optional
         Threads for the oracle and the noise over worker blocks (NumPy only; ``lsgdsim.parallel``).
         Default: min(cores, 2) when p·d ≥ 2^18, else 1. Results are bit-identical for any value.
+    collective : Collective, optional
+        How the rule's cross-worker operations run (:mod:`lsgdsim.collectives`): ``Vectorized()`` by
+        default; ``PerWorker()`` handles every worker's row as a separate rank (same results).
+        With ``record=True`` its ``log`` holds every message [(step, Message)] after the run.
+
+    Returns
+    -------
+    Result
+        f (R, p), steps (R,), the final x (p, d), leaders and their steps, center (the EASGD center or
+        DOWNPOUR server, else None), distances, times, monitor, and ``meta`` (configuration, counts,
+        ``floats_communicated``, wall time); see :class:`~lsgdsim.result.Result`.
+
+    Examples
+    --------
+    >>> from lsgdsim import algorithms, objectives, simulate
+    >>> obj = objectives.Quadratic.random(dim=5, cond=10.0, seed=0)
+    >>> res = simulate(obj, algorithms.LSGD(lr=0.05, pull=0.1, period=2), workers=4, steps=200, seed=1)
+    >>> res.f.shape, bool(res.final_f.max() < res.f[0].max())
+    ((201, 4), True)
 
     Raises ``ValueError`` (naming the parameter) on bad input before any work, including a run whose
     arrays would not fit in memory (with the estimate), and :class:`DivergenceError` (naming step and
@@ -129,6 +170,8 @@ def simulate(objective: Objective, algorithm: Algorithm, workers: int = 8, steps
     check_choice(on_interrupt, "on_interrupt", ("raise", "return"))
     check_choice(on_divergence, "on_divergence", ("raise", "return"))
     threads = check_threads(threads)
+    if collective is not None and not isinstance(collective, Collective):
+        raise ValueError(f"collective must be an lsgdsim.collectives.Collective; got {type(collective).__name__}")
     workers, steps, grad_noise, batch_size, seed, record_every, x0, xp = validate_run(
         objective, algorithm, workers, steps, x0, grad_noise, batch_size, seed, backend, dtype, record_every)
     dt = xp_dtype(xp, dtype)
@@ -138,14 +181,18 @@ def simulate(objective: Objective, algorithm: Algorithm, workers: int = 8, steps
     if x0 is None:
         x0 = objective.initial_point(workers, streams.numpy_generator("init"))
     X = from_numpy(np.asarray(x0, dtype=float), xp, dt)
-    ctx = RunContext(xp=xp, dtype=dt, workers=workers, dim=objective.dim, streams=streams)
+    comm = Vectorized() if collective is None else collective
+    comm.reset(workers, np.dtype(dtype).itemsize)
+    ctx = RunContext(xp=xp, dtype=dt, workers=workers, dim=objective.dim, streams=streams, comm=comm)
     X, state = algorithm.init(X, ctx)
+    comm.drain(0)  # the set-up (e.g. the first center) is logged at step 0, not counted as communication
 
     rec = _Recorder(xp, monitor)
     tally = _Tally()
     start = time.perf_counter()
     rec.clock = lambda: time.perf_counter() - start
-    loop = _Loop(objective, algorithm, streams, rec, tally, workers, steps, grad_noise, batch_size, record_every)
+    loop = _Loop(objective, algorithm, streams, rec, tally, workers, steps, grad_noise, batch_size, record_every,
+                 comm)
     stop, last = {}, None
     bar = _progress(steps, progress)
     try:
@@ -187,15 +234,15 @@ class _Loop:
     """The body of :func:`simulate`; ``committed`` is the latest step checked finite (for a stop)."""
 
     def __init__(self, objective, algorithm, streams, rec, tally, workers, steps, grad_noise, batch_size,
-                 record_every):
+                 record_every, comm):
         self.objective, self.algorithm, self.streams, self.rec, self.tally = objective, algorithm, streams, rec, tally
         self.workers, self.steps, self.grad_noise = workers, steps, grad_noise
-        self.batch_size, self.record_every = batch_size, record_every
+        self.batch_size, self.record_every, self.comm = batch_size, record_every, comm
         self.committed: _Snapshot | None = None
 
     def run(self, X, state, bar) -> _Snapshot:
         objective, algorithm, streams, rec, tally = self.objective, self.algorithm, self.streams, self.rec, self.tally
-        xp, workers, steps, grad_noise = rec.xp, self.workers, self.steps, self.grad_noise
+        xp, workers, steps, grad_noise, comm = rec.xp, self.workers, self.steps, self.grad_noise, self.comm
         batch_size, record_every = self.batch_size, self.record_every
         minibatch = batch_size is not None
         stream_kw = {"streams": streams} if getattr(objective, "uses_streams", False) else {}
@@ -214,9 +261,10 @@ class _Loop:
             self.committed = snapshot(_Snapshot, (t - 1, X, state, exact, tally.counts))
             if (t - 1) % record_every == 0:
                 rec.record(self.committed)
-            X, state, events = algorithm.step(X, state, StepInput(t, G, losses, exact, streams))
-            if events:
-                tally.add(events, t)
+            X, state, events = algorithm.step(X, state, StepInput(t, G, losses, exact, streams, comm))
+            messages = comm.drain(t)
+            if messages or events:
+                tally.add(events, messages, t)
             if bar is not None:
                 bar.update(1)
         final = objective.value(X)
@@ -227,15 +275,16 @@ class _Loop:
 
 
 class _Tally:
-    """What the communications produced: leaders, their steps, group leaders, floats, count."""
+    """What the communications produced: leaders, their steps, group leaders, floats (summed over the
+    collectives' messages), and the number of steps that communicated."""
 
     def __init__(self):
         self.leaders, self.leader_steps, self.local_leaders = [], [], []
         self.floats = self.communications = 0
         self.counts = (0, 0, 0, 0)  # (leaders, local leaders, floats, communications), set after each add
 
-    def add(self, events, t):
-        self.floats += events["floats"]
+    def add(self, events, messages, t):
+        self.floats += sum(m.total_floats for m in messages)
         self.communications += 1
         if "leader" in events:
             self.leaders.append(events["leader"])
@@ -266,8 +315,7 @@ def _result(objective, algorithm, rec, tally, last: _Snapshot, stop: dict, wall:
         "floats_communicated": int(tally.floats), "communications": tally.communications,
         "wall_time_s": wall, **stop,
     }
-    state = last.state
-    center = state.get("center", state.get("server"))
+    center = last.state.held_center()
     return Result(
         f=rec.stack("f"), steps=np.asarray(rec.steps, dtype=np.int64), x=to_numpy(last.X).astype(float),
         leaders=_stack_ints(xp, tally.leaders), leader_steps=np.asarray(tally.leader_steps, dtype=np.int64),
@@ -311,10 +359,9 @@ class _Recorder:
         self.rows["f"].append(values)
         best = xp.argmin(values)
         self.rows["dist_to_leader"].append(xp.linalg.vector_norm(X - take_row(X, best), axis=1))
-        center = state.get("center", state.get("server"))
-        if center is None:
-            center = xp.mean(X, axis=0)
-        self.rows["dist_to_center"].append(xp.linalg.vector_norm(X - center[None, :], axis=1))
+        center = state.held_center()
+        center = xp.mean(X, axis=0, keepdims=True) if center is None else center[None, :]
+        self.rows["dist_to_center"].append(xp.linalg.vector_norm(X - center, axis=1))
         if self.monitor is not None:
             for key, val in self.monitor(t, X, state, values).items():
                 if key not in self.rows:

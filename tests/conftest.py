@@ -10,9 +10,10 @@ import pytest
 @pytest.fixture
 def pull_away(monkeypatch):
     """Make every LSGD pull point away from the leader: x − λ(x − z) becomes x + λ(x − z)."""
-    import lsgdsim.algorithms.lsgd as lsgd_module
-    row = lsgd_module.take_row
-    monkeypatch.setattr(lsgd_module, "take_row", lambda X, i: 2 * X - row(X, i))
+    from lsgdsim.backend import take_row
+    from lsgdsim.collectives import Vectorized
+    # Every worker receives 2x_i − x_ℓ instead of the leader's row x_ℓ (the broadcast of LSGD's pulls).
+    monkeypatch.setattr(Vectorized, "_broadcast", lambda self, X, root: 2 * X - take_row(X, root))
 
 
 @pytest.fixture(scope="session")

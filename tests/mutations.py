@@ -29,7 +29,7 @@ def mutated(kind):
         X_pulled, new_state, events = original(self, X, state, inp)
         if kind == "flip":                       # x ← x − ηg + λ(x − x_ℓ)
             return 2 * X_local - X_pulled, new_state, events
-        pull = state["hyper"]["pull"].at(inp.t)  # "mean": x ← x − ηg − λ(x − mean)
+        pull = state.hyper["pull"].at(inp.t)  # "mean": x ← x − ηg − λ(x − mean)
         return X_local - pull * (X - np.mean(X, axis=0, keepdims=True)), new_state, events
     return step
 

@@ -138,7 +138,7 @@ def _flipped_step(orig):
     def step(self, X, state, inp):
         X_new, st_, ev = orig(self, X, state, inp)
         if ev and "leader" in ev and self.groups == 1:
-            pull = state["hyper"]["pull"].at(inp.t)
+            pull = state.hyper["pull"].at(inp.t)
             X_new = X_new + 2 * pull * (X - X[ev["leader"]][None, :])   # x ← x − ηg + λ(x − z)
         return X_new, st_, ev
     return step

@@ -12,6 +12,7 @@ import numpy as np
 from scipy import stats
 
 from lsgdsim import algorithms, leaders, objectives, simulate
+from lsgdsim.algorithms.state import LeaderState
 from lsgdsim.leaders import LeaderRule
 from lsgdsim.simulate import DivergenceError
 
@@ -156,13 +157,22 @@ def leader_gain(groups: GroupRuns, lr: float, horizon: int, rule) -> dict:
     return out
 
 
+@dataclass(frozen=True)
+class _SGDPartState(LeaderState):
+    """LSGD's state plus the workers after the local SGD step alone (before any pull)."""
+
+    sgd_only: object = None
+
+
 @dataclass(frozen=True, kw_only=True)
 class _SGDPartLSGD(algorithms.LSGD):
     """LSGD that also keeps, in its state, where its local SGD step alone took the workers (before any pull)."""
 
+    state_type = _SGDPartState
+
     def local_step(self, X, state, inp):
         Y, state = super().local_step(X, state, inp)
-        return Y, {**state, "sgd_only": Y}
+        return Y, state.update(sgd_only=Y)
 
 
 def pull_decomposition(prob, lr: float, seed: int, rule=None) -> dict:
@@ -177,7 +187,8 @@ def pull_decomposition(prob, lr: float, seed: int, rule=None) -> dict:
     obj = prob["obj"]
 
     def monitor(t, X, state, values):
-        return {"X": X, "Y": state.get("sgd_only", X)}
+        Y = state.sgd_only                      # None at step 0, before the first local step
+        return {"X": X, "Y": X if Y is None else Y}
 
     alg = _SGDPartLSGD(lr=lr, pull=PULL, period=PERIOD, leader=rule or leaders.Exact())
     res = simulate(obj, alg, workers=WORKERS, steps=prob["steps"], x0=x0_of(prob["center"], seed), seed=seed,

@@ -92,8 +92,8 @@ def _pooled(rows, key):
 
 def _track(t, X, state, values):
     out = {"x": X}
-    if "center" in state:
-        out["center"] = state["center"]
+    if state.held_center() is not None:
+        out["center"] = state.held_center()
     return out
 
 

@@ -6,24 +6,31 @@ An algorithm is a frozen dataclass of hyperparameters with three pure methods (o
   is made (``LSGD(lr=-0.1)`` raises at once); NumPy scalars are accepted and stored as Python numbers;
 - ``validate(workers, dim)``: the worker-dependent checks (per-worker arrays of shape (p,), groups
   dividing p, EASGD's β = Σα ≤ 1), called by ``simulate`` before any work;
-- ``init(X, ctx) -> (X, state)``: the starting state (may move X, e.g. DOWNPOUR starts every worker
-  at the server);
+- ``init(X, ctx) -> (X, state)``: the starting state, a frozen dataclass of :mod:`.state` (may move
+  X, e.g. DOWNPOUR starts every worker at the server);
 - ``step(X, state, inp) -> (X, state, events)``: one synchronous step t, all right-hand sides at step
   t − 1 (DESIGN.md §3). ``events`` is a dict, empty except on communications, where it may hold
-  ``leader`` (a 0-d array) and ``local_leaders`` (n,) and always holds ``floats`` (the number of floats
-  sent over links in this step, under the model documented by each rule).
+  ``leader`` (a 0-d array) and ``local_leaders`` (n,).
 
-The rules never loop over workers: every worker is a row of X (p, d).
+A rule is a row-wise local update plus a communication step: every cross-worker operation (min-loc
+of scores, broadcast of a row, mean or sum at the coordinator) is a call on ``inp.comm`` (or
+``ctx.comm`` in ``init``), a :class:`lsgdsim.collectives.Collective` that also records the messages
+(the floats counted in ``Result.meta["floats_communicated"]``). The rules never loop over workers, and
+never modify their inputs (X, the state, the gradients): in-place work only on buffers they made.
 """
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
+import numpy as np
+
+from ..collectives import Collective, Vectorized
 from ..schedules import Hyper, check_hyper, describe_hyper
 from ..validate import check_bool, check_float, check_int, is_real, set_fields
+from .state import State
 
 NO_EVENTS: dict = {}
 
@@ -33,10 +40,11 @@ class StepInput:
     """What the run loop hands a rule at step t (all at the workers' step t − 1 parameters)."""
 
     t: int
-    grads: Any                        # (p, d) stochastic gradients; owned by the rule (may be scaled in place)
+    grads: Any                        # (p, d) stochastic gradients (read only: a rule never modifies them)
     losses: Any                       # (p,) observed losses (exact f, or mini-batch losses)
     exact_values: Callable[[], Any]   # f(x_i) for every worker, computed on first call
     streams: Any                      # backend.RandomStreams of the run
+    comm: Collective = field(default_factory=Vectorized)  # the run's collective (messages recorded there)
 
 
 @dataclass
@@ -48,6 +56,15 @@ class RunContext:
     workers: int
     dim: int
     streams: Any = None
+    comm: Collective = field(default_factory=Vectorized)
+
+
+def subtract_into(X, S):
+    """X − S, written into S when S is a NumPy buffer of X's shape and dtype that the caller owns (one
+    full-size temporary less than ``X - S``: the step stays at its floor); else a new array."""
+    if isinstance(S, np.ndarray) and S.shape == X.shape and S.dtype == X.dtype:
+        return np.subtract(X, S, out=S)
+    return X - S
 
 
 def comm(t: int, period: int) -> bool:
@@ -78,6 +95,7 @@ class Algorithm:
     nesterov: bool = False
 
     name = "algorithm"
+    state_type = State      # the rule's state dataclass (:mod:`.state`)
 
     # -- validation --------------------------------------------------------------------------------
     def _hypers(self, workers: int | None) -> dict[str, tuple]:
@@ -113,10 +131,8 @@ class Algorithm:
 
     # -- the rule ----------------------------------------------------------------------------------
     def init(self, X, ctx: RunContext):
-        state = {"hyper": self.bind(ctx)}
-        if self.momentum > 0:
-            state["velocity"] = ctx.xp.zeros_like(X)
-        return X, state
+        velocity = ctx.xp.zeros_like(X) if self.momentum > 0 else None
+        return X, self.state_type(hyper=self.bind(ctx), velocity=velocity)
 
     def step(self, X, state, inp: StepInput):
         raise NotImplementedError
@@ -126,18 +142,14 @@ class Algorithm:
         G = inp.grads
         if self.momentum == 0:
             return G, state
-        V = self.momentum * state["velocity"] + G
+        V = self.momentum * state.velocity + G
         D = G + self.momentum * V if self.nesterov else V
-        return D, {**state, "velocity": V}
+        return D, state.update(velocity=V)
 
     def local_step(self, X, state, inp: StepInput):
-        """x ← x − η d; returns the new X and the updated state (X itself is not modified)."""
+        """x ← x − η d; returns a new X and the updated state (X, the gradients and the state are not modified)."""
         D, state = self.local_direction(state, inp)
-        lr = state["hyper"]["lr"].at(inp.t)
-        if D is inp.grads:  # the loop's own gradient array: scale it in place, one full-size temporary less
-            D *= lr
-            return X - D, state
-        return X - lr * D, state
+        return subtract_into(X, state.hyper["lr"].at(inp.t) * D), state
 
     # -- metadata ----------------------------------------------------------------------------------
     def describe(self) -> dict:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ..backend import namespace
 from .base import NO_EVENTS, Periodic, StepInput, comm
 from .sgd import replicate
+from .state import ServerState
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -20,23 +21,21 @@ class Downpour(Periodic):
 
 
     name = "downpour"
+    state_type = ServerState
 
     def init(self, X, ctx):
-        server = ctx.xp.mean(X, axis=0)
-        X, state = super().init(replicate(server, ctx.workers), ctx)
-        state["server"] = server
-        state["accumulated"] = ctx.xp.zeros_like(X)
-        return X, state
+        server = ctx.comm.reduce_to_server(X, "mean")
+        X, state = super().init(replicate(ctx.comm.server_broadcast(server, ctx.workers), ctx.workers), ctx)
+        return X, state.update(server=server, accumulated=ctx.xp.zeros_like(X))
 
     def step(self, X, state, inp: StepInput):
         D, state = self.local_direction(state, inp)
-        displacement = state["hyper"]["lr"].at(inp.t) * D          # η g_i without momentum
+        displacement = state.hyper["lr"].at(inp.t) * D          # η g_i without momentum
         X_new = X - displacement
-        acc = state["accumulated"] + displacement
+        acc = state.accumulated + displacement
         if not comm(inp.t, self.period):
-            return X_new, {**state, "accumulated": acc}, NO_EVENTS
-        xp = namespace(X)
-        p, d = X.shape
-        server = state["server"] - xp.sum(acc, axis=0)
-        return (replicate(server, p), {**state, "server": server, "accumulated": xp.zeros_like(acc)},
-                {"floats": 2 * p * d})
+            return X_new, state.update(accumulated=acc), NO_EVENTS
+        p = X.shape[0]
+        server = state.server - inp.comm.reduce_to_server(acc, "sum")      # push
+        X_new = replicate(inp.comm.server_broadcast(server, p), p)        # pull
+        return X_new, state.update(server=server, accumulated=namespace(X).zeros_like(acc)), {}

@@ -4,7 +4,8 @@
     c   ← c + comm(τ)·Σ_i α_i (x_i − c)        = c + β·comm(τ)·(mean_i x_i − c) with β = p·α
 with step t − 1 values on the right; c starts at the mean of x0. An explicit ``beta`` replaces the
 default β = p·α (the authors' code uses α = β/p). With ``alpha=None``, α = 0.9/p (β = 0.9).
-Communication model: each worker sends x_i and receives c, 2·p·d floats per communication.
+Communication model: each worker receives c from the server and sends back α_i (x_i − c) (x_i with an
+explicit β), 2·p·d floats per communication.
 EAMSGD is EASGD whose workers use Nesterov momentum (default μ = 0.9).
 """
 from __future__ import annotations
@@ -14,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import namespace
 from ..schedules import Schedule, check_hyper
 from ..validate import check_float, set_fields
 from .base import NO_EVENTS, Periodic, StepInput, comm
+from .state import CenterState
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,6 +29,7 @@ class EASGD(Periodic):
     beta: float | None = None
 
     name = "easgd"
+    state_type = CenterState
 
     def _hypers(self, workers):
         alpha = self.alpha
@@ -55,25 +57,22 @@ class EASGD(Periodic):
 
     def init(self, X, ctx):
         X, state = super().init(X, ctx)
-        state["center"] = ctx.xp.mean(X, axis=0)
-        return X, state
+        return X, state.update(center=ctx.comm.reduce_to_server(X, "mean"))
 
     def step(self, X, state, inp: StepInput):
         X_new, state = self.local_step(X, state, inp)
         t = inp.t
         if not comm(t, self.period):
             return X_new, state, NO_EVENTS
-        xp = namespace(X)
-        p, d = X.shape
-        alpha = state["hyper"]["alpha"].at(t)
-        c = state["center"]
-        gap = X - c[None, :]
-        X_new = X_new - alpha * gap
+        alpha = state.hyper["alpha"].at(t)
+        c = state.center
+        pulled = alpha * (X - inp.comm.server_broadcast(c, X.shape[0]))   # α_i (x_i − c), c as received
+        X_new = X_new - pulled
         if self.beta is None:
-            c_new = c + xp.sum(alpha * gap, axis=0)   # Σ_i α_i (x_i − c) = p·α·(mean − c) for scalar α
+            c_new = c + inp.comm.reduce_to_server(pulled, "sum")   # Σ_i α_i (x_i − c) = p·α·(mean − c) for scalar α
         else:
-            c_new = c + self.beta * (xp.mean(X, axis=0) - c)
-        return X_new, {**state, "center": c_new}, {"floats": 2 * p * d}
+            c_new = c + self.beta * (inp.comm.reduce_to_server(X, "mean") - c)
+        return X_new, state.update(center=c_new), {}
 
 
 @dataclass(frozen=True, kw_only=True)

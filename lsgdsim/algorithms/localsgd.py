@@ -1,13 +1,12 @@
 """Local SGD (periodic model averaging): x_i ← x_i − η g_i, then at comm(τ) every x_i ← mean_j x_j.
 
-Momentum buffers stay per worker. Communication model: an all-reduce of the parameters, each worker
-sending and receiving its d-vector, 2·p·d floats per communication.
+Momentum buffers stay per worker. Communication model: an all-reduce of the parameters at the
+coordinator, each worker sending and receiving its d-vector, 2·p·d floats per communication.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..backend import namespace
 from .base import NO_EVENTS, Periodic, StepInput, comm
 from .sgd import replicate
 
@@ -23,6 +22,4 @@ class LocalSGD(Periodic):
         X, state = self.local_step(X, state, inp)
         if not comm(inp.t, self.period):
             return X, state, NO_EVENTS
-        xp = namespace(X)
-        p, d = X.shape
-        return replicate(xp.mean(X, axis=0), p), state, {"floats": 2 * p * d}
+        return replicate(inp.comm.allreduce_mean(X), X.shape[0]), state, {}

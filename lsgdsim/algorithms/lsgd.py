@@ -9,18 +9,19 @@ All right-hand sides use step t − 1 values; s_i are the leader rule's scores (
 The leader itself takes a plain (S)GD step: its pull term is x_ℓ − x_ℓ = 0. With λ = η·λ_theory and
 τ = 1 this is exactly the theory form x⁺ = x − η(g + λ_theory(x − z)) (digest §2.1).
 
-Communication model (floats over links): the p scores are gathered, then each leader's d-vector is
-broadcast to the other members of its group (local: n·(l − 1)·d) or to all (global: (p − 1)·d).
+Communication model (floats over links): one min-loc gathers the p scores at the coordinator (p
+floats) and returns the winning ranks, then each leader's d-vector is broadcast to the other members
+of its group (a sub-group broadcast, local: n·(l − 1)·d) or to all (global: (p − 1)·d).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..backend import namespace, take_row
 from ..leaders import Exact, LeaderRule
 from ..validate import check_float, check_int, set_fields
 from .base import NO_EVENTS, Periodic, StepInput, check_period, comm
+from .state import LeaderState
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,6 +35,7 @@ class LSGD(Periodic):
     leader: LeaderRule = field(default_factory=Exact)
 
     name = "lsgd"
+    state_type = LeaderState
 
     def _hypers(self, workers):
         return {**super()._hypers(workers), "pull": (self.pull, 0.0, 1.0, False),
@@ -59,46 +61,37 @@ class LSGD(Periodic):
 
     def init(self, X, ctx):
         X, state = super().init(X, ctx)
-        state["leader_state"] = self.leader.init(ctx.workers, ctx.xp, ctx.dtype)
-        return X, state
+        return X, state.update(leader_state=self.leader.init(ctx.workers, ctx.xp, ctx.dtype))
 
     def step(self, X, state, inp: StepInput):
-        t = inp.t
-        hyper = state["hyper"]
+        t, hyper, comm_ = inp.t, state.hyper, inp.comm
         if self.leader.observes_every_step:
-            state = {**state, "leader_state": self.leader.observe(state["leader_state"], inp.losses, inp.streams)}
+            state = state.update(leader_state=self.leader.observe(state.leader_state, inp.losses, inp.streams))
         local = comm(t, self.period) and not hyper["pull"].is_zero(t)
         glob = comm(t, self._global_period) and not hyper["global_pull"].is_zero(t)
         X_new, state = self.local_step(X, state, inp)
         if not (local or glob):
             return X_new, state, NO_EVENTS
 
-        xp = namespace(X)
-        p, d = X.shape
-        scores = self.leader.scores(state["leader_state"], inp.exact_values, inp.streams)
-        best = xp.argmin(scores)                       # ties → lowest index
-        events = {"leader": best, "floats": p}
+        scores = self.leader.scores(state.leader_state, inp.exact_values, inp.streams)
+        grouped = local and self.groups > 1
+        best, local_best = comm_.min_loc(scores, self.groups if grouped else 1)   # ties → lowest rank
+        events = {"leader": best}
         if local:
-            if self.groups == 1:
-                gap = X - take_row(X, best)
-                gap *= hyper["pull"].at(t)                    # gap is ours: scale in place
-                X_new = X_new - gap
-                events["floats"] += (p - 1) * d
-            else:
-                n, size = self.groups, p // self.groups
-                local_best = xp.argmin(xp.reshape(scores, (n, size)), axis=1) + xp.arange(n) * size
-                leaders = xp.take(X, local_best, axis=0)                        # (n, d)
-                gap = xp.reshape(xp.reshape(X, (n, size, d)) - leaders[:, None, :], (p, d))
-                gap *= hyper["pull"].at(t)
-                X_new = X_new - gap
+            received = comm_.broadcast_groups(X, local_best) if grouped else comm_.broadcast(X, best)
+            X_new = _pull(X, X_new, received, hyper["pull"].at(t))
+            if grouped:
                 events["local_leaders"] = local_best
-                events["floats"] += n * (size - 1) * d
         if glob:
-            gap = X - take_row(X, best)
-            gap *= hyper["global_pull"].at(t)
-            X_new = X_new - gap
-            events["floats"] += (p - 1) * d
-        return X_new, {**state, "leader": best}, events
+            X_new = _pull(X, X_new, comm_.broadcast(X, best), hyper["global_pull"].at(t))
+        return X_new, state.update(leader=best), events
+
+
+def _pull(X, X_new, leaders, pull):
+    """X_new − λ (X − x_ℓ): ``leaders`` is the leader row each worker received ((1, d) or (p, d))."""
+    gap = X - leaders
+    gap *= pull                    # gap is ours: scale in place
+    return X_new - gap
 
 
 def lsgd_theory(lr: float, pull_theory: float, **kw) -> LSGD:

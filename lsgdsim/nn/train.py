@@ -81,9 +81,10 @@ class Evaluator:
 
     def __call__(self, t, X, state, values):
         xp = namespace(X)
-        center = state.get("center", state.get("server"))
+        center = state.held_center()            # EASGD center, DOWNPOUR server; else the worker average
         center = xp.mean(X, axis=0) if center is None else center
-        leader = state.get("leader", xp.argmin(values))
+        leader = getattr(state, "leader", None)  # LSGD: the leader of the last communication
+        leader = xp.argmin(values) if leader is None else leader
         models = xp.concat([X, center[None, :], take_row(X, leader)], axis=0)
         acc = self.objective.accuracy(models, "test")
         p = X.shape[0]

@@ -1,0 +1,75 @@
+"""Typed, immutable rule state: one frozen dataclass per rule family, replaced (never mutated) each step.
+
+Every state has ``hyper`` (name -> :class:`~lsgdsim.schedules.Hyper`) and ``velocity`` (the (p, d)
+momentum buffers, None without momentum), and answers two questions the run loop and the trainer ask:
+
+- :meth:`State.held_center`: the point the rule keeps besides the workers, (d,), or None:
+  the EASGD center c, the DOWNPOUR server s; None for SGD, all-reduce SGD, LocalSGD and LSGD.
+  This is ``Result.center``.
+- :meth:`State.consensus`: the rule's answer, (1, d): the EASGD center, the DOWNPOUR server, the
+  LSGD leader x_ℓ (of the last communication; the worker mean before any), and the worker mean for
+  LocalSGD, SGD and all-reduce SGD.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ..backend import namespace, take_row
+
+
+@dataclass(frozen=True)
+class State:
+    """What every rule keeps: hyperparameters on the run's backend and optional momentum buffers."""
+
+    hyper: dict
+    velocity: Any = None            # (p, d) momentum buffers, or None (momentum = 0)
+
+    def held_center(self):
+        """The point the rule keeps besides the workers (d,), or None (see the module docstring)."""
+        return None
+
+    def consensus(self, X):
+        """The rule's single answer (1, d) given the workers X (p, d)."""
+        center = self.held_center()
+        if center is not None:
+            return center[None, :]
+        return namespace(X).mean(X, axis=0, keepdims=True)
+
+    def update(self, **changes):
+        """A copy with ``changes`` (the state is frozen; a subclass keeps its own fields)."""
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class CenterState(State):
+    """EASGD: the elastic center c (d,)."""
+
+    center: Any = None
+
+    def held_center(self):
+        return self.center
+
+
+@dataclass(frozen=True)
+class ServerState(State):
+    """DOWNPOUR: the server s (d,) and each worker's accumulated displacement since its last push (p, d)."""
+
+    server: Any = None
+    accumulated: Any = None
+
+    def held_center(self):
+        return self.server
+
+
+@dataclass(frozen=True)
+class LeaderState(State):
+    """LSGD: the leader rule's own state and the leader of the last communication (0-d index or None)."""
+
+    leader_state: Any = None
+    leader: Any = None
+
+    def consensus(self, X):
+        if self.leader is None:
+            return super().consensus(X)
+        return take_row(X, self.leader)
