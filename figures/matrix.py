@@ -47,7 +47,7 @@ def run_task(cfg: dict, task: dict) -> dict:
     lgd = simulate(obj, algorithms.LSGD(lr=cfg["lr"], pull=cfg["pull"], period=cfg["period"]), **kw)
 
     def center_value(t, X, state, values):
-        return {"center_f": obj.value(state["center"][None, :])[0]}
+        return {"center_f": obj.value(state.held_center()[None, :])[0]}
     eagd = simulate(obj, algorithms.EASGD(lr=cfg["lr"], alpha=cfg["pull"], period=cfg["period"]),
                     monitor=center_value, **kw)
     return {"steps": lgd.steps, "lgd_leader": lgd.best_f, "eagd_center": eagd.monitor["center_f"],

@@ -36,8 +36,9 @@ def tasks(cfg: dict) -> list[dict]:
 
 def _track(t, X, state, values):
     out = {"x": X}
-    if "center" in state:
-        out["center"] = state["center"]
+    center = state.held_center()            # EASGD's center; None for rules without one
+    if center is not None:
+        out["center"] = center
     return out
 
 

@@ -9,8 +9,8 @@ from lsgdsim import algorithms, leaders
 from lsgdsim.schedules import InverseTime
 from theory_checks import period_rate
 from theory_checks._convex import constant_boot, log_tail
+from theory_checks._rate_runs import eigen_start, sgd_expected_gap
 from theory_checks.pipeline import run_check
-from theory_checks.rate import sgd_expected_gap
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def test_sgd_constant_matches_the_exact_expectation(record):
     """The simulated SGD constant agrees with the exact E gap of SGD (variance recursion) within 5%."""
     s = record.setting
     pr = period_rate.problem(s["seed"])
-    exact = sgd_expected_gap(pr["obj"], pr["x0"], s["a"], s["b"], period_rate.NOISE, s["steps"])
+    exact = sgd_expected_gap(*eigen_start(pr["obj"], pr["x0"]), s["a"], s["b"], period_rate.NOISE, s["steps"])
     steps = np.asarray(record.arrays["steps"])
     idx = log_tail(steps)
     c_exact = float(np.median(steps[idx] * exact[steps[idx]]))
