@@ -92,6 +92,12 @@ def subplots(nrows: int = 1, ncols: int = 1, width: float = 4.0, height: float =
     return fig, axes
 
 
+def four_panels():
+    """Four panels in a 2 × 2 grid (readable at 800 px): (fig, axes) with ``axes`` the four in reading order."""
+    fig, axes = subplots(2, 2, width=4.6, height=3.9)
+    return fig, axes.ravel()
+
+
 def band(ax, x, lo, hi, method: str | None = None, alpha: float = 0.2, **kw):
     """Shade the band lo ≤ y ≤ hi over x in the method's colour (e.g. a confidence band over seeds)."""
     if method is not None:

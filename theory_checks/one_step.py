@@ -291,12 +291,11 @@ def key_numbers(record: CheckRecord) -> list[dict]:
 # -- figure ----------------------------------------------------------------------------------------
 def figure(record: CheckRecord):
     from lsgdsim import plotting
-    fig, axes = plotting.subplots(2, 2, width=4.6, height=3.9)   # 2 × 2: readable at 800 px
-    axes = axes.reshape(1, 4)
-    _panel_eta(axes[0, 0], record, plotting)
-    _panel_slack(axes[0, 1], record, plotting)
-    _panel_logistic(axes[0, 2], record, plotting)
-    _panel_extra(axes[0, 3], record, plotting)
+    fig, axes = plotting.four_panels()
+    _panel_eta(axes[0], record, plotting)
+    _panel_slack(axes[1], record, plotting)
+    _panel_logistic(axes[2], record, plotting)
+    _panel_extra(axes[3], record, plotting)
     return fig
 
 

@@ -328,13 +328,12 @@ def key_numbers(record: CheckRecord) -> list[dict]:
 # -- figure ----------------------------------------------------------------------------------------
 def figure(record: CheckRecord):
     from lsgdsim import plotting
-    fig, axes = plotting.subplots(2, 2, width=4.6, height=3.9)   # 2 × 2: readable at 800 px
-    axes = axes.reshape(1, 4)
+    fig, axes = plotting.four_panels()
     m, colors = record.measured, plotting.COLORS
     styles = {"fixed": (colors["lsgd"], "-", "o"), "scaled": (colors["lsgd"], "--", "s"),
               "localsgd": (colors["localsgd"], "-", "^")}
     series = {**{k: m["rate"][k] for k in PULLS}, "localsgd": m["localsgd"]}
-    ax = axes[0, 0]
+    ax = axes[0]
     for key, by in series.items():
         tau = np.array(sorted(by, key=float), dtype=float)
         color, ls, mk = styles[key]
@@ -355,10 +354,10 @@ def figure(record: CheckRecord):
     ax.set(xscale="log", xlabel="communication period τ", ylabel="C(τ) / C_SGD  (C = t·gap, tail)",
            title="O(1/t) constant vs τ")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.38), ncol=2, fontsize=7)
-    _panel_slopes(axes[0, 1], series, styles)
-    _panel_floors(axes[0, 2], m, styles, colors)
-    _panel_curves(axes[0, 3], record, colors)
-    for ax in axes[0, :3]:
+    _panel_slopes(axes[1], series, styles)
+    _panel_floors(axes[2], m, styles, colors)
+    _panel_curves(axes[3], record, colors)
+    for ax in axes[:3]:
         ax.set_xticks([float(t) for t in m["kept"]["fixed"]], list(m["kept"]["fixed"]))
     return fig
 

@@ -322,12 +322,11 @@ def key_numbers(record: CheckRecord) -> list[dict]:
 # -- figure ----------------------------------------------------------------------------------------
 def figure(record: CheckRecord):
     from lsgdsim import plotting
-    fig, axes = plotting.subplots(2, 2, width=4.6, height=3.9)   # 2 × 2: readable at 800 px
-    axes = axes.reshape(1, 4)
+    fig, axes = plotting.four_panels()
     for ax, panel in zip(axes.flat, PANELS, strict=False):
         _panel_curves(ax, record, panel, plotting)
-    _panel_ratios(axes[0, 3], record, plotting)
-    handles, labels = axes[0, 0].get_legend_handles_labels()
+    _panel_ratios(axes[3], record, plotting)
+    handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4, fontsize=7)
     return fig
 
