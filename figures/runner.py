@@ -3,22 +3,24 @@
 Order of work: (1) the theory checks through ``theory_checks.runner.run_checks`` (records reused when
 saved by the same code and configuration); (2) one pool of ``jobs`` processes for everything else — the
 experiments' tasks (longest first; each result saved as it finishes, so a killed run resumes) and the
-figures (each check's from its record, each experiment's once its data are saved). Every task is a pure
-function of its configuration, run with one BLAS thread, so ``jobs`` changes the wall time, never a
+figures (each check's from its record, each experiment's once its data are saved); that pool is the
+sweeps' (:func:`lsgdsim.sweep.process_pool`). Every task is a pure function of its configuration, run
+with one BLAS thread, so ``jobs`` changes the wall time, never a
 number. ``from_data`` skips (1) and the tasks: every figure is redrawn from the data saved in ``out``.
 """
 from __future__ import annotations
 
-import multiprocessing as mp
+import contextlib
 import os
 import sys
 import time
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, wait
 from pathlib import Path
 
 import theory_checks
 from lsgdsim.outputs import check_output_dir
+from lsgdsim.sweep.execute import process_pool
 from theory_checks.runner import CheckErrors, check_report_dir, default_report_dir, run_checks
 
 from . import EXPERIMENTS, checks, pipeline
@@ -110,11 +112,6 @@ def _do(item: tuple):
     return checks.export(name, *args)
 
 
-def _worker_init() -> None:
-    from threadpoolctl import threadpool_limits
-    threadpool_limits(1)
-
-
 class _Work:
     """One pool for the experiments' tasks and every figure; the progress bar; the bookkeeping."""
 
@@ -132,24 +129,16 @@ class _Work:
         items = self._plan(check_names, exp_names)
         self.bar = tqdm(total=len(items), desc="figures", unit="item", leave=False, file=sys.stderr,
                         disable=(None if self.progress is None else not self.progress))
-        if self.jobs > 1 and len(items) > 1:
-            self.pool = ProcessPoolExecutor(min(self.jobs, len(items)), mp_context=mp.get_context("spawn"),
-                                            initializer=_worker_init)
+        parallel = self.jobs > 1 and len(items) > 1
         try:
-            for item in items:
-                self._submit(item)
-            for item, outcome, failed in self._outcomes():
-                self._handle(item, outcome, failed)
-        except BaseException:
-            if self.pool is not None:
-                for proc in list(getattr(self.pool, "_processes", {}).values()):
-                    proc.terminate()
-                self.pool.shutdown(wait=False, cancel_futures=True)
-            raise
+            with process_pool(min(self.jobs, len(items))) if parallel else contextlib.nullcontext() as pool:
+                self.pool = pool
+                for item in items:
+                    self._submit(item)
+                for item, outcome, failed in self._outcomes():
+                    self._handle(item, outcome, failed)
         finally:
             self.bar.close()
-        if self.pool is not None:
-            self.pool.shutdown()
 
     def _plan(self, check_names, exp_names) -> list[tuple]:
         """Tasks longest first, then the check figures (the experiments' figures follow their data)."""

@@ -88,3 +88,33 @@ def test_map_runs_is_the_serial_loop_on_any_executor(serial):
         assert map_runs(specs, executor=pool) == ref
     with pytest.raises(ValueError, match=r"specs\[0\] must be a RunSpec"):
         map_runs([GRID_TOML])
+
+
+@pytest.mark.parametrize("address", ["not an address", "tcp://host:port", "http://localhost:8786", ""])
+def test_a_malformed_scheduler_address_is_one_line_before_any_work(serial, tmp_path, capsys, address):
+    pytest.importorskip("distributed")
+    out = tmp_path / "never"
+    assert main(["sweep", str(serial[2]), "--out", str(out), "--scheduler", address, "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--scheduler must be an address like tcp://host:8786" in err[0]
+    assert not out.exists()
+
+
+def test_an_unreachable_scheduler_is_one_line_and_exit_2(serial, tmp_path, capsys, monkeypatch):
+    """Nothing listens on the port: the connection times out (shortened here) and nothing is written."""
+    pytest.importorskip("distributed")
+    import functools
+    import socket
+
+    from lsgdsim.sweep import execute
+    with socket.socket() as s:                  # a free port, closed again: nobody answers there
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setattr(execute, "dask_executor", functools.partial(execute.dask_executor, connect_timeout=2))
+    monkeypatch.setattr("lsgdsim.sweep.dask_executor", execute.dask_executor)
+    out = tmp_path / "out"
+    assert main(["sweep", str(serial[2]), "--out", str(out), "--scheduler", f"tcp://127.0.0.1:{port}",
+                 "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"no Dask scheduler answered at tcp://127.0.0.1:{port} within 2 s" in err[0], err
+    assert not out.exists() or not any(out.rglob("*.npz"))

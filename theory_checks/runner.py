@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
-import os
 import queue as queue_module
 import sys
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, wait
 from pathlib import Path
 
 from lsgdsim import __version__
 from lsgdsim.outputs import check_output_dir, check_output_path, marked_path
 from lsgdsim.result import atomic_write_text
+from lsgdsim.sweep.execute import process_pool
 from lsgdsim.validate import check_int, check_seed
 
 from . import CHECKS, load
@@ -31,9 +31,11 @@ from .progress import Progress
 from .record import CheckRecord
 from .report import render_markdown, terminal_header, terminal_row
 
-# Rough relative cost of each check (full mode): the longest are started first when jobs > 1.
-COST = {"one-step": 9, "rate": 8, "stochastic-leader": 8, "iteration-complexity": 7, "comm-period": 6,
-        "curse-of-symmetry": 6, "leader-stickiness": 5, "newton-alignment": 4, "stationary-points": 3}
+# Seconds each check takes in full mode on one free core (lsgdsim check, 2 jobs, quiet 2-core machine): the
+# longest are started first when jobs > 1, so that no long check starts last.
+COST = {"rate": 119, "stochastic-leader": 100, "comm-period": 93, "curse-of-symmetry": 49, "stationary-points": 49,
+        "newton-alignment": 42, "iteration-complexity": 36, "period-rate": 35, "multi-leader": 34,
+        "same-valley": 33, "one-step": 19, "leader-stickiness": 14, "leader-or-average": 14, "saddle-escape": 8}
 
 
 class CheckErrors(RuntimeError):
@@ -121,11 +123,10 @@ def run_checks(names=None, quick: bool = False, seed: int = 0, report_dir=None, 
 
 
 def _run_parallel(run, todo, jobs: int, args) -> None:
-    ctx = mp.get_context("spawn")
-    updates = ctx.Queue()
-    order = sorted(todo, key=lambda n: -COST.get(n, 5))
-    pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init, initargs=(updates,))
-    try:
+    """The checks on the sweeps' process pool (spawned, one BLAS thread each), longest first."""
+    updates = mp.get_context("spawn").Queue()
+    order = sorted(todo, key=lambda n: -COST.get(n, 30))
+    with process_pool(jobs, initializer=_worker_init, initargs=(updates,)) as pool:
         futures = {pool.submit(_worker_run, name, *args, str(run.report_dir)): name for name in order}
         for name in order[:jobs]:
             run.started(name)
@@ -139,12 +140,6 @@ def _run_parallel(run, todo, jobs: int, args) -> None:
                     run.finished(fut.result())
                 except Exception as exc:
                     run.failed(name, exc)
-    except BaseException:
-        for proc in list(getattr(pool, "_processes", {}).values()):
-            proc.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
     _drain(updates, run)
 
 
@@ -164,9 +159,6 @@ _UPDATES = None
 def _worker_init(updates) -> None:
     global _UPDATES
     _UPDATES = updates
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    from threadpoolctl import threadpool_limits
-    threadpool_limits(1)
 
 
 def _worker_run(name, quick, seed, leader, controls, report_dir) -> CheckRecord:

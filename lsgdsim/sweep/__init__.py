@@ -40,11 +40,12 @@ The table (:func:`load`, ``lsgdsim sweep --table OUT.parquet DIR``): one row per
 :mod:`lsgdsim.sweep.table` lists the columns. pandas and pyarrow are the ``sweep`` extra, Dask the
 ``dask`` extra; ``import lsgdsim.sweep`` needs neither.
 """
-from .execute import MissingExtra, dask_executor, default_jobs, map_runs, process_pool, require
+from .execute import MissingExtra, check_scheduler_address, dask_executor, default_jobs, map_runs, process_pool, require
 from .grid import Grid, axis_values, expand_grid, load_grid
 from .store import SweepInterrupted, SweepReport, result_path, run_sweep, status
 from .table import check_table_path, load, record_columns, table, write_table
 
-__all__ = ["Grid", "MissingExtra", "SweepInterrupted", "SweepReport", "axis_values", "check_table_path",
+__all__ = ["Grid", "MissingExtra", "SweepInterrupted", "SweepReport", "axis_values", "check_scheduler_address",
+           "check_table_path",
            "dask_executor", "default_jobs", "expand_grid", "load", "load_grid", "map_runs", "process_pool",
            "record_columns", "require", "result_path", "run_sweep", "status", "table", "write_table"]

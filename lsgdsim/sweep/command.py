@@ -66,6 +66,8 @@ def cmd_sweep(args) -> int:
         check_int(args.jobs, "--jobs", 1)
     if args.scheduler is not None or args.dask_local is not None:
         sweep.require("distributed", "dask", "--scheduler and --dask-local")
+    if args.scheduler is not None:
+        sweep.check_scheduler_address(args.scheduler, "--scheduler")
     grid = sweep.load_grid(path)                          # every run checked before any work
     out = check_output_dir(args.out or Path("sweeps") / path.stem, "--out")
     if args.scheduler is not None or args.dask_local is not None:

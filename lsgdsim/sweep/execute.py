@@ -17,6 +17,7 @@ import contextlib
 import importlib
 import multiprocessing as mp
 import os
+import re
 import signal
 import traceback
 from collections.abc import Iterable, Iterator
@@ -60,10 +61,12 @@ def limit_blas() -> None:
         _BLAS_LIMITED = True
 
 
-def _init_process() -> None:
+def _init_process(initializer=None, initargs=()) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the parent, which stops the pool
     os.environ.setdefault("MPLBACKEND", "Agg")
     limit_blas()
+    if initializer is not None:
+        initializer(*initargs)
 
 
 def run_task(spec: dict, on_divergence: str = "raise"):
@@ -82,13 +85,21 @@ def sweep_task(spec: dict) -> tuple[str, object]:
                          "traceback": traceback.format_exc()}
 
 
+_ADDRESS = re.compile(r"((tcp|tls|ws|wss|ucx|inproc)://)?[^\s/:]+(:\d+)?/?")
+
+
 # -- executors ----------------------------------------------------------------------------------------------
 @contextlib.contextmanager
-def process_pool(jobs: int | None = None) -> Iterator[Executor]:
+def process_pool(jobs: int | None = None, initializer=None, initargs: tuple = ()) -> Iterator[Executor]:
     """A pool of ``jobs`` (default: the cores) spawned processes, BLAS at one thread each; on leaving
-    the block because of an error or Ctrl-C, its processes are stopped at once."""
+    the block because of an error or Ctrl-C, its processes are stopped at once.
+
+    ``initializer(*initargs)`` runs in each process after that set-up (the theory checks pass the
+    queue their progress goes back on). The sweeps, ``lsgdsim check --jobs`` and ``lsgdsim reproduce
+    --jobs`` all run on this one pool."""
     jobs = default_jobs() if jobs is None else check_int(jobs, "jobs", 1)
-    pool = ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), initializer=_init_process)
+    pool = ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), initializer=_init_process,
+                               initargs=(initializer, initargs))
     try:
         yield pool
     except BaseException:
@@ -100,11 +111,15 @@ def process_pool(jobs: int | None = None) -> Iterator[Executor]:
 
 
 @contextlib.contextmanager
-def dask_executor(address: str | None = None, local_workers: int | None = None) -> Iterator[Executor]:
+def dask_executor(address: str | None = None, local_workers: int | None = None,
+                  connect_timeout: float = 10.0) -> Iterator[Executor]:
     """A ``concurrent.futures`` executor on Dask: the cluster at ``address``, or a LocalCluster of
-    ``local_workers`` worker processes with one thread each (exactly one of the two)."""
+    ``local_workers`` worker processes with one thread each (exactly one of the two). A scheduler
+    that does not answer within ``connect_timeout`` seconds is a ``ValueError`` naming the address."""
     if (address is None) == (local_workers is None):
         raise ValueError("give a scheduler address or a number of local Dask workers (one of the two)")
+    if address is not None:
+        check_scheduler_address(address)
     distributed = require("distributed", "dask", "running on Dask")
     cluster = None
     if local_workers is not None:
@@ -112,11 +127,24 @@ def dask_executor(address: str | None = None, local_workers: int | None = None) 
         cluster = distributed.LocalCluster(n_workers=local_workers, threads_per_worker=1, processes=True,
                                            dashboard_address=None)
     try:
-        with distributed.Client(cluster if cluster is not None else address) as client:
+        try:
+            client = distributed.Client(cluster if cluster is not None else address, timeout=connect_timeout)
+        except (OSError, TimeoutError) as exc:
+            raise ValueError(f"scheduler: no Dask scheduler answered at {address} within {connect_timeout:g} s "
+                             f"({type(exc).__name__}); start one with `dask scheduler`") from None
+        with client:
             yield client.get_executor(pure=False)  # pure=False: a spec run twice is run twice (--force)
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def check_scheduler_address(address, name: str = "scheduler") -> str:
+    """``tcp://host:port``, ``host:port`` (tcp) or another Dask scheme (tls, ws, wss, ucx, inproc);
+    else ValueError naming it."""
+    if not isinstance(address, str) or not _ADDRESS.fullmatch(address):
+        raise ValueError(f"{name} must be an address like tcp://host:8786; got {address!r}")
+    return address
 
 
 def describe_executor(executor) -> str:
