@@ -98,6 +98,41 @@ def four_panels():
     return fig, axes.ravel()
 
 
+def grid(nrows: int, ncols: int, width: float, height: float, **gridspec_kw):
+    """A constrained-layout figure of ``width`` × ``height`` inches (scaled down together beyond
+    :data:`MAX_WIDTH`) and its nrows × ncols GridSpec (``gridspec_kw``: height_ratios, width_ratios, ...),
+    for figures whose panels span cells or have legend rows of their own. Add panels with :func:`panel`
+    and legends with :func:`legend_row` / ``fig.legend(loc="outside lower center")``: constrained layout
+    makes room for them, so they never cover a panel, an axis label or one another."""
+    scale = min(1.0, MAX_WIDTH / width)
+    with style():
+        fig = Figure(figsize=(width * scale, height * scale), layout="constrained")
+        gs = fig.add_gridspec(nrows, ncols, **gridspec_kw)
+    return fig, gs
+
+
+def panel(fig, spec, **kw):
+    """One panel in the house style at the grid cell(s) ``spec`` of a :func:`grid` figure."""
+    with style():
+        ax = fig.add_subplot(spec, **kw)
+    ax.grid(True, alpha=0.3)
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax
+
+
+def legend_row(fig, spec, handles, labels=None, ncol: int = 1, **kw):
+    """A legend alone in the grid cell(s) ``spec`` (a thin row under the panels it explains): no axes
+    drawn, the legend hanging from the cell's top edge; constrained layout grows the cell to fit it."""
+    with style():
+        ax = fig.add_subplot(spec)
+        ax.axis("off")
+        if labels is None:
+            labels = [h.get_label() for h in handles]
+        kw.setdefault("fontsize", 8)
+        return ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 1.0), ncol=ncol,
+                         borderaxespad=0.0, **kw)
+
+
 def band(ax, x, lo, hi, method: str | None = None, alpha: float = 0.2, **kw):
     """Shade the band lo ≤ y ≤ hi over x in the method's colour (e.g. a confidence band over seeds)."""
     if method is not None:

@@ -215,10 +215,15 @@ def key_numbers(record: CheckRecord) -> list[dict]:
 
 def figure(record: CheckRecord):
     from lsgdsim import plotting
-    fig, axes = plotting.subplots(1, 3, width=4.6, height=3.4)
-    _panel_iterations(axes[0, 0], record, plotting)
-    _panel_gain(axes[0, 1], record, plotting)
-    _panel_theory(axes[0, 2], record, plotting)
+    # three panels, each with its legend in the row below it (constrained layout sizes the row)
+    fig, gs = plotting.grid(2, 3, width=10.0, height=4.6, height_ratios=(1, 0.02))
+    axes = [plotting.panel(fig, gs[0, j]) for j in range(3)]
+    _panel_iterations(axes[0], record, plotting)
+    _panel_gain(axes[1], record, plotting)
+    _panel_theory(axes[2], record, plotting)
+    for j, ax in enumerate(axes):
+        plotting.legend_row(fig, gs[1, j], *ax.get_legend_handles_labels(), ncol=2 if j == 0 else 1,
+                            fontsize=7.5, columnspacing=1.0)
     return fig
 
 
@@ -231,7 +236,8 @@ def _bars(ax, names, entries, plotting):
         err = np.clip(np.vstack([v[:, 0] - v[:, 1], v[:, 2] - v[:, 0]]), 0, None)
         ax.bar(x, v[:, 0], width, yerr=err if err.any() else None, capsize=2, label=label, color=color, hatch=hatch,
                alpha=0.6 if hatch else 1.0)
-    ax.set_xticks(range(len(names)), [n.replace("quadratic ", "quad. ") for n in names], fontsize=8)
+    ax.set_xticks(range(len(names)), [n.replace("quadratic ", "quadratic\n") for n in names], fontsize=8)
+    ax.set_xlabel("problem")
 
 
 def _panel_iterations(ax, record, plotting):
@@ -254,8 +260,7 @@ def _panel_iterations(ax, record, plotting):
         entries.insert(2, ("lsgd, worst leader", C["worst leader"], None,
                            vals(lambda p: worst["problems"][p]["lsgd"])))
     _bars(ax, names, entries, plotting)
-    ax.set(yscale="log", ylabel="iterations to ε (median over seeds)", title="tuned iterations to ε")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=7)
+    ax.set(yscale="log", ylabel="iterations to ε\n(median over seeds)", title="tuned iterations to ε")
 
 
 def _panel_gain(ax, record, plotting):
@@ -274,8 +279,7 @@ def _panel_gain(ax, record, plotting):
                             vals(record.controls[mode]["problems"], "over_random_pull")))
     _bars(ax, names, entries, plotting)
     ax.axhline(0, color=C["bound"], lw=0.8)
-    ax.set(ylabel="gain G: mean log(gap_other / gap_LSGD)", title="what the leader adds (at T'/2 … T')")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=7)
+    ax.set(ylabel="gain G: mean log\n(gap_other / gap_LSGD)", title="what the leader adds\n(at T'/2 … T')")
 
 
 def _panel_theory(ax, record, plotting):
@@ -289,5 +293,4 @@ def _panel_theory(ax, record, plotting):
           plotting)
     ax.set_yscale("symlog", linthresh=1e-4)
     ax.set_ylim(top=3 * max(t[p]["theory_term"]["realized_pull_decrease_per_step"] for p in names))
-    ax.set(ylabel="extra decrease of mean-worker f per step", title="LSGD's pull up to T'")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=7)
+    ax.set(ylabel="extra decrease of\nmean-worker f per step", title="LSGD's pull up to T'")

@@ -294,7 +294,13 @@ def figure(record: CheckRecord):
     A = record.arrays
     kappas, dims = sorted(set(A["kappa"].tolist())), sorted(set(A["dim"].tolist()))
     ncols = max(2 * len(dims), 4)
-    fig, axes = plotting.subplots(len(kappas) + 1, ncols, width=2.6, height=2.3)
+    rows = len(kappas) + 1          # the heat maps, the line panels; then a thin row for their legends
+    fig, axes = plotting.subplots(rows + 1, ncols, width=2.6, height=(2.3 * rows + 1.0) / (rows + 1),
+                                  layout="constrained", height_ratios=[1] * rows + [0.02])
+    legend_cells = [ax.get_subplotspec() for ax in axes[-1]]
+    for ax in axes[-1]:
+        ax.remove()
+    axes = axes[:-1]
     kind = record.setting["candidates"]
     n = record.setting["samples_per_cell"]
     image = None
@@ -316,6 +322,9 @@ def figure(record: CheckRecord):
     _panel_indefinite(axes[-1, 2], axes[-1, 3], record, plotting)
     for ax in axes[-1, 4:]:
         ax.axis("off")
+    for cell, ax in zip(legend_cells, axes[-1, :3], strict=False):     # each legend under its panel
+        plotting.legend_row(fig, cell, *ax.get_legend_handles_labels(), ncol=2 if ax is axes[-1, 0] else 1,
+                            fontsize=7.5, columnspacing=1.0)
     return fig
 
 
@@ -350,7 +359,6 @@ def _panel_limit(ax, A, kind, plotting):
     ax.set_xlabel("θ [deg]")
     ax.set_ylabel("λ→0 limit, min over x")
     ax.set_title("small λ: > ½, → ½ as θ → 0" if kind == "sublevel" else f"small λ ({kind} candidates)", fontsize=8)
-    ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.3), ncol=2, fontsize=6)
 
 
 def _panel_controls(ax, record, plotting):
@@ -373,7 +381,6 @@ def _panel_controls(ax, record, plotting):
     ax.set_xscale("log")
     ax.set(xlabel="λ / λ_min", ylabel="fraction improving", ylim=(-0.02, 1.02))
     ax.set_title(f"κ={c['kappa']:g}, d={c['dim']}, θ={A['angles'][i]:g}°: controls", fontsize=8)
-    ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.3), ncol=1, fontsize=6)
 
 
 def _panel_indefinite(ax_share, ax_cand, record, plotting):
@@ -392,4 +399,3 @@ def _panel_indefinite(ax_share, ax_cand, record, plotting):
     ax_share.set_title("indefinite: candidates in a ball", fontsize=8)
     ax_cand.set_ylabel("candidates / samples")
     ax_cand.set_title("indefinite: ball share with f(z) ≤ f(x)", fontsize=8)
-    ax_share.legend(loc="upper left", bbox_to_anchor=(0.0, -0.3), ncol=1, fontsize=6)

@@ -344,20 +344,25 @@ def figure(record: CheckRecord):
     from lsgdsim import plotting
     sad = record.measured["saddles"]
     names, escaped = record.details["curves"], record.arrays["escaped"]
-    fig, axes = plotting.subplots(2, 3, width=4.0, height=3.0)
+    # the escape curves, their legend, the ratio and curvature panels, and a row for the lower legends
+    fig, gs = plotting.grid(4, 3, width=10.0, height=7.4, height_ratios=(1, 0.02, 1, 0.02))
+    top = [plotting.panel(fig, gs[0, j]) for j in range(3)]
+    bottom = [plotting.panel(fig, gs[2, j]) for j in range(3)]
     for li, label in enumerate(sad):
-        ax = axes[0, li]
+        ax = top[li]
         for ci, name in enumerate(names):
             curve = escaped[li, ci]
             ax.plot(np.arange(curve.size), curve, **_style(name, plotting), label=name if li == 0 else None)
         done = np.flatnonzero(np.all(np.nan_to_num(escaped[li], nan=1.0) >= 1.0, axis=0))   # every curve at 1
         ax.set(title=label, xlabel="steps", ylabel="share of workers escaped",
                xlim=(0, 1.1 * (done[0] if done.size else sad[label]["horizon"])))
-    _ratio_panel(axes[1, 0], record, "ratio_all", "group escape (last worker) / SGD's", plotting)
-    _ratio_panel(axes[1, 1], record, "ratio_first", "first worker's escape / SGD's", plotting)
-    _curvature_panel(axes[1, 2], record, plotting)
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 8), bbox_to_anchor=(0.5, -0.05), fontsize=8)
+    plotting.legend_row(fig, gs[1, :], *top[0].get_legend_handles_labels(), ncol=min(len(names), 8))
+    _ratio_panel(bottom[0], record, "ratio_all", "group escape (last worker)\n/ SGD's", plotting)
+    _ratio_panel(bottom[1], record, "ratio_first", "first worker's escape\n/ SGD's", plotting)
+    _curvature_panel(bottom[2], record, plotting)
+    # the two ratio panels share one legend (same markers and colours), the curvature panel has its own
+    plotting.legend_row(fig, gs[3, :2], *bottom[0].get_legend_handles_labels(), ncol=3, columnspacing=1.2)
+    plotting.legend_row(fig, gs[3, 2], *bottom[2].get_legend_handles_labels(), ncol=1)
     return fig
 
 
@@ -375,6 +380,7 @@ def _style(name: str, plotting) -> dict:
 def _ratio_panel(ax, record, key, title, plotting):
     """Median escape-time ratio vs λ (LSGD line per saddle), EASGD at x = α and the controls at λ = MAIN,
     both offset in x (×0.8, ×1.25) so that they do not hide each other."""
+    from matplotlib.ticker import NullFormatter
     sad = record.measured["saddles"]
     pulls = record.setting["pulls"]
     for k, (label, s) in enumerate(sad.items()):
@@ -390,8 +396,10 @@ def _ratio_panel(ax, record, key, title, plotting):
     ax.axhline(1.0, color=plotting.COLORS["bound"], lw=0.8)
     ax.axhline(SLOW, color=plotting.COLORS["worst leader"], lw=0.6, ls=":")
     ax.set_xscale("log")
+    ticks = sorted(set(pulls) | set(record.setting["alphas"]))      # plain numbers at the swept values
+    ax.set_xticks(ticks, [f"{v:g}" for v in ticks])
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set(title=title, xlabel="pull λ per step (EASGD: α)", ylabel="median ratio over seeds")
-    ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)
 
 
 def _curvature_panel(ax, record, plotting):
@@ -411,5 +419,4 @@ def _curvature_panel(ax, record, plotting):
         ax.plot([-0.4, 0.4], [quad["negative_share"]] * 2, color=plotting.COLORS["bound"], lw=1.5,
                 label="candidate leaders (newton)")
     ax.set_xticks(range(len(sad)), [label.split()[0] for label in sad])
-    ax.set(title="pulls near the saddle", ylabel="share of pulls", ylim=(0, 1.05))
-    ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
+    ax.set(title="pulls near the saddle", xlabel="saddle", ylabel="share of pulls", ylim=(0, 1.05))

@@ -307,7 +307,9 @@ def key_numbers(record: CheckRecord) -> list[dict]:
 def figure(record: CheckRecord):
     from lsgdsim import plotting
     labels = list(record.measured["landscapes"])
-    fig, axes = plotting.subplots(2, 4, width=3.4, height=2.8)
+    # two rows of four panels, a row for the distance panel's legend, the methods' legend at the bottom
+    fig, gs = plotting.grid(3, 4, width=10.0, height=6.8, height_ratios=(1, 1, 0.02))
+    axes = np.array([plotting.panel(fig, gs[i, j]) for i in range(2) for j in range(4)])
     share, dist, steps = record.arrays["share"], record.arrays["dist"], record.arrays["steps"]
     styles = {"lsgd": ("-", 2.4), "sgd": (":", 1.2), "random leader": ("--", 1.2), "worst leader": ("--", 1.2)}
     order = [1, 2, 3, 4, 5, 0]                       # LSGD last, on top of the curves it may coincide with
@@ -325,13 +327,14 @@ def figure(record: CheckRecord):
     for li, lab in enumerate(labels):
         d = dist[li, 0] / max(dist[li, 0, 0], 1e-300)
         ax.semilogy(steps[li] / steps[li, -1], np.maximum(d, 1e-12), label=lab)
-    ax.set(title="LSGD: non-leaders' distance to leader", xlabel="fraction of the run (steps / T)",
-           ylabel="median distance / start (floor 1e-12)")
-    ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)
+    ax.set(title="LSGD: non-leaders'\ndistance to leader", xlabel="fraction of the run (steps / T)",
+           ylabel="median distance / start\n(floor 1e-12)")
+    plotting.legend_row(fig, gs[2, 1], *ax.get_legend_handles_labels(), ncol=2, columnspacing=1.0)
     _grid_panel(axes.flat[6], record)
     _gain_panel(axes.flat[7], record, plotting)
     handles, names = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="lower center", ncol=len(names), bbox_to_anchor=(0.5, -0.06), fontsize=8)
+    with plotting.style():
+        fig.legend(handles, names, loc="outside lower center", ncol=len(names), fontsize=8)
     return fig
 
 
@@ -349,7 +352,7 @@ def _grid_panel(ax, record):
                 color="white" if count[i, j] < 0.6 * n else "black")
     ax.set_xticks(range(len(periods)), [str(t) for t in periods])
     ax.set_yticks(range(len(lams)), [f"{v:g}" for v in lams])
-    ax.set(title="LSGD: landscapes gathered", xlabel="period τ (steps)", ylabel="pull λ per communication")
+    ax.set(title="LSGD: landscapes\ngathered", xlabel="period τ (steps)", ylabel="pull λ per communication")
     ax.grid(False)
 
 
@@ -367,5 +370,7 @@ def _gain_panel(ax, record, plotting):
         ax.bar(np.arange(len(lands)) + (k - (len(rows) - 1) / 2) * width, np.sign(gain) * np.log10(1 + np.abs(gain)),
                width, color=plotting.COLORS[name])
     ax.axhline(0, color=plotting.COLORS["bound"], lw=0.7)
-    ax.set_xticks(range(len(lands)), [lab.split()[0] for lab in lands], fontsize=7)
-    ax.set(title="valley gain over the workers alone", ylabel="sign·log10(1 + |gain|) (f units)")
+    ax.set_xticks(range(len(lands)), [lab.split()[0] for lab in lands], fontsize=7.5, rotation=35,
+                  ha="right", rotation_mode="anchor")
+    ax.set(title="valley gain over\nthe workers alone", xlabel="landscape",
+           ylabel="sign·log10(1 + |gain|)\n(f units)")

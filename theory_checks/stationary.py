@@ -362,10 +362,15 @@ def key_numbers(record: CheckRecord) -> list[dict]:
 
 def figure(record: CheckRecord):
     from lsgdsim import plotting
-    fig, axes = plotting.subplots(1, 3, width=4.2, height=4.0)
-    _panel_reading_a(axes[0, 0], record, plotting)
-    _panel_easgd(axes[0, 1], record, plotting)
-    _panel_reading_b(axes[0, 2], record, plotting)
+    # three panels, each with its legend in the row below it (constrained layout sizes the row)
+    fig, gs = plotting.grid(2, 3, width=10.0, height=5.0, height_ratios=(1, 0.02))
+    axes = [plotting.panel(fig, gs[0, j]) for j in range(3)]
+    _panel_reading_a(axes[0], record, plotting)
+    _panel_easgd(axes[1], record, plotting)
+    _panel_reading_b(axes[2], record, plotting)
+    for j, ax in enumerate(axes):
+        plotting.legend_row(fig, gs[1, j], *ax.get_legend_handles_labels(), ncol=1 if j == 2 else 2,
+                            fontsize=7.5, columnspacing=1.0)
     return fig
 
 
@@ -391,11 +396,11 @@ def _panel_reading_a(ax, record, plotting):
                label="EASGD center")
     ax.axhline(LEADER_TOL, color="k", lw=0.7, ls=":")
     ax.set_yscale("log")
-    ax.set_xticks(range(k + 1), [lab.replace(" ", "\n", 1) for lab in labels] + ["EASGD\ndouble well"], fontsize=7,
-                  rotation=30, ha="right", rotation_mode="anchor")
+    ax.set_xticks(range(k + 1), [*labels, "EASGD double well"], fontsize=7.5,
+                  rotation=40, ha="right", rotation_mode="anchor")
+    ax.set_xlabel("landscape")
     ax.set_ylabel("‖∇f‖ at the end of the run")
-    ax.set_title("(A) LGD's leader: ∇f = 0; EASGD: ∇f ≠ 0")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.36), ncol=2, fontsize=7)
+    ax.set_title("(A) LGD's leader: ∇f = 0\nEASGD: ∇f ≠ 0")
 
 
 def _panel_easgd(ax, record, plotting):
@@ -410,8 +415,7 @@ def _panel_easgd(ax, record, plotting):
     c = asym["center_final"]
     ax.plot([c], [(c ** 2 - 1) ** 2 / 4], "*", color="#7570b3", ms=10, label="asym. center")
     ax.plot([0], [0.25], "*", color=plotting.COLORS["easgd"], ms=10, label="sym. center (max)")
-    ax.set(title="EASGD limits on the double well", xlabel="x", ylabel="f(x) = (x² − 1)²/4")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, fontsize=7)
+    ax.set(title="EASGD limits\non the double well", xlabel="x", ylabel="f(x) = (x² − 1)²/4")
 
 
 def _panel_reading_b(ax, record, plotting):
@@ -424,5 +428,4 @@ def _panel_reading_b(ax, record, plotting):
     ax.annotate("leader x¹=0", (0, f(0)), textcoords="offset points", xytext=(4, -12), fontsize=7)
     ax.annotate("x²=1", (1, f(1)), textcoords="offset points", xytext=(-10, 6), fontsize=7)
     ax.set_ylim(-0.35, 0.5)
-    ax.set(title=f"(B) ∇L = 0 but f'(leader) = {sc['leader_grad']:.0f}", xlabel="x", ylabel="f(x)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=7)
+    ax.set(title=f"(B) ∇L = 0 but\nf'(leader) = {sc['leader_grad']:.0f}", xlabel="x", ylabel="f(x)")

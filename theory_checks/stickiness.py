@@ -302,23 +302,28 @@ def _short(label: str) -> str:
 
 
 def figure(record: CheckRecord):
-    from lsgdsim.plotting import COLORS, subplots
-    fig, axes = subplots(2, 3, width=4.2, height=3.2)
+    from lsgdsim import plotting
+    from lsgdsim.plotting import COLORS
+    # two rows of panels; under the lower one a row of its legends (constrained layout sizes it)
+    fig, gs = plotting.grid(3, 3, width=10.0, height=7.0, height_ratios=(1, 1, 0.02))
+    top = [plotting.panel(fig, gs[0, j]) for j in range(3)]
+    bottom = [plotting.panel(fig, gs[1, j]) for j in range(3)]
     A = record.arrays
-    for ax, key, title in ((axes[0, 0], BASES[0], "logistic, mini-batch, Window(10), first seed"),
-                           (axes[0, 1], BASES[1], "Rastrigin, grad noise, Window(10), first seed")):
+    for ax, key, title in ((top[0], BASES[0], "logistic, mini-batch, Window(10)\nfirst seed"),
+                           (top[1], BASES[1], "Rastrigin, grad noise, Window(10)\nfirst seed")):
         ids = A[SERIES[key]]
         ax.step(np.arange(len(ids)), ids, where="post", lw=0.8, color=COLORS["lsgd"])
         ax.set_yticks(range(4))
         ax.set(xlabel="communication", ylabel="leader (worker index)", title=title)
-    _panel_shares(axes[0, 2], A, COLORS)
-    ax = axes[1, 0]
+    _panel_shares(top[2], A, COLORS)
+    ax = bottom[0]
     styles = ((COLORS["lsgd"], "-"), (SHADES[0], "-"), (SHADES[1], "-"), (COLORS["lsgd"], "--"))  # all LSGD
     for k, label in enumerate(record.details["distance_curves"]):
         ax.semilogy(A[f"dist_steps_{k}"], A[f"dist_{k}"], label=label, lw=1, color=styles[k][0], ls=styles[k][1])
-    ax.set(xlabel="step", ylabel="mean non-leader distance to best", title="are non-leaders stranded?")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=7)
-    _panel_configs(axes[1, 1], axes[1, 2], record, COLORS)
+    ax.set(xlabel="step", ylabel="mean non-leader\ndistance to best", title="are non-leaders stranded?")
+    plotting.legend_row(fig, gs[2, 0], *ax.get_legend_handles_labels())
+    handles = _panel_configs(bottom[1], bottom[2], record, COLORS)
+    plotting.legend_row(fig, gs[2, 1:], handles, ncol=len(handles))
     return fig
 
 
@@ -332,9 +337,10 @@ def _panel_shares(ax, A, COLORS):
     for k, (lab, (share, color)) in enumerate(bars.items()):
         ax.bar(np.arange(4) + (k - (len(bars) - 1) / 2) * width, share, width, label=lab, color=color)
     ax.axhline(0.5, color=COLORS["bound"], ls="--", lw=0.8)
-    ax.set(xlabel="worker index", ylabel="share of communications as leader", title="leader share (p = 4, first seed)",
-           xticks=range(4))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=7)
+    # the legend sits in head room above share 1 (no share exceeds it), so it covers no bar
+    ax.set(xlabel="worker index", ylabel="share of communications\nas leader",
+           title="leader share\n(p = 4, first seed)", xticks=range(4), ylim=(0, 1.65), yticks=np.linspace(0, 1, 5))
+    ax.legend(loc="upper right", fontsize=7.5, frameon=False, borderaxespad=0.1, labelspacing=0.3)
 
 
 def _panel_configs(ax_share, ax_run, record, COLORS):
@@ -361,10 +367,12 @@ def _panel_configs(ax_share, ax_run, record, COLORS):
     ax_run.set_yticks(range(len(labels)), [""] * len(labels))
     for ax in (ax_share, ax_run):
         ax.set_ylim(len(labels) - 0.5, -0.5)
-    ax_share.set(xlabel="max leader share × p (fair share = 1)", title="max leader share per configuration")
-    ax_run.set(xlabel="longest run / communications", title="longest leader run per configuration")
+    ax_share.set(xlabel="max leader share × p (fair share = 1)", ylabel="configuration",
+                 title="max leader share\nper configuration")
+    ax_run.set(xlabel="longest run / communications", ylabel="configuration (rows as left)",
+               title="longest leader run\nper configuration")
     handles = [Line2D([], [], marker="o", ls="none", color="k", label="logistic"),
                Line2D([], [], marker="s", ls="none", mfc="none", color="k", label="Rastrigin")]
     handles += [Line2D([], [], marker="o", ls="none", color=c, label=w) for w, c in color.items()
                 if w == "right leader" or w.split()[0] in record.controls]
-    ax_run.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize=7)
+    return handles          # drawn by the caller in the legend row under the two panels

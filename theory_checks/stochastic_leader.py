@@ -301,10 +301,14 @@ def key_numbers(record: CheckRecord) -> list[dict]:
 
 def figure(record: CheckRecord):
     from lsgdsim import plotting
-    fig, axes = plotting.subplots(1, 3, width=4.2, height=3.4)
-    _panel_limits(axes[0, 0], record, plotting)
-    _panel_bound(axes[0, 1], record, plotting)
-    _panel_recovery(axes[0, 2], record, plotting)
+    # three panels, each with its legend in the row below it (constrained layout sizes the row)
+    fig, gs = plotting.grid(2, 3, width=10.0, height=4.6, height_ratios=(1, 0.02))
+    axes = [plotting.panel(fig, gs[0, j]) for j in range(3)]
+    _panel_limits(axes[0], record, plotting)
+    _panel_bound(axes[1], record, plotting)
+    _panel_recovery(axes[2], record, plotting)
+    for j, ax in enumerate(axes):
+        plotting.legend_row(fig, gs[1, j], *ax.get_legend_handles_labels(), fontsize=7.5)
     return fig
 
 
@@ -326,11 +330,10 @@ def _panel_limits(ax, record, plotting):
     if worst:
         wl, ws = _lam_sweep(worst)
         ax.plot(wl, get(ws, "limit_exact"), "-^", ms=3, color=C["worst leader"], label="worst leader")
-    ax.set(xscale="log", xlabel=f"λ (theory pull; p = {BASE['p']})", ylabel="limit E f − f*, mean worker",
+    ax.set(xscale="log", xlabel=f"λ (theory pull; p = {BASE['p']})", ylabel="limit E f − f*\n(mean worker)",
            title="what the leader adds")
     ax.set_xticks(lam, [f"{v:g}" for v in lam])
     ax.minorticks_off()
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=7)
 
 
 def _panel_bound(ax, record, plotting):
@@ -351,9 +354,8 @@ def _panel_bound(ax, record, plotting):
     lim = np.array([min(allb) / 2, max(allb) * 2])
     ax.plot(lim, lim, "-", color=C["bound"], lw=1, label="bound (4/m)λ√pσ_f")
     ax.plot(lim, lim / 2, ":", color=C["bound"], lw=1, label="derived (2/m)λ√pσ_f")
-    ax.set(xscale="log", yscale="log", xlabel="(4/m)·λ·√p·σ_f", ylabel="excess over exact leader (+2 SE)",
-           title="cost of the noisy leader vs bound")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=7)
+    ax.set(xscale="log", yscale="log", xlabel="(4/m)·λ·√p·σ_f", ylabel="excess over exact leader\n(+2 SE)",
+           title="cost of the noisy leader\nvs bound")
 
 
 def _panel_recovery(ax, record, plotting):
@@ -368,6 +370,5 @@ def _panel_recovery(ax, record, plotting):
         ax.loglog(t[keep], record.arrays[f"recovery_{key}"][keep], style, color=color, lw=1,
                   label=f"{label} (slope {f['slope']:.2f})")
         plot_tail_fit(ax, f, lw=1.2)
-    ax.set(xlabel="iterations t", ylabel="E f(x_t) − f*, mean worker",
+    ax.set(xlabel="iterations t", ylabel="E f(x_t) − f*\n(mean worker)",
            title=f"η_t, λ_t ∝ 1/t, σ_f = {RECOVERY_SIGMA_F:g}")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=7)
