@@ -65,6 +65,23 @@ def test_jobs_do_not_change_the_records(tmp_path):
                    for k in a.arrays)                                                          # empty cells
 
 
+def test_a_check_measures_with_one_blas_thread_in_this_process_too(monkeypatch):
+    """jobs = 1 runs the checks here, where BLAS may have several threads; at full sizes a threaded BLAS sums
+    in another order (newton-alignment's worst-x search moved in the 3rd digit), so run_check limits it."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    mod = theory_checks.load("stationary-points")
+    seen = []
+
+    def measure(**kwargs):
+        seen.extend(p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas")
+        raise RuntimeError("stop here")
+    monkeypatch.setattr(mod, "measure", measure)
+    with threadpoolctl.threadpool_limits(2):
+        with pytest.raises(RuntimeError, match="stop here"):
+            pipeline.run_check("stationary-points", quick=True)
+    assert seen and set(seen) == {1}
+
+
 def test_quick_report_never_overwrites_a_full_one(tmp_path, capsys):
     rec = CheckRecord(name="stationary-points", claim="c", reading="r", setting={}, measured={}, expected={},
                       verdict="holds", meta={"mode": "full"})

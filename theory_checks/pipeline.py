@@ -12,6 +12,8 @@ import hashlib
 import time
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
+
 from lsgdsim import __version__
 
 from . import load
@@ -109,7 +111,8 @@ def run_check(name: str, quick: bool = False, seed: int = 0, leader: str | None 
     figure_dir = Path(report_dir) / FIGURES if report_dir is not None else None
     if not is_split(mod):   # every check is on the protocol; a module without it is a bug, not a legacy path
         raise TypeError(f"check {name!r} lacks measure/verdict/summary/figure (theory_checks/__init__.py)")
-    record = mod.measure(quick=quick, seed=seed, leader=leader, controls=controls, progress=progress)
+    with threadpool_limits(1):   # one BLAS thread wherever it runs: jobs = 1 gives the records of jobs = 2
+        record = mod.measure(quick=quick, seed=seed, leader=leader, controls=controls, progress=progress)
     record.elapsed_s = time.perf_counter() - start
     record.meta = {**record.meta, **meta, "elapsed_s": record.elapsed_s}
     record = judge(record)
