@@ -133,6 +133,17 @@ def legend_row(fig, spec, handles, labels=None, ncol: int = 1, **kw):
                          borderaxespad=0.0, **kw)
 
 
+def row_with_legends(draws, height: float, width: float = 10.0, ncols=None, **legend_kw):
+    """One row of panels, ``draws[j](ax)`` drawing panel j, each with its legend alone in a thin row
+    below it (:func:`legend_row`; ``ncols[j]`` columns, default 1). Returns the figure."""
+    fig, gs = grid(2, len(draws), width=width, height=height, height_ratios=(1, 0.02))
+    for j, draw in enumerate(draws):
+        ax = panel(fig, gs[0, j])
+        draw(ax)
+        legend_row(fig, gs[1, j], *ax.get_legend_handles_labels(), ncol=ncols[j] if ncols else 1, **legend_kw)
+    return fig
+
+
 def band(ax, x, lo, hi, method: str | None = None, alpha: float = 0.2, **kw):
     """Shade the band lo ≤ y ≤ hi over x in the method's colour (e.g. a confidence band over seeds)."""
     if method is not None:

@@ -362,16 +362,9 @@ def key_numbers(record: CheckRecord) -> list[dict]:
 
 def figure(record: CheckRecord):
     from lsgdsim import plotting
-    # three panels, each with its legend in the row below it (constrained layout sizes the row)
-    fig, gs = plotting.grid(2, 3, width=10.0, height=5.0, height_ratios=(1, 0.02))
-    axes = [plotting.panel(fig, gs[0, j]) for j in range(3)]
-    _panel_reading_a(axes[0], record, plotting)
-    _panel_easgd(axes[1], record, plotting)
-    _panel_reading_b(axes[2], record, plotting)
-    for j, ax in enumerate(axes):
-        plotting.legend_row(fig, gs[1, j], *ax.get_legend_handles_labels(), ncol=1 if j == 2 else 2,
-                            fontsize=7.5, columnspacing=1.0)
-    return fig
+    return plotting.row_with_legends([lambda ax, f=f: f(ax, record, plotting)
+                                      for f in (_panel_reading_a, _panel_easgd, _panel_reading_b)],
+                                     height=5.0, ncols=(2, 2, 1), fontsize=7.5, columnspacing=1.0)
 
 
 def _panel_reading_a(ax, record, plotting):

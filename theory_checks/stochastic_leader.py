@@ -301,15 +301,9 @@ def key_numbers(record: CheckRecord) -> list[dict]:
 
 def figure(record: CheckRecord):
     from lsgdsim import plotting
-    # three panels, each with its legend in the row below it (constrained layout sizes the row)
-    fig, gs = plotting.grid(2, 3, width=10.0, height=4.6, height_ratios=(1, 0.02))
-    axes = [plotting.panel(fig, gs[0, j]) for j in range(3)]
-    _panel_limits(axes[0], record, plotting)
-    _panel_bound(axes[1], record, plotting)
-    _panel_recovery(axes[2], record, plotting)
-    for j, ax in enumerate(axes):
-        plotting.legend_row(fig, gs[1, j], *ax.get_legend_handles_labels(), fontsize=7.5)
-    return fig
+    return plotting.row_with_legends([lambda ax, f=f: f(ax, record, plotting)
+                                      for f in (_panel_limits, _panel_bound, _panel_recovery)],
+                                     height=4.6, fontsize=7.5)
 
 
 def _lam_sweep(rows):
