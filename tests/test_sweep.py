@@ -78,6 +78,7 @@ def test_ranges_zipped_axes_and_seeds():
     ({"base": BASE, "zip": [{"lr": [0.1, 0.2], "pull": [0.1]}]}, "equal lengths"),
     ({"base": BASE, "grid": {"pull": 0.1}}, "single value goes in"),
     ({"base": BASE, "axes": {}}, "unknown table axes"),
+    ({}, "the grid is empty"),
     ({"base": BASE, "grid": {"pull": [0.1, 2.0]}}, r"grid point 2 of 2 \(pull=2\): pull must be in"),
     ({"base": BASE, "grid": {"groups": [1, 3]}}, "grid point 2 of 2 .*groups must divide workers"),
     ({"base": {**BASE, "algorithm": "sgd"}, "grid": {"pull": [0.1]}}, "pull does not apply to algorithm sgd"),

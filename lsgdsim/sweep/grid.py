@@ -60,6 +60,8 @@ def expand_grid(data: Mapping, check: bool = True) -> Grid:
     unknown = [k for k in data if k not in TABLES]
     if unknown:
         raise ValueError(f"unknown table {', '.join(unknown)} (a grid has [base], [grid] and [[zip]])")
+    if not data:
+        raise ValueError("the grid is empty: give a [base] table of spec keys and/or [grid] axes")
     base = data.get("base", {})
     if not isinstance(base, dict):
         raise ValueError("[base] must be a table of spec keys")
