@@ -5,8 +5,8 @@ saved by the same code and configuration); (2) one pool of ``jobs`` processes fo
 experiments' tasks (longest first; each result saved as it finishes, so a killed run resumes) and the
 figures (each check's from its record, each experiment's once its data are saved); that pool is the
 sweeps' (:func:`lsgdsim.sweep.process_pool`). Every task is a pure function of its configuration, run
-with one BLAS thread, so ``jobs`` changes the wall time, never a
-number. ``from_data`` skips (1) and the tasks: every figure is redrawn from the data saved in ``out``.
+with one BLAS thread, so ``jobs`` changes the wall time, never a number. ``from_data`` skips (1) and
+the tasks: every figure is redrawn from the data saved in ``out``.
 """
 from __future__ import annotations
 
