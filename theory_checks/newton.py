@@ -295,12 +295,9 @@ def figure(record: CheckRecord):
     kappas, dims = sorted(set(A["kappa"].tolist())), sorted(set(A["dim"].tolist()))
     ncols = max(2 * len(dims), 4)
     rows = len(kappas) + 1          # the heat maps, the line panels; then a thin row for their legends
-    fig, axes = plotting.subplots(rows + 1, ncols, width=2.6, height=(2.3 * rows + 1.0) / (rows + 1),
-                                  layout="constrained", height_ratios=[1] * rows + [0.02])
-    legend_cells = [ax.get_subplotspec() for ax in axes[-1]]
-    for ax in axes[-1]:
-        ax.remove()
-    axes = axes[:-1]
+    fig, gs = plotting.grid(rows + 1, ncols, width=2.6 * ncols, height=2.3 * rows + 1.0,
+                            height_ratios=[1] * rows + [0.02])
+    axes = np.array([[plotting.panel(fig, gs[r, c]) for c in range(ncols)] for r in range(rows)])
     kind = record.setting["candidates"]
     n = record.setting["samples_per_cell"]
     image = None
@@ -322,8 +319,8 @@ def figure(record: CheckRecord):
     _panel_indefinite(axes[-1, 2], axes[-1, 3], record, plotting)
     for ax in axes[-1, 4:]:
         ax.axis("off")
-    for cell, ax in zip(legend_cells, axes[-1, :3], strict=False):     # each legend under its panel
-        plotting.legend_row(fig, cell, *ax.get_legend_handles_labels(), ncol=2 if ax is axes[-1, 0] else 1,
+    for j, ax in enumerate(axes[-1, :3]):                               # each legend under its panel
+        plotting.legend_row(fig, gs[rows, j], *ax.get_legend_handles_labels(), ncol=2 if j == 0 else 1,
                             fontsize=7.5, columnspacing=1.0)
     return fig
 

@@ -46,6 +46,6 @@ from .store import SweepInterrupted, SweepReport, result_path, run_sweep, status
 from .table import check_table_path, load, record_columns, table, write_table
 
 __all__ = ["Grid", "MissingExtra", "SweepInterrupted", "SweepReport", "axis_values", "check_scheduler_address",
-           "check_table_path",
-           "dask_executor", "default_jobs", "expand_grid", "load", "load_grid", "map_runs", "process_pool",
-           "record_columns", "require", "result_path", "run_sweep", "status", "table", "write_table"]
+           "check_table_path", "dask_executor", "default_jobs", "expand_grid", "load", "load_grid", "map_runs",
+           "process_pool", "record_columns", "require", "result_path", "run_sweep", "status", "table",
+           "write_table"]
