@@ -63,6 +63,8 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar (default: on when stderr is a terminal)")
 
+    _add_clock_options(p)
+
     g = p.add_argument_group("output")
     g.add_argument("--out", help="write the full result here (.npz, loadable with lsgdsim.Result.load); default "
                    "results/run-OBJECTIVE-ALGORITHM-HASH.npz, HASH naming the configuration and seed")
@@ -98,12 +100,45 @@ def _add_algorithm_options(p: argparse.ArgumentParser, lr: float, momentum: floa
     g.add_argument("--window", type=int, help="window rule: number of recent losses averaged (default 10)")
     g.add_argument("--alpha", type=float, help="EASGD elastic strength α (default 0.9/workers)")
     g.add_argument("--beta", type=float, help="EASGD center strength β (default workers·α)")
+    g.add_argument("--trigger", choices=("own", "total"), help="LSGD: a round every τ of each worker's own steps "
+                   "(own, default), or when the total over all workers reaches a multiple of p·τ (total: "
+                   "Algorithm 1; on the clock fast workers do more steps)")
+    g.add_argument("--order", choices=("before", "after"), help="LSGD: pull the parameters before the round's "
+                   "local step (before: the theory form, default) or after it (after: Algorithm 1; the default "
+                   "with --trigger total)")
+    g.add_argument("--asynchronous", action="store_true", default=None, help="EASGD, DOWNPOUR: each worker "
+                   "exchanges with the server on its own every τ of its steps (needs the clock)")
+
+
+def _bandwidth(text: str):
+    return "inf" if text.strip().lower() in ("inf", "free") else float(text)
+
+
+def _add_clock_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("virtual clock (any of these runs the simulation in simulated time; docs/clock.md)")
+    g.add_argument("--clock", metavar="FILE", help="the clock as a TOML/JSON table (a [clock] table or the "
+                   "file itself: compute, network, model_bytes); not with the options below")
+    g.add_argument("--compute", choices=("constant", "lognormal", "pareto"),
+                   help="compute time of a local step: constant (default), lognormal or pareto (stragglers)")
+    g.add_argument("--compute-time", type=float, help="seconds per step: the constant, the lognormal's median or "
+                   "the Pareto minimum (default 1)")
+    g.add_argument("--compute-sigma", type=float, help="lognormal: σ of log(seconds)")
+    g.add_argument("--compute-shape", type=float, help="pareto: tail index a (heavier tail for smaller a)")
+    g.add_argument("--latency", type=float, help="network latency α in seconds (default 0; between nodes with "
+                   "--nodes)")
+    g.add_argument("--bandwidth", type=_bandwidth, help="network bandwidth β in bytes/s, or inf (default)")
+    g.add_argument("--nodes", type=int, help="a two-level network: NODES nodes of workers/NODES workers each")
+    g.add_argument("--intra-latency", type=float, help="with --nodes: latency inside a node (default 0)")
+    g.add_argument("--intra-bandwidth", type=_bandwidth, help="with --nodes: bandwidth inside a node (default inf)")
+    g.add_argument("--model-bytes", type=int, help="price every message carrying a row of the state as this many "
+                   "bytes (stand in for a large network; default d × itemsize)")
+    g.add_argument("--time-budget", type=float, help="stop at this simulated time (seconds)")
 
 
 # The run options that are spec keys (lsgdsim.spec: the same names), their defaults left to RunSpec so that a
 # given option can be told from a default one; the CLI's --samples is the spec's n_samples.
 SPEC_FLAGS = {"samples": "n_samples"}
-_NOT_SPEC = {"help", "progress", "out", "no_save", "json", "csv", "spec", "nesterov"}
+_NOT_SPEC = {"help", "progress", "out", "no_save", "json", "csv", "spec", "nesterov", "clock"}
 
 
 def _spec_dests(parser: argparse.ArgumentParser) -> tuple[str, ...]:
@@ -127,7 +162,8 @@ def _algorithm_flat(args) -> dict:
     """The algorithm options given on the command line, as flat spec keys."""
     flat = {}
     for key in ("lr", "lr_schedule", "lr_decay_steps", "lr_decay_factor", "momentum", "period", "pull", "groups",
-                "global_pull", "global_period", "leader", "leader_noise", "window", "alpha", "beta"):
+                "global_pull", "global_period", "leader", "leader_noise", "window", "alpha", "beta", "trigger",
+                "order", "asynchronous"):
         if getattr(args, key, None) is not None:
             flat[key] = getattr(args, key)
     if args.momentum is not None or args.nesterov:  # --nesterov alone keeps the algorithm's own momentum
@@ -141,6 +177,8 @@ def run_spec(args):
     if getattr(args, "spec_", None) is None:
         given = {SPEC_FLAGS.get(d, d): getattr(args, d) for d in _RUN_DESTS if getattr(args, d) is not None}
         given.update(_algorithm_flat(args))
+        if getattr(args, "clock", None) is not None:
+            given["clock"] = load_clock_table(args.clock)
         if args.spec is not None:
             if given:
                 raise UsageError(f"{names(next(iter(given)))} does not go with --spec (the spec gives the whole run; "
@@ -149,6 +187,27 @@ def run_spec(args):
         else:
             args.spec_ = RunSpec.from_dict(given, names)
     return args.spec_
+
+
+def load_clock_table(path: str) -> dict:
+    """The clock table in a TOML or JSON file: its [clock] table, or the whole file."""
+    from pathlib import Path
+    path = Path(path)
+    if path.suffix not in (".toml", ".json"):
+        raise UsageError(f"--clock: {path} must be a .toml or .json file")
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix == ".json":
+            data = json.loads(text)
+        else:
+            import tomllib
+            data = tomllib.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"--clock: {path} is not valid {path.suffix[1:].upper()}: {' '.join(str(exc).split())}") \
+            from None
+    if not isinstance(data, dict):
+        raise UsageError(f"--clock: {path} must hold a table")
+    return data.get("clock", data)
 
 
 def build_objective(args):
@@ -210,6 +269,9 @@ def _report(res, summary: dict, args) -> int:
     meta = res.meta
     mark = "diverged" if meta.get("diverged") else "partial" if meta.get("interrupted") else None
     _print_summary(summary)
+    from .trace import breakdown_lines
+    for line in breakdown_lines(res):
+        print(line)
     targets = [(args.out, "--out", res.save), (getattr(args, "csv", None), "--csv", res.to_csv),
                (args.json, "--json", lambda p: atomic_write_text(p, json.dumps(summary, indent=2) + "\n"))]
     status, written = 0, []

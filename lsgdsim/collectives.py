@@ -12,7 +12,10 @@ row indices). Two implementations run the same rule objects:
 
 Ranks 0 … p − 1 are the workers; rank p is the coordinator (the parameter server of EASGD and
 DOWNPOUR, the reducer of an all-reduce, the rank that compares the leader scores). Every call records
-its messages (:class:`Message`); the run loop drains them once per step (:meth:`Collective.drain`).
+its messages (:class:`Message`, the floats counted in a Result) and the collective it is
+(:class:`lsgdsim.clock.network.Op`, what the virtual clock prices: a min-loc, a broadcast, a ring
+all-reduce, a gather to or scatter from the server); the run loop drains them once per step
+(:meth:`Collective.drain`).
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .backend import namespace, take_row, to_numpy
+from .clock.network import Op
 
 INDEX_BYTES = 8  # a rank index (int64) sent back by a min-loc
 
@@ -64,19 +68,23 @@ class Collective:
     def __init__(self, record: bool = False):
         self.record = record
         self.log: list[tuple[int, Message]] = []
+        self.op_log: list[tuple[int, Op]] = []
         self.pending: list[Message] = []
+        self.ops: list[Op] = []
         self.workers, self.itemsize = 0, 8
 
     def reset(self, workers: int, itemsize: int) -> None:
         """Start of a run of ``workers`` workers whose floats take ``itemsize`` bytes."""
         self.workers, self.itemsize = workers, itemsize
-        self.log, self.pending = [], []
+        self.log, self.op_log, self.pending, self.ops = [], [], [], []
 
     def drain(self, t: int) -> list[Message]:
-        """This step's messages (and forget them; kept in ``log`` when recording)."""
+        """This step's messages (and forget them and the step's ops; kept in ``log``/``op_log`` when recording)."""
         msgs, self.pending = self.pending, []
+        ops, self.ops = self.ops, []
         if self.record:
             self.log.extend((t, m) for m in msgs)
+            self.op_log.extend((t, o) for o in ops)
         return msgs
 
     def _send(self, op, senders, receivers, floats, nbytes=None):
@@ -96,11 +104,13 @@ class Collective:
         p = scores.shape[0]
         server = self._gather_scores(p)
         self._send("min_loc", server, range(p), 0, INDEX_BYTES * (1 + (groups > 1) * groups))
+        self.ops.append(Op("minloc"))
         return self._min_loc(scores, groups)
 
     def broadcast(self, X, root):
         """Every worker receives row ``root`` of X (p, d): (1, d) or (p, d)."""
         self._send("broadcast", _rank(root), range(X.shape[0]), X.shape[1])
+        self.ops.append(Op("broadcast", X.shape[1] * self.itemsize))
         return self._broadcast(X, root)
 
     def broadcast_groups(self, X, roots):
@@ -110,24 +120,30 @@ class Collective:
         size = p // n
         for j, r in enumerate(np.asarray(to_numpy(roots)).tolist()):
             self._send("broadcast", _rank(r), range(j * size, (j + 1) * size), d)
+        self.ops.append(Op("broadcast", d * self.itemsize, group=size))   # the groups' broadcasts run in parallel
         return self._broadcast_groups(X, roots)
 
     def server_broadcast(self, row, workers: int):
         """Every worker receives the coordinator's row (d,): (1, d) or (p, d)."""
-        self._send("broadcast", _rank(workers), range(workers), row.shape[0])
+        self._send("broadcast", _rank(workers), range(workers), row.shape[-1])
+        self.ops.append(Op("server_scatter", row.shape[-1] * self.itemsize))
         return self._server_broadcast(row, workers)
 
     def reduce_to_server(self, rows, op: str = "sum"):
         """The coordinator receives every worker's row of ``rows`` (p, d) and forms their sum or mean (d,)."""
         p = rows.shape[0]
         self._send("reduce_" + op, range(p), _rank(p), rows.shape[1])
+        self.ops.append(Op("server_gather", rows.shape[1] * self.itemsize))
         return self._reduce(rows, op == "mean")
 
     def allreduce_mean(self, rows):
-        """Every worker receives the mean of the rows (p, d), reduced at the coordinator: (1, d) or (p, d)."""
-        p = rows.shape[0]
-        mean = self.reduce_to_server(rows, "mean")
-        return self.server_broadcast(mean, p)
+        """Every worker receives the mean of the rows (p, d): (1, d) or (p, d). Counted as the rows
+        reduced at the coordinator and the mean sent back (2·p·d floats); priced as a ring all-reduce."""
+        p, d = rows.shape
+        self._send("reduce_mean", range(p), _rank(p), d)
+        self._send("broadcast", _rank(p), range(p), d)
+        self.ops.append(Op("allreduce", d * self.itemsize))
+        return self._server_broadcast(self._reduce(rows, True), p)
 
     # -- implementation hooks ----------------------------------------------------------------------------
     def _min_loc(self, scores, groups):

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from .backend import namespace
 from .validate import check_bool, check_float, check_int, set_fields
 
@@ -46,6 +48,16 @@ class LeaderRule:
     def scores(self, state, exact_values, streams):
         """Scores (p,) at a communication; ``exact_values()`` gives f(x_i) at step t − 1 on demand."""
         raise NotImplementedError
+
+    # A rule's state may hold one column per worker (the window's buffer); the clock's executor observes a
+    # subset of workers at a time through these two (the default: the state holds nothing per worker).
+    def take_rows(self, state, rows):
+        """The part of ``state`` that ``observe`` needs for the workers ``rows`` (an int array)."""
+        return state
+
+    def put_rows(self, state, rows, part):
+        """``state`` with the workers ``rows`` replaced by ``part`` (from :meth:`take_rows`, observed)."""
+        return state
 
     def describe(self) -> dict:
         return {"rule": type(self).__name__.lower(), **self.__dict__}
@@ -97,20 +109,42 @@ class Window(LeaderRule):
         return {"buffer": xp.zeros((self.size, workers), dtype=dtype), "count": 0}
 
     def observe(self, state, losses, streams):
+        """Fold in one step's losses (p,). ``count`` is the number of losses each worker has seen: one int
+        when every worker has seen as many (lockstep), or an int array (p,) on the clock."""
         if self.sigma > 0:
             losses = losses + streams.normal("loss_noise", (losses.shape[0],), scale=self.sigma)
         xp = namespace(losses)
-        slot = state["count"] % self.size
-        buf = state["buffer"]
+        count = state["count"]
+        slot = count % self.size if isinstance(count, int) else xp.asarray(count % self.size)[None, :]
         # Replace one row of the circular buffer (functional update keeps array-api-strict happy).
         rows = xp.arange(self.size)[:, None]
-        buf = xp.where(rows == slot, losses[None, :], buf)
-        return {"buffer": buf, "count": state["count"] + 1}
+        buf = xp.where(rows == slot, losses[None, :], state["buffer"])
+        return {"buffer": buf, "count": count + 1}
 
     def scores(self, state, exact_values, streams):
         xp = namespace(state["buffer"])
-        filled = self.size if self.zero_init else max(1, min(state["count"], self.size))
+        count = state["count"]
+        if self.zero_init:
+            filled = self.size
+        elif isinstance(count, int):
+            filled = max(1, min(count, self.size))
+        else:
+            filled = xp.asarray(np.clip(count, 1, self.size), dtype=state["buffer"].dtype)
         return xp.sum(state["buffer"], axis=0) / filled
+
+    def take_rows(self, state, rows):
+        count = state["count"]
+        count = np.full(len(rows), count) if isinstance(count, int) else count[rows]
+        return {"buffer": state["buffer"][:, rows], "count": count}
+
+    def put_rows(self, state, rows, part):
+        p = state["buffer"].shape[1]
+        count = state["count"]
+        count = np.full(p, count) if isinstance(count, int) else count.copy()
+        count[rows] = part["count"]
+        buffer = state["buffer"].copy()
+        buffer[:, rows] = part["buffer"]
+        return {"buffer": buffer, "count": count}
 
 
 @dataclass(frozen=True)
@@ -140,6 +174,12 @@ class Worst(LeaderRule):
 
     def scores(self, state, exact_values, streams):
         return -self.rule.scores(state, exact_values, streams)
+
+    def take_rows(self, state, rows):
+        return self.rule.take_rows(state, rows)
+
+    def put_rows(self, state, rows, part):
+        return self.rule.put_rows(state, rows, part)
 
     def describe(self) -> dict:
         return {"rule": "worst", "of": self.rule.describe()}

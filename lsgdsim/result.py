@@ -18,7 +18,8 @@ import numpy as np
 from .outputs import atomic_write, atomic_write_text
 
 ARRAY_FIELDS = ("f", "steps", "x", "leaders", "leader_steps", "local_leaders", "center",
-                "dist_to_leader", "dist_to_center", "times")
+                "dist_to_leader", "dist_to_center", "times", "sim_time", "worker_steps", "leader_times")
+DICT_FIELDS = ("monitor", "breakdown", "trace")   # saved as NAME__KEY arrays
 
 
 @dataclass
@@ -40,6 +41,16 @@ class Result:
     dist_to_center  (R, p)  ‖x_i − c‖, c the EASGD center, DOWNPOUR server or worker mean
     times           (R,)    wall-clock seconds since the start of the run at each record
     monitor         {name: (R, ...)} extra per-record quantities from a ``monitor`` callback
+
+    On the virtual clock (``simulate(..., clock=...)``; None otherwise):
+    sim_time        (R,)    simulated seconds at each record
+    worker_steps    (R, p)  local steps each worker had completed at each record (``steps`` is the
+                            nominal mean step the record was due at)
+    leader_times    (C,)    simulated time of each communication in ``leaders``
+    breakdown       {"compute", "communicate", "wait": (p,) seconds, adding up to ``sim_time[-1]`` for
+                    every worker; "local_steps": (p,) steps each worker did}
+    trace           {"worker", "kind", "start", "end"}: every worker's intervals, kind 0 compute,
+                    1 communicate, 2 wait (``save_trace`` writes them for Perfetto / chrome://tracing)
     meta            JSON-able: config, seed, version, backend, counts (gradients, floats), wall time;
                     ``floats_communicated`` sums the floats of every message the collectives recorded
                     (lsgdsim.collectives.Message), ``communications`` the steps that sent any
@@ -57,6 +68,11 @@ class Result:
     times: np.ndarray | None = None
     monitor: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
+    sim_time: np.ndarray | None = None
+    worker_steps: np.ndarray | None = None
+    leader_times: np.ndarray | None = None
+    breakdown: dict | None = None
+    trace: dict | None = None
 
     # -- derived views -----------------------------------------------------------------------------
     @property
@@ -92,6 +108,12 @@ class Result:
         bounds = np.concatenate([[0], change, [len(self.leaders)]])
         return np.diff(bounds)
 
+    def save_trace(self, path) -> Path:
+        """Write the Chrome trace-event JSON of a clock run (one track per worker; Perfetto and
+        chrome://tracing open it); see :mod:`lsgdsim.trace`. ValueError for a lockstep run."""
+        from .trace import write_chrome_trace
+        return write_chrome_trace(self, path)
+
     def summary(self) -> dict:
         """A small JSON-able digest for printing and ``--json``."""
         out = {
@@ -115,6 +137,12 @@ class Result:
         if len(self.leaders):
             out["leader_changes"] = int(len(self.leader_runs()) - 1)
             out["leader_share"] = [round(float(s), 4) for s in self.leader_share()]
+        if self.sim_time is not None:
+            b = self.breakdown
+            out["simulated_time_s"] = float(self.sim_time[-1])
+            total = float(sum(b[k].sum() for k in ("compute", "communicate", "wait"))) or 1.0
+            out.update({f"{k}_share": round(float(b[k].sum()) / total, 4) for k in ("compute", "communicate", "wait")})
+            out["local_steps"] = [int(v) for v in b["local_steps"]]
         if self.meta.get("interrupted"):
             out["interrupted"] = True
         diverged = self.meta.get("diverged")
@@ -160,8 +188,9 @@ class Result:
             val = getattr(self, name)
             if val is not None:
                 arrays[name] = np.asarray(val)
-        for name, val in self.monitor.items():
-            arrays[f"monitor__{name}"] = np.asarray(val)
+        for group in DICT_FIELDS:
+            for name, val in (getattr(self, group) or {}).items():
+                arrays[f"{group}__{name}"] = np.asarray(val)
         arrays["meta_json"] = np.array(json.dumps(self.meta, default=_json_default))
         return atomic_write(path, lambda fh: np.savez_compressed(fh, **arrays), binary=True)
 
@@ -180,7 +209,8 @@ class Result:
         try:
             with np.load(path, allow_pickle=False) as data:
                 kw = {name: data[name] for name in ARRAY_FIELDS if name in data.files}
-                monitor = {k[len("monitor__"):]: data[k] for k in data.files if k.startswith("monitor__")}
+                groups = {g: {k[len(g) + 2:]: data[k] for k in data.files if k.startswith(g + "__")}
+                          for g in DICT_FIELDS}
                 meta = json.loads(str(data["meta_json"])) if "meta_json" in data.files else None
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as exc:
             raise ValueError(f"{path} is damaged: truncated or corrupted ({_one_line(exc)})") from None
@@ -194,7 +224,8 @@ class Result:
         if missing:
             raise ValueError(f"{path} is not an lsgdsim result (missing {', '.join(missing)})")
         _check_shapes(path, kw)
-        return cls(**kw, monitor=monitor, meta=meta)
+        monitor = groups.pop("monitor")
+        return cls(**kw, monitor=monitor, meta=meta, **{g: v or None for g, v in groups.items()})
 
     def __eq__(self, other) -> bool:
         """Same numbers, bit for bit (wall-clock ``times`` and ``meta`` are not compared)."""
@@ -204,7 +235,8 @@ class Result:
             a, b = getattr(self, f.name), getattr(other, f.name)
             if f.name in ("meta", "times"):
                 continue
-            if f.name == "monitor":
+            if f.name in DICT_FIELDS:
+                a, b = a or {}, b or {}
                 if a.keys() != b.keys() or any(not np.array_equal(a[k], b[k]) for k in a):
                     return False
             elif (a is None) != (b is None) or (a is not None and not np.array_equal(a, b)):

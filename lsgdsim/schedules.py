@@ -135,20 +135,53 @@ def describe_hyper(value):
 
 
 class Hyper:
-    """A validated hyperparameter bound to one run's backend: ``at(t)`` → float or (p, 1) column."""
+    """A validated hyperparameter bound to one run's backend: ``at(t)`` → float or (p, 1) column.
+
+    ``t`` is the step index, one int for every row (lockstep), or an int array (n,) with each row's own
+    step counter (the clock, where workers run at their own pace): a schedule is then evaluated at each
+    row's own t, once per distinct t, and returned as an (n, 1) column (a float when all t agree).
+    :meth:`take` restricts a per-worker array to some rows (the workers a process or a clock event owns).
+    """
 
     def __init__(self, value, xp, dtype):
         self.value = value
+        self.xp, self.dtype = xp, dtype
         self.is_schedule = isinstance(value, Schedule)
         self.column = from_numpy(np.asarray(value)[:, None], xp, dtype) if isinstance(value, np.ndarray) else None
 
-    def at(self, t: int):
+    def at(self, t):
         if self.column is not None:
             return self.column
-        return self.value(t) if self.is_schedule else self.value
+        if not self.is_schedule:
+            return self.value
+        if isinstance(t, (int, np.integer)):
+            return self.value(int(t))
+        steps, where = np.unique(np.asarray(t), return_inverse=True)
+        if len(steps) == 1:
+            return self.value(int(steps[0]))
+        values = np.array([self.value(int(k)) for k in steps], dtype=float)   # once per distinct step
+        return from_numpy(values[where][:, None], self.xp, self.dtype)
 
-    def is_zero(self, t: int) -> bool:
+    def take(self, rows) -> Hyper:
+        """This hyperparameter for the workers ``rows`` (an int array) only."""
+        if self.column is None:
+            return self
+        out = Hyper.__new__(Hyper)
+        out.value, out.xp, out.dtype, out.is_schedule = self.value[rows], self.xp, self.dtype, False
+        out.column = self.column[rows]
+        return out
+
+    def is_zero(self, t) -> bool:
         """True when the value is exactly 0 for every worker at step t (lets a rule skip work)."""
         if self.column is not None:
             return bool(np.all(self.value == 0))
+        if self.is_schedule and not isinstance(t, (int, np.integer)):
+            return all(self.value(int(k)) == 0 for k in np.unique(np.asarray(t)))
         return self.at(t) == 0
+
+    @property
+    def identically_zero(self) -> bool:
+        """True when the value is 0 for every worker at every step (a constant 0 or an all-zero array)."""
+        if self.is_schedule:
+            return self.value.bounds() == (0.0, 0.0)
+        return bool(np.all(np.asarray(self.value) == 0))

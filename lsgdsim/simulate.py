@@ -1,48 +1,33 @@
-"""The run loop: oracle calls, the update rule, recording, divergence detection.
+"""A run: validation, set-up, one of the executors, the Result.
 
+Without a clock the run is lockstep (:mod:`lsgdsim.execution.lockstep`): all p workers take step t
+together. With ``clock=`` it runs on the virtual clock (:mod:`lsgdsim.execution.clocked`): each worker at
+its own pace, communications priced by the network model, and simulated time recorded.
 One call of :func:`simulate` is a pure function of its configuration and seed: the same seed on the
-same backend gives a bit-identical :class:`~lsgdsim.result.Result`.
+same backend gives a bit-identical :class:`~lsgdsim.result.Result` (no measured time enters it).
 """
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, Literal, NamedTuple
+from typing import Literal
 
 import numpy as np
 
 from ._version import __version__
-from .algorithms.base import Algorithm, RunContext, StepInput
-from .backend import (
-    RandomStreams,
-    backend_name,
-    check_dtype,
-    from_numpy,
-    resolve,
-    take_row,
-    to_numpy,
-    xp_dtype,
-)
+from .algorithms.base import Algorithm, RunContext
+from .backend import RandomStreams, backend_name, check_dtype, from_numpy, resolve, to_numpy, xp_dtype
+from .clock import Clock
 from .collectives import Collective, Vectorized
+from .execution.clocked import run_on_clock
+from .execution.lockstep import Lockstep
+from .execution.recording import DivergenceError, Recorder, Tally, progress_bar, stack_ints, stop_safely
 from .objectives.base import Objective
 from .parallel import WorkerPool, check_threads, default_threads
 from .result import Result
 from .validate import check_choice, check_float, check_int, check_memory, check_seed
 
 
-class DivergenceError(FloatingPointError):
-    """A run's iterate became non-finite; ``step`` and ``worker`` say where it was first seen."""
-
-    def __init__(self, step: int, worker: int, value: float):
-        self.step, self.worker, self.value = step, worker, value
-        super().__init__(f"run diverged: worker {worker} has a non-finite objective value ({value}) "
-                         f"after step {step}; lower lr (or the pulls) and retry")
-
-    def __reduce__(self):  # picklable, so that process pools can report it
-        return (type(self), (self.step, self.worker, self.value))
-
-
-# -- validation ------------------------------------------------------------------------------------
 def _check_x0(x0, workers: int, dim: int) -> np.ndarray:
     try:
         arr = np.asarray(to_numpy(x0), dtype=float)
@@ -97,8 +82,8 @@ def simulate(objective: Objective, algorithm: Algorithm, *, workers: int = 8, st
              progress: bool = False, monitor: Callable | None = None,
              on_interrupt: Literal["raise", "return"] = "raise",
              on_divergence: Literal["raise", "return"] = "raise", collective: Collective | None = None,
-             threads: int | None = None) -> Result:
-    """Run ``algorithm`` with ``workers`` workers for ``steps`` synchronous steps on ``objective``.
+             threads: int | None = None, clock: Clock | None = None, time_budget: float | None = None) -> Result:
+    """Run ``algorithm`` with ``workers`` workers for ``steps`` steps each on ``objective``.
 
     Every option after ``algorithm`` is keyword-only.
 
@@ -147,6 +132,16 @@ def simulate(objective: Objective, algorithm: Algorithm, *, workers: int = 8, st
         How the rule's cross-worker operations run (:mod:`lsgdsim.collectives`): ``Vectorized()`` by
         default; ``PerWorker()`` handles every worker's row as a separate rank (same results).
         With ``record=True`` its ``log`` holds every message [(step, Message)] after the run.
+    clock : lsgdsim.clock.Clock, optional
+        Run on the virtual clock (NumPy backend): each worker at the pace of ``clock.compute``, every
+        communication priced by ``clock.network`` (docs/clock.md). The run ends when the workers have
+        done p·``steps`` local steps in total (each worker ``steps`` under a per-worker trigger), or at
+        ``time_budget``. Records are taken in simulated time; the Result adds ``sim_time``,
+        ``worker_steps``, ``breakdown``, ``leader_times`` and the trace (``save_trace``). With equal
+        constant compute times and a free network a synchronous rule gives lockstep's Result exactly.
+        Needed by ``EASGD/Downpour(asynchronous=True)``; without it the run is lockstep.
+    time_budget : float, optional
+        With a clock: stop at this simulated time (seconds); what has not completed by then does not happen.
 
     Returns
     -------
@@ -174,6 +169,7 @@ def simulate(objective: Objective, algorithm: Algorithm, *, workers: int = 8, st
         raise ValueError(f"collective must be an lsgdsim.collectives.Collective; got {type(collective).__name__}")
     workers, steps, grad_noise, batch_size, seed, record_every, x0, xp = validate_run(
         objective, algorithm, workers, steps, x0, grad_noise, batch_size, seed, backend, dtype, record_every)
+    time_budget = check_clock(clock, time_budget, algorithm, workers, backend)
     dt = xp_dtype(xp, dtype)
     pool = WorkerPool(default_threads(workers, objective.dim, backend == "numpy") if threads is None else threads)
     streams = RandomStreams(seed, xp, dtype, pool=pool)
@@ -187,26 +183,24 @@ def simulate(objective: Objective, algorithm: Algorithm, *, workers: int = 8, st
     X, state = algorithm.init(X, ctx)
     comm.drain(0)  # the set-up (e.g. the first center) is logged at step 0, not counted as communication
 
-    rec = _Recorder(xp, monitor)
-    tally = _Tally()
+    rec, tally = Recorder(xp, monitor), Tally()
     start = time.perf_counter()
     rec.clock = lambda: time.perf_counter() - start
-    loop = _Loop(objective, algorithm, streams, rec, tally, workers, steps, grad_noise, batch_size, record_every,
-                 comm)
-    stop, last = {}, None
-    bar = _progress(steps, progress)
+    config = dict(workers=workers, steps=steps, grad_noise=grad_noise, batch_size=batch_size, seed=seed, xp=xp,
+                  dtype=dtype, record_every=record_every, x0_given=x0_given)
+    bar = progress_bar(steps, progress)
     try:
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            last = loop.run(X, state, bar)
-    except KeyboardInterrupt as exc:
-        if on_interrupt == "raise" or loop.committed is None:
-            raise
-        stop["interrupted"] = True
-        stop["interrupted_by"] = getattr(exc, "signal_name", type(exc).__name__)
-    except DivergenceError as err:
-        if on_divergence == "raise" or loop.committed is None:
-            raise
-        stop["diverged"] = {"step": err.step, "worker": err.worker, "value": err.value}
+        if clock is not None:
+            out = run_on_clock(objective, algorithm, X, state, streams, comm, rec, clock=clock,
+                               time_budget=time_budget, bar=bar, on_interrupt=on_interrupt,
+                               on_divergence=on_divergence, workers=workers, steps=steps, grad_noise=grad_noise,
+                               batch_size=batch_size, seed=seed, dtype=dtype, record_every=record_every)
+            return _result(objective, algorithm, rec, out.tally, out.last, out.stop, time.perf_counter() - start,
+                           gradients=out.gradients, clock_fields=out.fields, **config)
+        loop = Lockstep(objective, algorithm, streams, rec, tally, workers, steps, grad_noise, batch_size,
+                        record_every, comm)
+        last, stop = stop_safely(lambda: loop.run(X, state, bar), lambda: loop.committed, on_interrupt,
+                                  on_divergence)
     finally:
         pool.close()
         if bar is not None:
@@ -214,95 +208,32 @@ def simulate(objective: Objective, algorithm: Algorithm, *, workers: int = 8, st
     if last is None:  # stopped early: close the records at the latest consistent step
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             last = rec.close_at(loop.committed)
-    wall = time.perf_counter() - start
-    return _result(objective, algorithm, rec, tally, last, stop, wall, workers=workers, steps=steps,
-                   grad_noise=grad_noise, batch_size=batch_size, seed=seed, xp=xp, dtype=dtype,
-                   record_every=record_every, x0_given=x0_given)
-
-
-class _Snapshot(NamedTuple):
-    """A consistent state at the end of step ``t``: iterate, rule state, f values, and the tally counts."""
-
-    t: int
-    X: Any
-    state: dict
-    values: Any
-    counts: tuple
-
-
-class _Loop:
-    """The body of :func:`simulate`; ``committed`` is the latest step checked finite (for a stop)."""
-
-    def __init__(self, objective, algorithm, streams, rec, tally, workers, steps, grad_noise, batch_size,
-                 record_every, comm):
-        self.objective, self.algorithm, self.streams, self.rec, self.tally = objective, algorithm, streams, rec, tally
-        self.workers, self.steps, self.grad_noise = workers, steps, grad_noise
-        self.batch_size, self.record_every, self.comm = batch_size, record_every, comm
-        self.committed: _Snapshot | None = None
-
-    def run(self, X, state, bar) -> _Snapshot:
-        objective, algorithm, streams, rec, tally = self.objective, self.algorithm, self.streams, self.rec, self.tally
-        xp, workers, steps, grad_noise, comm = rec.xp, self.workers, self.steps, self.grad_noise, self.comm
-        batch_size, record_every = self.batch_size, self.record_every
-        minibatch = batch_size is not None
-        stream_kw = {"streams": streams} if getattr(objective, "uses_streams", False) else {}
-        snapshot = tuple.__new__  # _Snapshot(...) without the keyword-argument machinery (hot loop)
-        for t in range(1, steps + 1):
-            if minibatch:
-                idx = objective.sample_batch(streams, workers, batch_size)
-                losses, G = objective.batch_value_and_grad(X, idx, **stream_kw)
-                if grad_noise > 0:  # in place: the oracle's gradient array is fresh and owned by this loop
-                    G += streams.normal("grad_noise", (workers, objective.dim), scale=grad_noise)
-            else:  # the noise is drawn (same stream, same draw) and added block by block with the gradient
-                losses, G = objective.noisy_value_and_grad(X, streams, grad_noise)
-            _check_finite(xp, losses, t - 1)
-            exact = _LazyValues(objective, X, None if minibatch else losses)
-            # One assignment: an interrupt lands either before or after it, never half-way.
-            self.committed = snapshot(_Snapshot, (t - 1, X, state, exact, tally.counts))
-            if (t - 1) % record_every == 0:
-                rec.record(self.committed)
-            X, state, events = algorithm.step(X, state, StepInput(t, G, losses, exact, streams, comm))
-            messages = comm.drain(t)
-            if messages or events:
-                tally.add(events, messages, t)
-            if bar is not None:
-                bar.update(1)
-        final = objective.value(X)
-        _check_finite(xp, final, steps)
-        self.committed = _Snapshot(steps, X, state, _LazyValues(objective, X, final), tally.counts)
-        rec.record(self.committed)
-        return self.committed
-
-
-class _Tally:
-    """What the communications produced: leaders, their steps, group leaders, floats (summed over the
-    collectives' messages), and the number of steps that communicated."""
-
-    def __init__(self):
-        self.leaders, self.leader_steps, self.local_leaders = [], [], []
-        self.floats = self.communications = 0
-        self.counts = (0, 0, 0, 0)  # (leaders, local leaders, floats, communications), set after each add
-
-    def add(self, events, messages, t):
-        self.floats += sum(m.total_floats for m in messages)
-        self.communications += 1
-        if "leader" in events:
-            self.leaders.append(events["leader"])
-            self.leader_steps.append(t)
-        if "local_leaders" in events:
-            self.local_leaders.append(events["local_leaders"])
-        self.counts = (len(self.leader_steps), len(self.local_leaders), self.floats, self.communications)
-
-    def truncate(self, counts):
-        """Back to the counts of a snapshot (drops what a step interrupted half-way had appended)."""
-        n_leaders, n_local, self.floats, self.communications = counts
-        del self.leaders[n_leaders:], self.leader_steps[n_leaders:], self.local_leaders[n_local:]
-
-
-def _result(objective, algorithm, rec, tally, last: _Snapshot, stop: dict, wall: float, *, workers, steps,
-            grad_noise, batch_size, seed, xp, dtype, record_every, x0_given) -> Result:
     tally.truncate(last.counts)
+    return _result(objective, algorithm, rec, tally, last, stop, time.perf_counter() - start, **config)
+
+
+def check_clock(clock, time_budget, algorithm, workers, backend):
+    """The clock options: ValueError naming the bad one (before any work); returns the budget as float."""
+    if clock is not None and not isinstance(clock, Clock):
+        raise ValueError(f"clock must be an lsgdsim.clock.Clock; got {type(clock).__name__}")
+    if clock is None:
+        if time_budget is not None:
+            raise ValueError("time_budget needs a clock (simulated seconds); pass clock=lsgdsim.clock.Clock(...)")
+        if algorithm.trigger == "asynchronous":
+            raise ValueError(f"{algorithm.name} with asynchronous=True needs a clock: pass clock=lsgdsim.clock.Clock(...)"
+                             " (without one the run is lockstep, where nothing is asynchronous)")
+        return None
+    if backend != "numpy":
+        raise ValueError(f"a clock run needs backend 'numpy' (the clock executor is NumPy-only); got {backend!r}")
+    clock.validate(workers)
+    return None if time_budget is None else check_float(time_budget, "time_budget", 0.0, lo_open=True)
+
+
+def _result(objective, algorithm, rec, tally, last, stop: dict, wall: float, *, workers, steps, grad_noise,
+            batch_size, seed, xp, dtype, record_every, x0_given, gradients=None, clock_fields=None) -> Result:
+    """The Result of a run whose last consistent state is the snapshot ``last``."""
     n_steps = last.t
+    gradients = workers * n_steps if gradients is None else gradients
     meta = {
         "objective": objective.describe(),
         "algorithm": algorithm.describe(),
@@ -310,109 +241,19 @@ def _result(objective, algorithm, rec, tally, last: _Snapshot, stop: dict, wall:
         "seed": int(seed), "backend": backend_name(xp), "dtype": dtype, "record_every": record_every,
         "x0": "given" if x0_given else "default", "version": __version__,
         "numpy_version": np.__version__,
-        "gradient_evaluations": workers * n_steps,
-        "samples_processed": workers * n_steps * batch_size if batch_size is not None else None,
+        "gradient_evaluations": gradients,
+        "samples_processed": gradients * batch_size if batch_size is not None else None,
         "floats_communicated": int(tally.floats), "communications": tally.communications,
         "wall_time_s": wall, **stop,
     }
+    clock_fields = clock_fields or {}
+    meta.update(clock_fields.pop("meta", {}))
     center = last.state.held_center()
     return Result(
         f=rec.stack("f"), steps=np.asarray(rec.steps, dtype=np.int64), x=to_numpy(last.X).astype(float),
-        leaders=_stack_ints(xp, tally.leaders), leader_steps=np.asarray(tally.leader_steps, dtype=np.int64),
-        local_leaders=_stack_ints(xp, tally.local_leaders, ndim=2) if tally.local_leaders else None,
+        leaders=stack_ints(xp, tally.leaders), leader_steps=np.asarray(tally.leader_steps, dtype=np.int64),
+        local_leaders=stack_ints(xp, tally.local_leaders, ndim=2) if tally.local_leaders else None,
         center=None if center is None else to_numpy(center).astype(float),
         dist_to_leader=rec.stack("dist_to_leader"), dist_to_center=rec.stack("dist_to_center"),
         times=np.asarray(rec.times, dtype=float),
-        monitor={k: rec.stack(k) for k in rec.monitor_keys}, meta=meta)
-
-
-class _LazyValues:
-    """f(x_i) at the current iterate, computed once on first call (free when the oracle is exact)."""
-
-    def __init__(self, objective, X, known):
-        self.objective, self.X, self.known = objective, X, known
-
-    def __call__(self):
-        if self.known is None:
-            self.known = self.objective.value(self.X)
-        return self.known
-
-
-class _Recorder:
-    """Rows of f, distances and monitor values, one per record; a record is all-or-nothing."""
-
-    def __init__(self, xp, monitor):
-        self.xp, self.monitor = xp, monitor
-        self.steps: list[int] = []
-        self.times: list[float] = []
-        self.clock = None
-        self.rows: dict[str, list] = {"f": [], "dist_to_leader": [], "dist_to_center": []}
-        self.monitor_keys: list[str] = []
-        self.last: _Snapshot | None = None  # the snapshot of the last complete record
-        self.count = 0                        # number of complete records
-
-    def record(self, snap: _Snapshot):
-        xp, t, X, state = self.xp, snap.t, snap.X, snap.state
-        values = snap.values()
-        self.steps.append(t)
-        self.times.append(self.clock() if self.clock else 0.0)
-        self.rows["f"].append(values)
-        best = xp.argmin(values)
-        self.rows["dist_to_leader"].append(xp.linalg.vector_norm(X - take_row(X, best), axis=1))
-        center = state.held_center()
-        center = xp.mean(X, axis=0, keepdims=True) if center is None else center[None, :]
-        self.rows["dist_to_center"].append(xp.linalg.vector_norm(X - center, axis=1))
-        if self.monitor is not None:
-            for key, val in self.monitor(t, X, state, values).items():
-                if key not in self.rows:
-                    self.rows[key] = []
-                    self.monitor_keys.append(key)
-                self.rows[key].append(val)
-        self.last, self.count = snap, len(self.steps)
-
-    def rollback(self):
-        """Drop a record that an interrupt left half-written."""
-        n = self.count
-        del self.steps[n:], self.times[n:]
-        for rows in self.rows.values():
-            del rows[n:]
-
-    def close_at(self, snap: _Snapshot) -> _Snapshot:
-        """End a stopped run: make ``snap`` the last record (unless it already is) and return the
-        snapshot the Result describes. A second interrupt while recording falls back to the last
-        complete record, so the Result stays consistent either way."""
-        self.rollback()
-        if self.last is not None and self.last.t == snap.t:
-            return self.last
-        try:
-            self.record(snap)
-        except KeyboardInterrupt:
-            self.rollback()
-            if self.last is None:
-                raise
-        return self.last
-
-    def stack(self, key):
-        rows = self.rows[key]
-        return np.stack([np.asarray(to_numpy(r), dtype=float) for r in rows]) if rows else np.zeros((0,))
-
-
-def _check_finite(xp, values, step):
-    if not bool(xp.all(xp.isfinite(values))):
-        host = to_numpy(values)
-        worker = int(np.flatnonzero(~np.isfinite(host))[0])
-        raise DivergenceError(step, worker, float(host[worker]))
-
-
-def _stack_ints(xp, items, ndim=1):
-    if not items:
-        return np.zeros((0,) * ndim, dtype=np.int64)
-    return np.stack([np.asarray(to_numpy(i)) for i in items]).astype(np.int64).reshape(len(items), -1) \
-        if ndim == 2 else np.asarray([int(to_numpy(i)) for i in items], dtype=np.int64)
-
-
-def _progress(steps, progress):
-    if not progress:
-        return None
-    from tqdm.auto import tqdm
-    return tqdm(total=steps, unit="step", desc="simulate", leave=False, mininterval=0.5)
+        monitor={k: rec.stack(k) for k in rec.monitor_keys}, meta=meta, **clock_fields)

@@ -51,6 +51,7 @@ from types import MappingProxyType
 from . import components
 from .components import Names, plain
 from .simulate import default_record_every
+from .spec_clock import build_clock, canonical_clock, flat_clock
 from .spec_flat import (
     DEFAULT_ALGORITHM,
     DEFAULT_LR,
@@ -63,6 +64,8 @@ from .spec_flat import (
     toml_value,
 )
 from .validate import check_choice, check_float, check_int, check_seed, set_fields
+
+CLOCK_RUN_KEYS = ("clock", "time_budget")
 
 
 def _freeze(value):
@@ -102,6 +105,8 @@ class RunSpec:
     backend: str = "numpy"
     dtype: str = "float64"
     record_every: int | None = None
+    clock: Mapping | None = None        # the virtual clock's table (lsgdsim.spec_clock); None: lockstep
+    time_budget: float | None = None    # with a clock: stop at this simulated time (seconds)
 
     def __post_init__(self):
         parts = _canonical_parts({f.name: getattr(self, f.name) for f in fields(self)}, str)
@@ -134,6 +139,7 @@ class RunSpec:
             algorithm = dict(meta["algorithm"])
             algorithm["name"] = algorithm.pop("algorithm")
             run = {k: meta[k] for k in RUN_DEFAULTS}
+            run.update({k: meta[k] for k in CLOCK_RUN_KEYS if meta.get(k) is not None})
             objective = components.objective_from_description(meta["objective"])
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"the metadata does not describe a run (missing {exc})") from None
@@ -165,8 +171,10 @@ class RunSpec:
             raise ValueError(f"{path}: {exc}") from None
 
     def to_dict(self) -> dict:
-        """The nested form (JSON-able, complete); ``RunSpec.from_dict(spec.to_dict()) == spec``."""
-        return {f.name: plain(getattr(self, f.name)) for f in fields(self)}
+        """The nested form (JSON-able, complete); ``RunSpec.from_dict(spec.to_dict()) == spec``. The clock
+        keys appear only on a clock run, so a lockstep spec keeps the hash it had before they existed."""
+        return {f.name: plain(getattr(self, f.name)) for f in fields(self)
+                if f.name not in CLOCK_RUN_KEYS or getattr(self, f.name) is not None}
 
     def to_flat(self) -> dict:
         """The flat form (TOML-able: no None), with the CLI's keys; ``RunSpec.from_dict(spec.to_flat()) == spec``."""
@@ -179,6 +187,9 @@ class RunSpec:
         if leader is not None:
             flat.update(flat_leader(leader))
         flat.update({k: getattr(self, k) for k in RUN_DEFAULTS if getattr(self, k) is not None})
+        flat.update(flat_clock(self.clock))
+        if self.time_budget is not None:
+            flat["time_budget"] = self.time_budget
         return flat
 
     def to_toml(self) -> str:
@@ -214,16 +225,20 @@ class RunSpec:
         return components.build_algorithm(self.algorithm)
 
     def simulate_kwargs(self) -> dict:
-        """The run keys as ``simulate`` keyword arguments."""
-        return {k: getattr(self, k) for k in RUN_DEFAULTS}
+        """The run keys as ``simulate`` keyword arguments (the clock as a :class:`lsgdsim.clock.Clock`)."""
+        return {**{k: getattr(self, k) for k in RUN_DEFAULTS}, "clock": build_clock(self.clock),
+                "time_budget": self.time_budget}
 
     def check(self, objective=None) -> None:
         """Every check ``simulate`` makes before work (objects built, per-worker arrays, groups dividing p,
-        batch size, backend, memory), without running; ``ValueError`` naming what is wrong."""
-        from .simulate import validate_run
+        batch size, backend, memory, the clock), without running; ``ValueError`` naming what is wrong."""
+        from .simulate import check_clock, validate_run
         obj = _checked_objective(canonical_json(self.objective)) if objective is None else objective
         kw = self.simulate_kwargs()
-        validate_run(obj, self.build_algorithm(), kw.pop("workers"), kw.pop("steps"), None, **kw)
+        clock, budget = kw.pop("clock"), kw.pop("time_budget")
+        algorithm = self.build_algorithm()
+        validate_run(obj, algorithm, kw.pop("workers"), kw.pop("steps"), None, **kw)
+        check_clock(clock, budget, algorithm, self.workers, self.backend)
 
     def run(self, *, progress: bool = False, monitor=None, on_interrupt: str = "raise",
             on_divergence: str = "raise", objective=None, blas_threads: int | None = 1):
@@ -265,7 +280,7 @@ def _from_nested(data: dict) -> RunSpec:
 # -- canonical parts ------------------------------------------------------------------------------------
 def _canonical_parts(data: Mapping, names: Names) -> dict:
     """Nested form → complete canonical values, each checked; ValueError naming the first bad key."""
-    known = ("objective", "algorithm", *RUN_DEFAULTS)
+    known = ("objective", "algorithm", *RUN_DEFAULTS, *CLOCK_RUN_KEYS)
     unknown = [k for k in data if k not in known]
     if unknown:
         raise ValueError(f"unknown spec key {', '.join(map(names, unknown))} (the nested form has {', '.join(known)})")
@@ -278,7 +293,25 @@ def _canonical_parts(data: Mapping, names: Names) -> dict:
     _check_effective(out["algorithm"], names)
     run = {**RUN_DEFAULTS, **{k: data[k] for k in RUN_DEFAULTS if k in data}}
     out.update(_check_run(run, names))
+    out.update(_check_clock_keys(data, out["workers"], out["backend"], out["algorithm"], names))
     return out
+
+
+def _check_clock_keys(data: Mapping, workers: int, backend: str, algorithm: dict, names: Names) -> dict:
+    """The clock table (canonical) and the time budget; ValueError naming a bad or misplaced one."""
+    clock = None if data.get("clock") is None else canonical_clock(data["clock"], workers, names)
+    budget = data.get("time_budget")
+    if budget is not None:
+        if clock is None:
+            raise ValueError(f"{names('time_budget')} needs a clock (simulated seconds): give {names('compute')}, "
+                             f"{names('latency')}, ... or a {names('clock')} table")
+        budget = check_float(budget, names("time_budget"), 0.0, lo_open=True)
+    if clock is not None and backend != "numpy":
+        raise ValueError(f"a clock run needs {names('backend')} numpy; got {backend!r}")
+    if clock is None and algorithm.get("asynchronous"):
+        raise ValueError(f"{names('asynchronous')} needs a clock: give {names('compute')}, {names('latency')}, "
+                         f"... or a {names('clock')} table (without one the run is lockstep)")
+    return {"clock": clock, "time_budget": budget}
 
 
 @lru_cache(maxsize=8)

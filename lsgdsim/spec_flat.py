@@ -10,6 +10,7 @@ import json
 
 from . import components
 from .components import Names, algorithm_fields
+from .spec_clock import clock_from_flat
 from .validate import check_choice, check_float, check_int, is_int, is_real
 
 RUN_DEFAULTS = {"workers": 8, "steps": 1000, "grad_noise": 0.0, "batch_size": None, "seed": 0, "backend": "numpy",
@@ -42,6 +43,12 @@ def from_flat(flat: dict, names: Names, default_leader: str) -> dict:
         if not isinstance(value, str):
             raise ValueError(f"{names(key)} must be a name; got {value!r}")
     nested = {k: flat.pop(k) for k in RUN_DEFAULTS if k in flat}
+    workers = check_int(nested.get("workers", RUN_DEFAULTS["workers"]), names("workers"), 1)
+    clock = clock_from_flat(flat, workers, names)
+    if clock is not None:
+        nested["clock"] = clock
+    if "time_budget" in flat:
+        nested["time_budget"] = flat.pop("time_budget")
     obj_keys, alg_keys = objective_keys(objective, names), algorithm_keys(algorithm, names)
     obj_opts, alg_opts = {}, {}
     for key, value in flat.items():

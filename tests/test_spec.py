@@ -120,13 +120,14 @@ ALGORITHM_VALUES = {
     "sgd": {"lr": 0.02, "momentum": 0.5, "nesterov": True},
     "lsgd": {"lr": {"schedule": "InverseTime", **SCHEDULE_VALUES["InverseTime"]}, "momentum": 0.3, "nesterov": True,
              "period": 3, "pull": [0.1, 0.2, 0.3, 0.4], "groups": 2,
-             "global_pull": {"schedule": "Constant", **SCHEDULE_VALUES["Constant"]}, "global_period": 4},
+             "global_pull": {"schedule": "Constant", **SCHEDULE_VALUES["Constant"]}, "global_period": 4,
+             "trigger": "total", "order": "before"},
     "easgd": {"lr": {"schedule": "StepDecay", **SCHEDULE_VALUES["StepDecay"]}, "momentum": 0.2, "nesterov": True,
-              "period": 2, "alpha": 0.1, "beta": 0.3},
+              "period": 2, "alpha": 0.1, "beta": 0.3, "asynchronous": True},
     "eamsgd": {"lr": 0.02, "momentum": 0.5, "nesterov": False, "period": 2, "alpha": [0.05, 0.1, 0.05, 0.1],
-               "beta": 0.2},
+               "beta": 0.2, "asynchronous": True},
     "localsgd": {"lr": 0.02, "momentum": 0.1, "nesterov": True, "period": 3},
-    "downpour": {"lr": 0.02, "momentum": 0.1, "nesterov": True, "period": 3},
+    "downpour": {"lr": 0.02, "momentum": 0.1, "nesterov": True, "period": 3, "asynchronous": True},
     "allreduce": {"lr": 0.02, "momentum": 0.2, "nesterov": True},
 }
 
@@ -173,8 +174,9 @@ def test_every_objective_fact_round_trips(name):
 
 @pytest.mark.parametrize("name", sorted(ALGORITHM_VALUES))
 def test_every_algorithm_and_schedule_fact_round_trips(name):
+    clock = {"compute": {"model": "lognormal", "median": 0.1, "sigma": 0.5}} if name in ("easgd", "eamsgd", "downpour") else None
     spec = RunSpec(objective={"name": "quadratic", "dim": 4}, algorithm={"name": name, **ALGORITHM_VALUES[name]},
-                   workers=4, steps=9)
+                   workers=4, steps=9, clock=clock)
     rebuilt, res = _rebuilt_from_describe(spec)
     assert rebuilt == spec and rebuilt.run() == res and RunSpec.from_dict(spec.to_flat()) == spec
 

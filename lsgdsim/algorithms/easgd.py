@@ -6,6 +6,14 @@ with step t − 1 values on the right; c starts at the mean of x0. An explicit `
 default β = p·α (the authors' code uses α = β/p). With ``alpha=None``, α = 0.9/p (β = 0.9).
 Communication model: each worker receives c from the server and sends back α_i (x_i − c) (x_i with an
 explicit β), 2·p·d floats per communication.
+
+``asynchronous=True`` (on the virtual clock only): every τ of its own steps a worker exchanges with the
+server on its own (Zhang et al. 2015, Algorithm 1), reading the center c as the server holds it then
+(stale by the other workers' exchanges since its last one):
+    e = α_i (x_i − c);   x_i ← x_i − η g_i − e;   c ← c + e      (c ← c + (β/p)(x_i − c) with explicit β)
+with x_i the worker's parameters before that step. The server serves one exchange at a time, in arrival
+order; with equal speeds and a free network the p exchanges of a round are served in rank order, each
+reading the center the previous one left: the round-robin scheme of Zhang et al. §4.
 EAMSGD is EASGD whose workers use Nesterov momentum (default μ = 0.9).
 """
 from __future__ import annotations
@@ -15,14 +23,15 @@ from typing import Any
 
 import numpy as np
 
+from ..clock.network import Op
 from ..schedules import Schedule, check_hyper
 from ..validate import check_float, set_fields
-from .base import NO_EVENTS, Periodic, StepInput, comm
+from .base import ServerRule, StepInput
 from .state import CenterState
 
 
 @dataclass(frozen=True, kw_only=True)
-class EASGD(Periodic):
+class EASGD(ServerRule):
     """Elastic averaging SGD; see the module docstring for the exact rule."""
 
     alpha: Any = None
@@ -59,12 +68,11 @@ class EASGD(Periodic):
         X, state = super().init(X, ctx)
         return X, state.update(center=ctx.comm.reduce_to_server(X, "mean"))
 
-    def step(self, X, state, inp: StepInput):
-        X_new, state = self.local_step(X, state, inp)
-        t = inp.t
-        if not comm(t, self.period):
-            return X_new, state, NO_EVENTS
-        alpha = state.hyper["alpha"].at(t)
+    def communications(self):
+        return {"elastic": self.period}
+
+    def communicate(self, X, X_new, state, due, inp: StepInput):
+        alpha = state.hyper["alpha"].at(inp.t)
         c = state.center
         pulled = alpha * (X - inp.comm.server_broadcast(c, X.shape[0]))   # α_i (x_i − c), c as received
         X_new = X_new - pulled
@@ -73,6 +81,16 @@ class EASGD(Periodic):
         else:
             c_new = c + self.beta * (inp.comm.reduce_to_server(X, "mean") - c)
         return X_new, state.update(center=c_new), {}
+
+    def round_ops(self, due, workers, nbytes):
+        return [Op("server_scatter", nbytes), Op("server_gather", nbytes)]
+
+    def exchange(self, x, x_new, part, server_state, t, workers, comm):
+        c = server_state.center
+        received = comm.server_broadcast(c, 1)                               # the center as the server holds it
+        strength = part.hyper["alpha"].at(t) if self.beta is None else self.beta / workers
+        elastic = strength * (x - received)                                  # e = α_i (x_i − c)
+        return x_new - elastic, part, server_state.update(center=c + comm.reduce_to_server(elastic, "sum"))
 
 
 @dataclass(frozen=True, kw_only=True)

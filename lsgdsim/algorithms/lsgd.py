@@ -1,4 +1,4 @@
-"""Leader SGD (Teng et al. 2019), single- and multi-leader, synchronous form (DESIGN.md §3).
+"""Leader SGD (Teng et al. 2019), single- and multi-leader (DESIGN.md §3; Algorithm 1, digest §2.4).
 
 Single leader (groups = 1):
     ℓ = argmin_i s_i;   x_i ← x_i − η g_i − λ·comm(τ)·(x_i − x_ℓ)
@@ -9,6 +9,20 @@ All right-hand sides use step t − 1 values; s_i are the leader rule's scores (
 The leader itself takes a plain (S)GD step: its pull term is x_ℓ − x_ℓ = 0. With λ = η·λ_theory and
 τ = 1 this is exactly the theory form x⁺ = x − η(g + λ_theory(x − z)) (digest §2.1).
 
+``order="after"`` (Algorithm 1's order) pulls the parameters after the local step toward the leader's
+parameters after its local step: with x⁺_i = x_i − η g_i,
+    x_i ← x⁺_i − λ·comm(τ)·(x⁺_i − x⁺_{ℓ_j}) − λ_G·comm(τ_G)·(x⁺_i − x⁺_ℓ)
+The leader is still chosen from each worker's latest loss estimate (the scores above: for the exact
+rule f at the parameters the step's gradient was taken at, as the authors' code takes the loss from the
+step's forward pass).
+
+``trigger`` says when a round happens: ``"own"`` every τ (τ_G) of each worker's own steps, the
+synchronous form (on the virtual clock, a barrier: fast workers wait); ``"total"`` Algorithm 1's
+trigger, when the total number of local steps over all p workers reaches a multiple of p·τ (p·τ_G), so
+fast workers do more local steps between rounds (on the clock; in lockstep every worker does τ steps
+between rounds and the two triggers coincide). ``trigger="total"`` pulls after the local step unless
+``order`` says otherwise.
+
 Communication model (floats over links): one min-loc gathers the p scores at the coordinator (p
 floats) and returns the winning ranks, then each leader's d-vector is broadcast to the other members
 of its group (a sub-group broadcast, local: n·(l − 1)·d) or to all (global: (p − 1)·d).
@@ -18,10 +32,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..clock.network import Op
 from ..leaders import Exact, LeaderRule
-from ..validate import check_float, check_int, set_fields
-from .base import NO_EVENTS, Periodic, StepInput, check_period, comm
+from ..validate import check_choice, check_float, check_int, set_fields
+from .base import Periodic, StepInput, check_period
 from .state import LeaderState
+
+TRIGGERS = ("own", "total")
+ORDERS = ("before", "after")
+_STRENGTH = {"local": "pull", "global": "global_pull"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,6 +52,8 @@ class LSGD(Periodic):
     global_pull: Any = 0.0
     global_period: int | None = None
     leader: LeaderRule = field(default_factory=Exact)
+    trigger: str = "own"
+    order: str | None = None
 
     name = "lsgd"
     state_type = LeaderState
@@ -45,10 +66,16 @@ class LSGD(Periodic):
         super().validate_config()
         if self.global_period is not None:
             set_fields(self, global_period=check_period(self.global_period, "global_period"))
-        set_fields(self, groups=check_int(self.groups, "groups", 1))
+        set_fields(self, groups=check_int(self.groups, "groups", 1),
+                   trigger=check_choice(self.trigger, "trigger", TRIGGERS))
+        order = ("after" if self.trigger == "total" else "before") if self.order is None else self.order
+        set_fields(self, order=check_choice(order, "order", ORDERS))
         if not isinstance(self.leader, LeaderRule):
             raise ValueError(f"leader must be a leaders.LeaderRule (Exact, Noisy, Window); got {self.leader!r}")
         self.leader.validate()
+
+    def _implicit(self):
+        return {"trigger": "own", "order": "after" if self.trigger == "total" else "before"}
 
     def validate(self, workers, dim):
         super().validate(workers, dim)
@@ -63,33 +90,60 @@ class LSGD(Periodic):
         X, state = super().init(X, ctx)
         return X, state.update(leader_state=self.leader.init(ctx.workers, ctx.xp, ctx.dtype))
 
-    def step(self, X, state, inp: StepInput):
-        t, hyper, comm_ = inp.t, state.hyper, inp.comm
+    # -- the seam ----------------------------------------------------------------------------------
+    def communications(self):
+        return {"local": self.period, "global": self._global_period}
+
+    def _silent(self, name, t, state):
+        return state.hyper[_STRENGTH[name]].is_zero(t)
+
+    def active_communications(self, state):
+        return {name: tau for name, tau in self.communications().items()
+                if not state.hyper[_STRENGTH[name]].identically_zero}
+
+    def local_update(self, X, state, inp: StepInput):
         if self.leader.observes_every_step:
             state = state.update(leader_state=self.leader.observe(state.leader_state, inp.losses, inp.streams))
-        local = comm(t, self.period) and not hyper["pull"].is_zero(t)
-        glob = comm(t, self._global_period) and not hyper["global_pull"].is_zero(t)
-        X_new, state = self.local_step(X, state, inp)
-        if not (local or glob):
-            return X_new, state, NO_EVENTS
+        return self.local_step(X, state, inp)
 
+    def communicate(self, X, X_new, state, due, inp: StepInput):
+        t, hyper, comm_ = inp.t, state.hyper, inp.comm
+        local, glob = "local" in due, "global" in due
         scores = self.leader.scores(state.leader_state, inp.exact_values, inp.streams)
         grouped = local and self.groups > 1
         best, local_best = comm_.min_loc(scores, self.groups if grouped else 1)   # ties → lowest rank
         events = {"leader": best}
+        pulled = X if self.order == "before" else X_new      # the parameters the pull is defined on
         if local:
-            received = comm_.broadcast_groups(X, local_best) if grouped else comm_.broadcast(X, best)
-            X_new = _pull(X, X_new, received, hyper["pull"].at(t))
+            received = comm_.broadcast_groups(pulled, local_best) if grouped else comm_.broadcast(pulled, best)
+            X_new = _pull(pulled, X_new, received, hyper["pull"].at(t))
             if grouped:
                 events["local_leaders"] = local_best
         if glob:
-            X_new = _pull(X, X_new, comm_.broadcast(X, best), hyper["global_pull"].at(t))
+            X_new = _pull(pulled, X_new, comm_.broadcast(pulled, best), hyper["global_pull"].at(t))
         return X_new, state.update(leader=best), events
 
+    def round_ops(self, due, workers, nbytes):
+        ops = [Op("minloc")]
+        if "local" in due:
+            ops.append(Op("broadcast", nbytes, group=workers // self.groups if self.groups > 1 else None))
+        if "global" in due:
+            ops.append(Op("broadcast", nbytes))
+        return ops
 
-def _pull(X, X_new, leaders, pull):
-    """X_new − λ (X − x_ℓ): ``leaders`` is the leader row each worker received ((1, d) or (p, d))."""
-    gap = X - leaders
+    def take_rows(self, state, rows):
+        part = super().take_rows(state, rows)
+        return part.update(leader_state=self.leader.take_rows(state.leader_state, rows))
+
+    def put_rows(self, state, rows, part):
+        state = super().put_rows(state, rows, part)
+        return state.update(leader_state=self.leader.put_rows(state.leader_state, rows, part.leader_state))
+
+
+def _pull(pulled, X_new, leaders, pull):
+    """X_new − λ (x − x_ℓ), x the pulled parameters: ``leaders`` is the leader row each worker received
+    ((1, d) or (p, d))."""
+    gap = pulled - leaders
     gap *= pull                    # gap is ours: scale in place
     return X_new - gap
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ..backend import namespace
-from .base import NO_EVENTS, Algorithm, StepInput
+from ..clock.network import Op
+from .base import Algorithm, StepInput
 
 
 def replicate(rows, workers: int):
@@ -20,17 +21,14 @@ class SGD(Algorithm):
 
     name = "sgd"
 
-    def step(self, X, state, inp: StepInput):
-        X, state = self.local_step(X, state, inp)
-        return X, state, NO_EVENTS
-
 
 @dataclass(frozen=True)
 class AllReduceSGD(Algorithm):
     """Synchronous data-parallel SGD: x_i ← x_i − η · mean_j g_j every step.
 
     All workers start at the mean of x0 and so stay identical (with a scalar lr). Communication model:
-    every worker sends its gradient to the coordinator and receives the mean, 2·p·d floats per step.
+    every worker sends its gradient to the coordinator and receives the mean, 2·p·d floats per step
+    (priced on the clock as a ring all-reduce, a barrier every step).
     """
 
     name = "allreduce"
@@ -39,8 +37,15 @@ class AllReduceSGD(Algorithm):
         X = replicate(ctx.comm.allreduce_mean(X), ctx.workers)
         return super().init(X, ctx)
 
-    def step(self, X, state, inp: StepInput):
+    def communications(self):
+        return {"allreduce": 1}
+
+    def reduce_gradients(self, inp: StepInput) -> StepInput:
         mean_grad = inp.comm.allreduce_mean(inp.grads)                  # (1, d), or (p, d) per rank
-        averaged = replace(inp, grads=mean_grad + namespace(X).zeros_like(X))
-        X, state = self.local_step(X, state, averaged)
-        return X, state, {}
+        return replace(inp, grads=mean_grad + namespace(inp.grads).zeros_like(inp.grads))
+
+    def communicate(self, X, X_new, state, due, inp: StepInput):
+        return X_new, state, {}                                          # the gradients were the exchange
+
+    def round_ops(self, due, workers, nbytes):
+        return [Op("allreduce", nbytes)]

@@ -13,7 +13,7 @@ momentum buffers, None without momentum), and answers two questions the run loop
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, ClassVar
 
 from ..backend import namespace, take_row
 
@@ -40,6 +40,24 @@ class State:
         """A copy with ``changes`` (the state is frozen; a subclass keeps its own fields)."""
         return replace(self, **changes)
 
+    # -- the per-worker part (the clock's executor advances a subset of workers at a time) ------------
+    per_worker: ClassVar[tuple[str, ...]] = ("velocity",)   # fields with one row per worker (p, ...)
+
+    def take_rows(self, rows):
+        """This state for the workers ``rows`` (an int array): their rows of the per-worker fields and
+        of per-worker hyperparameters; the shared fields (center, server, leader) as they are."""
+        changes = {name: getattr(self, name)[rows] for name in self.per_worker if getattr(self, name) is not None}
+        return replace(self, hyper={k: h.take(rows) for k, h in self.hyper.items()}, **changes)
+
+    def put_rows(self, rows, part) -> State:
+        """Write the per-worker fields of ``part`` (a :meth:`take_rows` state, advanced) back into rows
+        ``rows``, in place: for an executor's own state only (a rule never modifies its input)."""
+        for name in self.per_worker:
+            full = getattr(self, name)
+            if full is not None:
+                full[rows] = getattr(part, name)
+        return self
+
 
 @dataclass(frozen=True)
 class CenterState(State):
@@ -57,6 +75,7 @@ class ServerState(State):
 
     server: Any = None
     accumulated: Any = None
+    per_worker: ClassVar[tuple[str, ...]] = ("velocity", "accumulated")
 
     def held_center(self):
         return self.server

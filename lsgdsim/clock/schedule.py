@@ -1,0 +1,349 @@
+"""The time of a run on the virtual clock, without its arithmetic: who steps when, who waits, who talks.
+
+A run's timing depends on the compute-time model, the network and the rule's communication pattern,
+never on the parameters, so the clock first lays out the whole run in time (this module, vectorized over
+workers between synchronisation points) and the executor then replays the arithmetic along it
+(:mod:`lsgdsim.execution.clocked`). Three patterns (:class:`Pattern`):
+
+- ``own``: a round when every worker has done its own step t, for the steps t in ``rounds`` (the rule's
+  ``due``); a barrier: a worker that arrives first waits for the last, then all communicate for the
+  round's cost and resume together. Every worker does exactly T steps.
+- ``total`` (Algorithm 1): a round when the total number of local steps over all p workers reaches a
+  multiple of p·τ (of each communication's τ). The worker whose step reaches it and the workers that
+  just finished a step join at once; the others finish the step they are computing, then join; the
+  round starts when the last one arrives. The run ends when the total reaches p·T (after the round, if
+  that total also triggers one).
+- ``asynchronous``: every τ of its own steps a worker computes its step's gradient, then sends a request
+  to the parameter server, which serves one request at a time in arrival order (ties: lowest rank
+  first); the worker waits in the queue, exchanges for its cost, and resumes. Its step completes when its
+  exchange ends. The run ends when the total reaches p·T.
+
+``time_budget`` stops every pattern at that simulated time: what has not completed by then (a step, a
+round, an exchange) does not happen. The state of a run at time s is every step, round and exchange
+completed at or before s; at equal times steps come first, then rounds and exchanges (in their order),
+then records. A record is taken when the total number of completed steps first reaches p·r·m (r the
+recording interval, m = 1, 2, ...), plus one at time 0 and one at the end.
+
+Every worker's time from 0 to the end is cut into ``compute``, ``communicate`` and ``wait`` intervals
+(the trace); their sums are its breakdown, and add up to the run's end (the makespan) for every worker.
+"""
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+
+COMPUTE, COMMUNICATE, WAIT = 0, 1, 2
+KINDS = ("compute", "communicate", "wait")
+PATTERNS = ("own", "total", "asynchronous")
+CHUNK_ELEMENTS = 2**22   # steps × workers drawn at once in a window without communication
+
+
+class Round(NamedTuple):
+    """A communication round ending at ``time`` (started at ``start``): every worker has done
+    ``counts[i]`` steps, its last one just before the round; ``due`` names the communications."""
+
+    time: float
+    counts: np.ndarray
+    due: tuple
+    start: float
+
+
+class Exchange(NamedTuple):
+    """Worker ``worker``'s exchange with the server, ending at ``time``: its step ``step`` (its gradient
+    taken before, at step − 1) completes with it. ``staleness``: exchanges of other workers served since
+    this worker's previous one."""
+
+    time: float
+    worker: int
+    step: int
+    staleness: int
+    start: float
+
+
+class Record(NamedTuple):
+    """A record at ``time``: worker i has completed ``counts[i]`` steps; ``step`` is the nominal step
+    (the mean over workers that the record was due at)."""
+
+    time: float
+    counts: np.ndarray
+    step: int
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A rule's communication pattern, as the clock needs it (see the module docstring).
+
+    ``rounds`` (own): step t → the communications due at t; ``periods`` (total): communication → τ;
+    ``period`` (asynchronous): τ; ``round_cost(due)`` and ``exchange_cost(worker)``: seconds."""
+
+    kind: str
+    round_cost: Callable[[tuple], float] = lambda due: 0.0
+    rounds: dict = field(default_factory=dict)
+    periods: dict = field(default_factory=dict)
+    period: int = 1
+    exchange_cost: Callable[[int], float] = lambda worker: 0.0
+
+
+@dataclass
+class Schedule:
+    """A run laid out in time: the effects the executor replays, in order, and every worker's time.
+
+    effects      Round / Exchange / Record, in time order (records last at equal times)
+    end          the makespan (seconds)
+    counts       (p,) steps each worker completed
+    breakdown    {"compute", "communicate", "wait"}: (p,) seconds, adding up to ``end`` for every worker
+    intervals    the trace: {"worker", "kind", "start", "end"} arrays, kind indexing KINDS
+    staleness    (E,) staleness of every exchange served (asynchronous)
+    """
+
+    effects: list
+    end: float
+    counts: np.ndarray
+    breakdown: dict
+    intervals: dict
+    staleness: np.ndarray
+
+
+class _Timeline:
+    """Per-worker time being laid out: step completion times and the intervals of the trace."""
+
+    def __init__(self, workers: int, compute, seed: int):
+        self.p, self.compute, self.seed = workers, compute, seed
+        self.all = np.arange(workers)
+        self.done = np.zeros(workers, dtype=np.int64)      # steps laid out per worker
+        self.completions: list[tuple[np.ndarray, np.ndarray]] = []
+        self.spans: list[tuple[np.ndarray, int, np.ndarray, np.ndarray]] = []
+        self.effects: list = []
+
+    def draw(self, workers, count: int) -> np.ndarray:
+        """Durations (n, count) of the next ``count`` steps of ``workers``."""
+        return self.compute.durations(self.seed, workers, self.done[workers], count)
+
+    def steps(self, workers, starts, durations, n=None) -> np.ndarray:
+        """Lay out n[i] (default all) of ``durations`` (n, K) from ``starts``; returns the end times (n, K)."""
+        ends = starts[:, None] + np.cumsum(durations, axis=1)
+        n = np.full(len(workers), durations.shape[1]) if n is None else n
+        mask = np.arange(durations.shape[1])[None, :] < n[:, None]
+        self.completions.append((ends[mask], np.broadcast_to(workers[:, None], ends.shape)[mask]))
+        busy = n > 0
+        last = ends[np.arange(len(workers)), np.maximum(n - 1, 0)]
+        self.span(workers[busy], COMPUTE, starts[busy], last[busy])
+        self.done[workers] += n
+        return ends
+
+    def span(self, workers, kind: int, starts, ends) -> None:
+        keep = ends > starts
+        if np.any(keep):
+            self.spans.append((np.asarray(workers)[keep], kind, np.asarray(starts)[keep], np.asarray(ends)[keep]))
+
+    def barrier(self, arrivals, due, cost: float) -> float:
+        """Every worker waits for the last arrival, then all communicate for ``cost``; the round's end."""
+        start = float(arrivals.max())
+        end = start + cost
+        self.span(self.all, WAIT, arrivals, np.full(self.p, start))
+        self.span(self.all, COMMUNICATE, np.full(self.p, start), np.full(self.p, end))
+        self.effects.append(Round(end, self.done.copy(), tuple(due), start))
+        return end
+
+
+# -- the three patterns --------------------------------------------------------------------------------------
+def _lay_out_own(tl: _Timeline, pattern: Pattern, steps: int, budget: float) -> float:
+    starts = np.zeros(tl.p)
+    bounds = sorted({t for t in pattern.rounds if 1 <= t <= steps} | {steps})
+    chunk = max(1, CHUNK_ELEMENTS // tl.p)
+    for b in bounds:
+        while tl.done[0] < b:
+            n = min(chunk, b - int(tl.done[0]))
+            ends = tl.steps(tl.all, starts, tl.draw(tl.all, n))
+            starts = ends[:, -1]
+            if starts.min() > budget:
+                return float(starts.max())
+        if b in pattern.rounds:
+            starts = np.full(tl.p, tl.barrier(starts, pattern.rounds[b], pattern.round_cost(pattern.rounds[b])))
+    return float(starts.max())
+
+
+def _next_target(periods: dict, workers: int, after: int, last: int):
+    """The next total (> after) at which a round is due, and the communications due there (none: the end)."""
+    nxt = {name: (after // (workers * tau) + 1) * workers * tau for name, tau in periods.items()}
+    target = min([*nxt.values(), last])
+    return target, tuple(name for name, t in nxt.items() if t == target)
+
+
+def _lay_out_total(tl: _Timeline, pattern: Pattern, steps: int, budget: float) -> float:
+    p, start, reached, last = tl.p, 0.0, 0, steps * tl.p
+    while True:
+        target, due = _next_target(pattern.periods, p, reached, last)
+        durations, ends, trigger = _trigger(tl, start, target - int(tl.done.sum()))
+        counts = (ends <= trigger).sum(axis=1)
+        n = counts + ~(ends == trigger).any(axis=1)         # the others finish the step they are in
+        tl.steps(tl.all, np.full(p, start), durations, n)
+        if not due:                                          # the end: steps after it are cut off
+            return trigger
+        start = tl.barrier(ends[np.arange(p), n - 1], due, pattern.round_cost(due))
+        reached = target      # the steps that finish after it count toward the next target
+        if target >= last or start > budget:
+            return start
+
+
+def _trigger(tl: _Timeline, start: float, need: int):
+    """Durations and completion times (p, K) of every worker's next steps from ``start``, enough to hold
+    the ``need``-th completion over all workers and every worker's first step after it; its time."""
+    k = max(2, 2 * -(-need // tl.p) + 2)
+    while True:
+        durations = tl.draw(tl.all, k)
+        ends = start + np.cumsum(durations, axis=1)
+        horizon = ends[:, -1].min()
+        known = ends[ends <= horizon]
+        if known.size >= need:
+            trigger = np.partition(known, need - 1)[need - 1]
+            if horizon > trigger:
+                return durations, ends, float(trigger)
+        k *= 2
+
+
+def _lay_out_asynchronous(tl: _Timeline, pattern: Pattern, steps: int, budget: float) -> tuple[float, list]:
+    p, tau, last = tl.p, pattern.period, steps * tl.p
+    heap = [_segment(tl, i, 0.0, tau) for i in range(p)]
+    heapq.heapify(heap)
+    staleness, served, previous, server_free = [], 0, np.full(p, -1), 0.0
+    laid, checked = sum(len(c) for c, _ in tl.completions), -1
+    while True:
+        request, i = heapq.heappop(heap)
+        if request > budget:
+            end = _end_of_run(tl, budget, last)
+            return (budget if end is None else end), staleness
+        if laid >= last and laid != checked:                 # enough steps laid out: is the end known yet?
+            checked, end = laid, _end_of_run(tl, request, last)
+            if end is not None:
+                return end, staleness
+        begin = max(request, server_free)
+        end = server_free = begin + pattern.exchange_cost(i)
+        tl.span(np.array([i]), WAIT, np.array([request]), np.array([begin]))
+        tl.span(np.array([i]), COMMUNICATE, np.array([begin]), np.array([end]))
+        tl.completions.append((np.array([end]), np.array([i])))
+        tl.done[i] += 1
+        staleness.append(served - previous[i] - 1 if previous[i] >= 0 else served)
+        previous[i], served = served, served + 1
+        tl.effects.append(Exchange(end, i, int(tl.done[i]), staleness[-1], begin))
+        heapq.heappush(heap, _segment(tl, i, end, tau))
+        laid += tau
+
+
+def _segment(tl: _Timeline, worker: int, start: float, tau: int) -> tuple[float, int]:
+    """Lay out worker ``worker``'s next τ − 1 steps from ``start`` and the compute of its τ-th, an
+    exchange step whose request goes to the server when that compute ends: (request time, worker)."""
+    w = np.array([worker])
+    durations = tl.draw(w, tau)
+    ends = tl.steps(w, np.array([start]), durations, np.array([tau - 1]))
+    tl.span(w, COMPUTE, ends[:, -2] if tau > 1 else np.array([start]), ends[:, -1])
+    return float(ends[0, -1]), worker
+
+
+def _end_of_run(tl: _Timeline, horizon: float, last: int) -> float | None:
+    """The time the total reaches ``last`` if the steps completed by ``horizon`` get there, else None
+    (every step still to be laid out completes after ``horizon``)."""
+    times = np.concatenate([c for c, _ in tl.completions])
+    times = times[times <= horizon]
+    return float(np.partition(times, last - 1)[last - 1]) if len(times) >= last else None
+
+
+# -- the whole run ----------------------------------------------------------------------------------------------
+def lay_out(pattern: Pattern, *, workers: int, steps: int, compute, seed: int, record_every: int,
+            time_budget: float | None = None) -> Schedule:
+    """The schedule of a run of ``steps`` steps per worker (p·T in total) on ``workers`` workers."""
+    if pattern.kind not in PATTERNS:
+        raise ValueError(f"pattern must be one of {', '.join(PATTERNS)}; got {pattern.kind!r}")
+    budget = np.inf if time_budget is None else float(time_budget)
+    tl = _Timeline(workers, compute, seed)
+    staleness: list = []
+    if pattern.kind == "own":
+        end = _lay_out_own(tl, pattern, steps, budget)
+    elif pattern.kind == "total":
+        end = _lay_out_total(tl, pattern, steps, budget)
+    else:
+        end, staleness = _lay_out_asynchronous(tl, pattern, steps, budget)
+    end = min(end, budget)
+    times, ranks = _completed(tl, end)
+    counts = np.bincount(ranks, minlength=workers).astype(np.int64)
+    effects = [e for e in tl.effects if e.time <= end]
+    served = sum(isinstance(e, Exchange) for e in effects)
+    records = _records(times, ranks, workers, record_every, end, counts)
+    intervals = _intervals(tl, end)
+    breakdown = breakdown_of(intervals, workers)
+    return Schedule(effects=_merge(effects, records), end=float(end), counts=counts, breakdown=breakdown,
+                    intervals=intervals, staleness=np.asarray(staleness[:served], dtype=np.int64))
+
+
+def _completed(tl: _Timeline, end: float):
+    """Every step completed by ``end``: times and workers, sorted by time, then rank."""
+    times = np.concatenate([c for c, _ in tl.completions]) if tl.completions else np.zeros(0)
+    ranks = np.concatenate([w for _, w in tl.completions]).astype(np.int64) if tl.completions else np.zeros(0, int)
+    keep = times <= end
+    times, ranks = times[keep], ranks[keep]
+    order = np.lexsort((ranks, times))
+    return times[order], ranks[order]
+
+
+def _records(times, ranks, workers: int, every: int, end: float, final_counts) -> list[Record]:
+    """Records at time 0, when the total first reaches p·every·m (m = 1, 2, ...), and at the end."""
+    out = [Record(0.0, np.zeros(workers, dtype=np.int64), 0)]
+    counts, upto = np.zeros(workers, dtype=np.int64), 0
+    target = workers * every
+    while target <= len(times):
+        at = times[target - 1]
+        stop = int(np.searchsorted(times, at, side="right"))
+        counts = counts + np.bincount(ranks[upto:stop], minlength=workers)
+        upto = stop
+        out.append(Record(float(at), counts.copy(), target // workers))
+        target = (stop // (workers * every) + 1) * workers * every
+    if len(out) > 1 and np.array_equal(out[-1].counts, final_counts):
+        out.pop()                       # the end record replaces it: rounds may still end before the end
+    out.append(Record(float(end), final_counts.copy(), int(final_counts.sum()) // workers))
+    return out
+
+
+def _merge(effects: list, records: list) -> list:
+    """Effects and records in time order; at equal times the effects (in their order) before the records."""
+    keyed = [(e.time, 0, i, e) for i, e in enumerate(effects)] + [(r.time, 1, i, r) for i, r in enumerate(records)]
+    return [item[3] for item in sorted(keyed, key=lambda k: k[:3])]
+
+
+def _intervals(tl: _Timeline, end: float) -> dict:
+    """The trace laid out, cut at ``end`` (:func:`cut_intervals`)."""
+    if tl.spans:
+        worker = np.concatenate([w for w, _, _, _ in tl.spans]).astype(np.int64)
+        kind = np.concatenate([np.full(len(w), k, dtype=np.int8) for w, k, _, _ in tl.spans])
+        start = np.concatenate([s for _, _, s, _ in tl.spans]).astype(float)
+        stop = np.concatenate([e for _, _, _, e in tl.spans]).astype(float)
+    else:
+        worker, kind, start, stop = (np.zeros(0, np.int64), np.zeros(0, np.int8), np.zeros(0), np.zeros(0))
+    return cut_intervals({"worker": worker, "kind": kind, "start": start, "end": stop}, end, tl.p)
+
+
+def cut_intervals(intervals: dict, end: float, workers: int) -> dict:
+    """The trace up to ``end``: intervals cut there, and each worker's idle time until ``end`` as waiting
+    (so every worker's intervals tile [0, end]); sorted by worker, then start."""
+    worker, kind, start, stop = (intervals[k] for k in ("worker", "kind", "start", "end"))
+    keep = start < end
+    worker, kind, start, stop = worker[keep], kind[keep], start[keep], np.minimum(stop[keep], end)
+    busy_until = np.zeros(workers)
+    np.maximum.at(busy_until, worker, stop)
+    idle = np.flatnonzero(busy_until < end)
+    worker = np.concatenate([worker, idle])
+    kind = np.concatenate([kind, np.full(idle.size, WAIT, dtype=np.int8)])
+    start = np.concatenate([start, busy_until[idle]])
+    stop = np.concatenate([stop, np.full(idle.size, end)])
+    order = np.lexsort((start, worker))
+    return {"worker": worker[order], "kind": kind[order], "start": start[order], "end": stop[order]}
+
+
+def breakdown_of(intervals: dict, workers: int) -> dict:
+    """Seconds per worker in each kind of interval: {"compute", "communicate", "wait"} → (p,)."""
+    length = intervals["end"] - intervals["start"]
+    return {name: np.bincount(intervals["worker"][intervals["kind"] == k], weights=length[intervals["kind"] == k],
+                              minlength=workers) for k, name in enumerate(KINDS)}

@@ -1,0 +1,151 @@
+"""The run's random streams, drawn by workers that have not all done the same number of steps.
+
+Lockstep draws a stream as whole (p, ...) blocks of workers (:class:`lsgdsim.backend.RandomStreams`,
+one generator per worker block). On the clock a worker's n-th draw from a stream must be the same
+numbers whatever the others have done by then (the clock never changes a worker's gradient noise), so
+:class:`RowStreams` keeps a counter of draws per worker and stream: worker i's n-th draw is row i of the
+n-th (p, ...) lockstep draw, exactly. When every worker is at the same count (the synchronous rules,
+and any rule at equal speeds) a draw *is* the lockstep draw, made by the same call. Otherwise each worker
+block's draws are made in order from the block's own generator as the first of its workers needs them;
+the draw stays in a bounded cache for the block's other workers, and a draw evicted from the cache is
+made again from the generator's state saved before it (a few hundred bytes), so memory does not grow
+with how far apart the workers drift, only the time spent redrawing.
+"""
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+
+import numpy as np
+
+from ..parallel import block_bounds, block_rows
+
+CACHE_BYTES = 64 * 2**20   # draws kept for the workers of a block that have not consumed them yet
+
+
+class RowStreams:
+    """Per-worker counters over a run's :class:`~lsgdsim.backend.RandomStreams` (module docstring)."""
+
+    def __init__(self, streams, workers: int, cache_bytes: int = CACHE_BYTES):
+        self.streams, self.p, self.cache_bytes = streams, workers, cache_bytes
+        self.count: dict[str, np.ndarray] = {}         # stream → draws made by each worker (p,)
+        self.frontier: dict[str, np.ndarray] = {}      # stream → draws made by each block's generator
+        self.blocks: dict[str, int] = {}               # stream → workers per block
+        self.saved: dict[tuple, dict] = {}             # (stream, block, n) → generator state before draw n
+        self.cache: OrderedDict = OrderedDict()        # (stream, block, n) → the draw, least recently used first
+        self.cached = 0
+
+    def view(self, rows):
+        """A RandomStreams-like object drawing for the workers ``rows`` (an int array, ascending)."""
+        return RowView(self, np.asarray(rows, dtype=np.int64))
+
+    # -- bookkeeping ---------------------------------------------------------------------------------
+    def _setup(self, name: str, row_size: int) -> int:
+        b = block_rows(row_size) if self.p > block_rows(row_size) else self.p
+        known = self.blocks.setdefault(name, b)
+        if known != b:
+            raise ValueError(f"random stream {name!r} is drawn with rows of different sizes whose worker blocks "
+                             f"differ ({known} and {b} workers); the clock cannot replay it per worker")
+        if name not in self.count:
+            self.count[name] = np.zeros(self.p, dtype=np.int64)
+            self.frontier[name] = np.zeros(-(-self.p // b), dtype=np.int64)
+        return b
+
+    def aligned(self, name: str) -> bool:
+        """True when every worker has made as many draws of ``name`` as every block's generator."""
+        if name not in self.count:
+            return True
+        c = self.count[name]
+        return bool(np.all(c == c[0]) and np.all(self.frontier[name] == c[0]))
+
+    def note_full_draw(self, name: str, row_size: int) -> None:
+        """Record a lockstep (p, ...) draw of ``name`` made elsewhere (e.g. inside the objective's oracle)."""
+        self._setup(name, row_size)
+        self.count[name] += 1
+        self.frontier[name] += 1
+
+    # -- drawing -------------------------------------------------------------------------------------
+    def draw(self, name: str, rows: np.ndarray, rest: tuple, block_fn, arg):
+        """Row ``rows`` of each worker's next draw of ``name``: (len(rows), *rest)."""
+        b = self._setup(name, math.prod(rest))
+        if len(rows) == self.p and self.aligned(name):
+            z = self.streams._draw(name, (self.p, *rest), block_fn, arg)
+            self.note_full_draw(name, math.prod(rest))
+            return z
+        counts = self.count[name][rows]
+        out = None
+        for block in np.unique(rows // b):
+            for n in np.unique(counts[rows // b == block]):
+                pick = (rows // b == block) & (counts == n)
+                z = self._block_draw(name, int(block), int(n), b, rest, block_fn, arg)
+                if out is None:
+                    out = np.empty((len(rows), *rest), dtype=z.dtype)
+                out[pick] = z[rows[pick] - int(block) * b]
+        self.count[name][rows] += 1
+        self._forget(name, b, np.unique(rows // b))
+        return self.streams._to_xp(out)
+
+    def _block_draw(self, name, block, n, b, rest, block_fn, arg):
+        """Draw ``n`` of block ``block``'s generator (made now, cached, or made again from its saved state)."""
+        key = (name, block, n)
+        if key in self.cache:
+            self.cache.move_to_end(key)
+            return self.cache[key]
+        shape = (min(self.p, (block + 1) * b) - block * b, *rest)
+        frontier = self.frontier[name]
+        gen = self.streams.generator(name, block)
+        while frontier[block] <= n:
+            made = int(frontier[block])
+            self.saved[(name, block, made)] = gen.bit_generator.state
+            self._keep((name, block, made), block_fn(gen, shape, arg))
+            frontier[block] += 1
+        if key not in self.cache:                      # evicted: make it again from the saved state
+            again = np.random.Generator(type(gen.bit_generator)())
+            again.bit_generator.state = self.saved[key]
+            self._keep(key, block_fn(again, shape, arg))
+        return self.cache[key]
+
+    def _keep(self, key, z) -> None:
+        self.cache[key] = z
+        self.cached += z.nbytes
+        while self.cached > self.cache_bytes and len(self.cache) > 1:
+            _, old = self.cache.popitem(last=False)
+            self.cached -= old.nbytes
+
+    def _forget(self, name: str, b: int, blocks) -> None:
+        """Drop the saved states and cached draws that every worker of ``blocks`` has consumed."""
+        counts = self.count[name]
+        for block in blocks:
+            lowest = int(counts[int(block) * b:(int(block) + 1) * b].min())
+            for key in [k for k in self.saved if k[0] == name and k[1] == block and k[2] < lowest]:
+                del self.saved[key]
+                z = self.cache.pop(key, None)
+                if z is not None:
+                    self.cached -= z.nbytes
+
+
+class RowView:
+    """What an objective or a leader rule sees of :class:`RowStreams`: draws of shape (len(rows), ...)
+    for the workers ``rows``, each at its own count (``rows`` also names the workers, e.g. for shards)."""
+
+    def __init__(self, row_streams: RowStreams, rows: np.ndarray):
+        self.rs, self.rows = row_streams, rows
+        streams = row_streams.streams
+        self.seed, self.xp, self.dtype = streams.seed, streams.xp, streams.dtype
+
+    def _draw(self, name, shape, block_fn, arg):
+        if shape[0] != len(self.rows):
+            raise ValueError(f"a draw for {len(self.rows)} workers must have them on its first axis; got {shape}")
+        return self.rs.draw(name, self.rows, tuple(int(s) for s in shape[1:]), block_fn, arg)
+
+    def normal(self, name: str, shape, scale=1.0):
+        return self._draw(name, shape, self.rs.streams._normal_block, scale)
+
+    def uniform(self, name: str, shape):
+        return self._draw(name, shape, self.rs.streams._uniform_block, None)
+
+    def integers(self, name: str, high: int, shape):
+        return self._draw(name, shape, self.rs.streams._integers_block, high)
+
+    def generator(self, name: str, block: int = 0):
+        return self.rs.streams.generator(name, block)
