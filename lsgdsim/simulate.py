@@ -220,8 +220,9 @@ def check_clock(clock, time_budget, algorithm, workers, backend):
         if time_budget is not None:
             raise ValueError("time_budget needs a clock (simulated seconds); pass clock=lsgdsim.clock.Clock(...)")
         if algorithm.trigger == "asynchronous":
-            raise ValueError(f"{algorithm.name} with asynchronous=True needs a clock: pass clock=lsgdsim.clock.Clock(...)"
-                             " (without one the run is lockstep, where nothing is asynchronous)")
+            raise ValueError(f"{algorithm.name} with asynchronous=True needs a clock: pass "
+                             "clock=lsgdsim.clock.Clock(...) (without one the run is lockstep, where nothing is "
+                             "asynchronous)")
         return None
     if backend != "numpy":
         raise ValueError(f"a clock run needs backend 'numpy' (the clock executor is NumPy-only); got {backend!r}")
@@ -257,3 +258,6 @@ def _result(objective, algorithm, rec, tally, last, stop: dict, wall: float, *, 
         dist_to_leader=rec.stack("dist_to_leader"), dist_to_center=rec.stack("dist_to_center"),
         times=np.asarray(rec.times, dtype=float),
         monitor={k: rec.stack(k) for k in rec.monitor_keys}, meta=meta, **clock_fields)
+
+
+__all__ = ["DivergenceError", "check_clock", "default_record_every", "simulate", "validate_run"]

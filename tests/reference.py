@@ -148,3 +148,68 @@ def reference_run(objective, alg, workers, steps, x0, grad_noise=0.0, seed=0, pe
     if isinstance(alg, A.EASGD):
         out["center"] = center
     return out
+
+
+
+def reference_async_round_robin(objective, alg, workers, steps, x0, grad_noise=0.0, seed=0,
+                                row_oracle_from=None, order=None, elastic_on_post=False):
+    """Asynchronous EASGD / DOWNPOUR on the virtual clock, equal compute times and a free network.
+
+    Every worker takes its local steps at the same times; every ``period`` steps each worker exchanges
+    with the server on its own, in rank order (the round-robin scheme of Zhang, Choromanska, LeCun 2015
+    §4), reading the center (EASGD) or server (DOWNPOUR) as the previous worker's exchange left it:
+        EASGD     e = α (x_i − c) with x_i before the step;  x_i ← x_i − η g_i − e;  c ← c + e
+        DOWNPOUR  v_i ← v_i + η g_i;  s ← s − v_i;  x_i ← s;  v_i ← 0
+    Momentum 0, scalar lr and alpha, EASGD without an explicit beta. Returns dict(x=(p, d), center=(d,)):
+    the EASGD center or the DOWNPOUR server.
+
+    The oracle sees the stacked workers (p, d) at every step, as in :func:`reference_run`, except from
+    step ``row_oracle_from`` on, where each worker's gradient is computed on its own (1, d) row (the same
+    numbers up to the rounding of the matrix product). ``order`` (default rank order) and
+    ``elastic_on_post`` (the elastic term taken on the post-step x) are mutations for the tests that show
+    the comparison can fail."""
+    p, d = workers, objective.dim
+    assert alg.momentum == 0, "the asynchronous reference covers momentum 0"
+    streams = RandomStreams(seed, np, "float64")
+    x = [np.array(x0[i], dtype=float) for i in range(p)]
+    order = list(range(p)) if order is None else list(order)
+    lr = float(alg.lr)
+    downpour = isinstance(alg, A.Downpour)
+    if downpour:
+        server = np.mean(np.stack(x), axis=0)          # the server starts at the mean of x0 ...
+        x = [server.copy() for _ in range(p)]          # ... and every worker starts at it
+        acc = [np.zeros(d) for _ in range(p)]
+    else:
+        assert isinstance(alg, A.EASGD) and alg.beta is None
+        center = np.mean(np.stack(x), axis=0)
+        alpha = 0.9 / p if alg.alpha is None else float(alg.alpha)
+
+    for t in range(1, steps + 1):
+        if row_oracle_from is not None and t >= row_oracle_from:
+            g = [np.array(objective.value_and_grad(x[i][None, :])[1][0]) for i in range(p)]
+        else:
+            _, grads = objective.value_and_grad(np.stack(x))
+            g = [np.array(grads[i]) for i in range(p)]
+        if grad_noise > 0:
+            Z = streams.normal("grad_noise", (p, d))
+            g = [g[i] + grad_noise * Z[i] for i in range(p)]
+        new = []
+        for i in range(p):                               # the local steps, all at the same time
+            displacement = lr * g[i]
+            new.append(x[i] - displacement)
+            if downpour:
+                acc[i] = acc[i] + displacement
+        if t % alg.period == 0:
+            for i in order:                              # the server serves one worker at a time
+                if downpour:
+                    server = server - acc[i]             # push v_i
+                    new[i] = server.copy()               # pull s
+                    acc[i] = np.zeros(d)
+                else:
+                    base = new[i] if elastic_on_post else x[i]
+                    elastic = alpha * (base - center)    # e = α (x_i − c), c as the server holds it now
+                    new[i] = new[i] - elastic
+                    center = center + elastic
+        x = new
+
+    return {"x": np.stack(x), "center": server if downpour else center}

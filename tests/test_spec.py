@@ -174,7 +174,8 @@ def test_every_objective_fact_round_trips(name):
 
 @pytest.mark.parametrize("name", sorted(ALGORITHM_VALUES))
 def test_every_algorithm_and_schedule_fact_round_trips(name):
-    clock = {"compute": {"model": "lognormal", "median": 0.1, "sigma": 0.5}} if name in ("easgd", "eamsgd", "downpour") else None
+    asynchronous = name in ("easgd", "eamsgd", "downpour")
+    clock = {"compute": {"model": "lognormal", "median": 0.1, "sigma": 0.5}} if asynchronous else None
     spec = RunSpec(objective={"name": "quadratic", "dim": 4}, algorithm={"name": name, **ALGORITHM_VALUES[name]},
                    workers=4, steps=9, clock=clock)
     rebuilt, res = _rebuilt_from_describe(spec)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..validate import check_int, set_fields
-from .compute import Constant, ComputeModel, compute_from_description
+from .compute import ComputeModel, Constant, compute_from_description
 from .network import Network, TwoLevel, network_from_description
 
 

@@ -74,6 +74,8 @@ def run_on_clock(objective, algorithm, X, state, streams, comm, rec, *, clock, t
     run = ClockedRun(objective, algorithm, schedule, streams, comm, grad_noise=grad_noise, batch_size=batch_size,
                      recorder=rec)
     _, stop = stop_safely(lambda: run.run(X, state, bar), lambda: run.committed, on_interrupt, on_divergence)
+    if stop:
+        rec.rollback()               # a record an interrupt left half-written
     record, last = run.committed
     tally, leader_times = Tally(), []
     for effect, events, messages in run.events:

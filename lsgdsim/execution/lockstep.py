@@ -3,8 +3,6 @@ then the communications due at t) on the whole (p, d) iterate. This is :func:`ls
 without a clock, and the reference every other executor is compared with."""
 from __future__ import annotations
 
-import numpy as np
-
 from ..algorithms.base import StepInput
 from .recording import LazyValues, Snapshot, check_finite
 

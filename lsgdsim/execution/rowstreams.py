@@ -18,7 +18,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..parallel import block_bounds, block_rows
+from ..parallel import block_rows
 
 CACHE_BYTES = 64 * 2**20   # draws kept for the workers of a block that have not consumed them yet
 
