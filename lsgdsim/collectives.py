@@ -27,6 +27,7 @@ from .backend import namespace, take_row, to_numpy
 from .clock.network import Op
 
 INDEX_BYTES = 8  # a rank index (int64) sent back by a min-loc
+_OPS: dict[tuple, Op] = {}
 
 
 class Message(NamedTuple):
@@ -91,6 +92,14 @@ class Collective:
         self.pending.append(Message(op, senders, receivers, floats,
                                     floats * self.itemsize if nbytes is None else nbytes))
 
+    def _op(self, kind: str, nbytes: int = 0, group=None) -> None:
+        """Note the collective ``kind`` (one Op object per distinct call: they are made once, then reused)."""
+        key = (kind, nbytes, group)
+        op = _OPS.get(key)
+        if op is None:
+            op = _OPS[key] = Op(kind, nbytes, group=group)
+        self.ops.append(op)
+
     def _gather_scores(self, p):
         server = _rank(p)
         self._send("min_loc", range(p), server, 1)
@@ -104,13 +113,13 @@ class Collective:
         p = scores.shape[0]
         server = self._gather_scores(p)
         self._send("min_loc", server, range(p), 0, INDEX_BYTES * (1 + (groups > 1) * groups))
-        self.ops.append(Op("minloc"))
+        self._op("minloc")
         return self._min_loc(scores, groups)
 
     def broadcast(self, X, root):
         """Every worker receives row ``root`` of X (p, d): (1, d) or (p, d)."""
         self._send("broadcast", _rank(root), range(X.shape[0]), X.shape[1])
-        self.ops.append(Op("broadcast", X.shape[1] * self.itemsize))
+        self._op("broadcast", X.shape[1] * self.itemsize)
         return self._broadcast(X, root)
 
     def broadcast_groups(self, X, roots):
@@ -120,20 +129,20 @@ class Collective:
         size = p // n
         for j, r in enumerate(np.asarray(to_numpy(roots)).tolist()):
             self._send("broadcast", _rank(r), range(j * size, (j + 1) * size), d)
-        self.ops.append(Op("broadcast", d * self.itemsize, group=size))   # the groups' broadcasts run in parallel
+        self._op("broadcast", d * self.itemsize, size)   # the groups' broadcasts run in parallel
         return self._broadcast_groups(X, roots)
 
     def server_broadcast(self, row, workers: int):
         """Every worker receives the coordinator's row (d,): (1, d) or (p, d)."""
         self._send("broadcast", _rank(workers), range(workers), row.shape[-1])
-        self.ops.append(Op("server_scatter", row.shape[-1] * self.itemsize))
+        self._op("server_scatter", row.shape[-1] * self.itemsize)
         return self._server_broadcast(row, workers)
 
     def reduce_to_server(self, rows, op: str = "sum"):
         """The coordinator receives every worker's row of ``rows`` (p, d) and forms their sum or mean (d,)."""
         p = rows.shape[0]
         self._send("reduce_" + op, range(p), _rank(p), rows.shape[1])
-        self.ops.append(Op("server_gather", rows.shape[1] * self.itemsize))
+        self._op("server_gather", rows.shape[1] * self.itemsize)
         return self._reduce(rows, op == "mean")
 
     def allreduce_mean(self, rows):
@@ -142,7 +151,7 @@ class Collective:
         p, d = rows.shape
         self._send("reduce_mean", range(p), _rank(p), d)
         self._send("broadcast", _rank(p), range(p), d)
-        self.ops.append(Op("allreduce", d * self.itemsize))
+        self._op("allreduce", d * self.itemsize)
         return self._server_broadcast(self._reduce(rows, True), p)
 
     # -- implementation hooks ----------------------------------------------------------------------------

@@ -185,3 +185,93 @@ def _metadata(fmt: str) -> dict:
     if fmt == "png":
         return {"Software": None}
     return {}
+
+
+def timeline(result, ax=None, *, workers=None, until=None):
+    """A clock run's trace as a Gantt chart: one row per worker, a bar per interval coloured by its kind
+    (compute blue, communicate orange, wait grey), the leader choices as small black triangles on the
+    chosen worker's row, at the simulated time of the round that chose it (``result.leader_times``).
+
+    ``result``: a Result of ``simulate(..., clock=...)`` (ValueError for one without a trace, e.g. a
+    lockstep run). ``ax``: the axes to draw on (default: a new full-width figure in the house style,
+    constrained layout, about 0.3 inch per row). ``workers``: the workers to draw, one row each in the
+    order given (default the first min(p, 16)). ``until``: draw the time 0 ≤ s ≤ ``until`` only
+    (seconds; default the whole run). Each kind is one :class:`~matplotlib.collections.PolyCollection`
+    (labelled with the kind) built without a Python loop over the intervals, so traces of millions of
+    intervals draw in seconds; an interval narrower than a pixel still shows as a hairline. The rows are
+    at y = 0, 1, ... (top to bottom), labelled with the worker index. Returns the axes.
+    """
+    import numpy as np
+    from matplotlib.collections import PolyCollection
+    from matplotlib.lines import Line2D
+
+    trace = getattr(result, "trace", None)
+    if trace is None:
+        raise ValueError("timeline needs a clock run's trace: this result has none (only "
+                         "simulate(..., clock=lsgdsim.clock.Clock(...)) records one; a lockstep run has no time)")
+    p = result.workers
+    if workers is None:
+        rows = np.arange(min(p, 16))
+    else:
+        rows = np.asarray(list(workers) if not isinstance(workers, np.ndarray) else workers)
+        if rows.ndim != 1 or rows.size == 0 or not np.issubdtype(rows.dtype, np.integer):
+            raise ValueError(f"workers must be a non-empty sequence of worker indices; got {workers!r}")
+        if rows.min() < 0 or rows.max() >= p or np.unique(rows).size != rows.size:
+            raise ValueError(f"workers must be distinct indices in [0, {p}) (the run has {p} workers); "
+                             f"got {rows.tolist()}")
+    makespan = float(result.sim_time[-1]) if result.sim_time is not None and len(result.sim_time) else 0.0
+    if until is None:
+        until = makespan
+    else:
+        try:
+            until = float(until)
+        except (TypeError, ValueError):
+            raise ValueError(f"until must be a time in seconds > 0; got {until!r}") from None
+        if not until > 0 or not np.isfinite(until):
+            raise ValueError(f"until must be a finite time in seconds > 0; got {until!r}")
+
+    row_of = np.full(p, -1, dtype=np.int64)
+    row_of[rows] = np.arange(rows.size)
+    worker = np.asarray(trace["worker"], dtype=np.int64)
+    kind = np.asarray(trace["kind"])
+    start, end = np.asarray(trace["start"], dtype=float), np.asarray(trace["end"], dtype=float)
+    keep = (row_of[worker] >= 0) & (start < until)
+    y, kind, start, end = row_of[worker[keep]].astype(float), kind[keep], start[keep], np.minimum(end[keep], until)
+
+    colors = {"compute": "#0072b2", "communicate": "#e69f00", "wait": "#d0d0d0"}
+    half = 0.38
+    with style():
+        if ax is None:
+            _, axes = subplots(1, 1, width=MAX_WIDTH, height=0.8 + 0.28 * rows.size, layout="constrained")
+            ax = axes[0, 0]
+        for k, name in ((2, "wait"), (0, "compute"), (1, "communicate")):   # communicate drawn on top
+            sel = kind == k
+            x0, x1, yk = start[sel], end[sel], y[sel]
+            verts = np.empty((x0.size, 4, 2))
+            verts[:, :, 0] = np.stack([x0, x1, x1, x0], axis=1)
+            verts[:, :, 1] = np.stack([yk - half, yk - half, yk + half, yk + half], axis=1)
+            # an edge in the bar's own colour keeps sub-pixel intervals visible as hairlines
+            ax.add_collection(PolyCollection(verts, facecolors=colors[name], edgecolors=colors[name],
+                                             linewidths=0.4 if name == "communicate" else 0.0,
+                                             label=name, gid=f"timeline-{name}"), autolim=False)
+        handles = [Line2D([], [], color=colors[n], lw=6, label=n) for n in ("compute", "communicate", "wait")]
+        times, leaders = result.leader_times, result.leaders
+        if times is not None and len(times) and leaders is not None and len(leaders):
+            n = min(len(times), len(leaders))
+            t, who = np.asarray(times[:n], dtype=float), np.asarray(leaders[:n]).astype(np.int64)
+            shown = (who >= 0) & (who < p)
+            shown[shown] &= row_of[who[shown]] >= 0
+            shown &= t <= until
+            ax.plot(t[shown], row_of[who[shown]] - half, linestyle="none", marker="v", markersize=4,
+                    color="black", label="leader chosen", gid="timeline-leaders")
+            handles.append(Line2D([], [], linestyle="none", marker="v", markersize=5, color="black",
+                                  label="leader chosen"))
+        ax.set_xlim(0.0, until if until > 0 else 1.0)
+        ax.set_ylim(rows.size - 0.5, -0.5)
+        ax.set_yticks(np.arange(rows.size), [str(int(w)) for w in rows])
+        ax.grid(False, axis="y")
+        ax.set_xlabel("simulated time [s]")
+        ax.set_ylabel("worker")
+        ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=len(handles),
+                  borderaxespad=0.2, handlelength=1.5)
+    return ax

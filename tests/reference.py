@@ -150,9 +150,8 @@ def reference_run(objective, alg, workers, steps, x0, grad_noise=0.0, seed=0, pe
     return out
 
 
-
 def reference_async_round_robin(objective, alg, workers, steps, x0, grad_noise=0.0, seed=0,
-                                row_oracle_from=None, order=None, elastic_on_post=False):
+                                order=None, elastic_on_post=False):
     """Asynchronous EASGD / DOWNPOUR on the virtual clock, equal compute times and a free network.
 
     Every worker takes its local steps at the same times; every ``period`` steps each worker exchanges
@@ -163,9 +162,8 @@ def reference_async_round_robin(objective, alg, workers, steps, x0, grad_noise=0
     Momentum 0, scalar lr and alpha, EASGD without an explicit beta. Returns dict(x=(p, d), center=(d,)):
     the EASGD center or the DOWNPOUR server.
 
-    The oracle sees the stacked workers (p, d) at every step, as in :func:`reference_run`, except from
-    step ``row_oracle_from`` on, where each worker's gradient is computed on its own (1, d) row (the same
-    numbers up to the rounding of the matrix product). ``order`` (default rank order) and
+    The oracle sees the stacked workers (p, d) at every step, as in :func:`reference_run`. ``order``
+    (default rank order) and
     ``elastic_on_post`` (the elastic term taken on the post-step x) are mutations for the tests that show
     the comparison can fail."""
     p, d = workers, objective.dim
@@ -185,11 +183,8 @@ def reference_async_round_robin(objective, alg, workers, steps, x0, grad_noise=0
         alpha = 0.9 / p if alg.alpha is None else float(alg.alpha)
 
     for t in range(1, steps + 1):
-        if row_oracle_from is not None and t >= row_oracle_from:
-            g = [np.array(objective.value_and_grad(x[i][None, :])[1][0]) for i in range(p)]
-        else:
-            _, grads = objective.value_and_grad(np.stack(x))
-            g = [np.array(grads[i]) for i in range(p)]
+        _, grads = objective.value_and_grad(np.stack(x))
+        g = [np.array(grads[i]) for i in range(p)]
         if grad_noise > 0:
             Z = streams.normal("grad_noise", (p, d))
             g = [g[i] + grad_noise * Z[i] for i in range(p)]

@@ -22,7 +22,10 @@ workers between synchronisation points) and the executor then replays the arithm
 round, an exchange) does not happen. The state of a run at time s is every step, round and exchange
 completed at or before s; at equal times steps come first, then rounds and exchanges (in their order),
 then records. A record is taken when the total number of completed steps first reaches p·r·m (r the
-recording interval, m = 1, 2, ...), plus one at time 0 and one at the end.
+recording interval, m = 1, 2, ...), plus one at time 0 and one at the end; a record that falls while a
+round is open (some worker has arrived and waits for it) is taken when that round ends, so that every
+record sees each worker at rest (between steps, never half-way through a round). At equal speeds on a
+free network the records are lockstep's.
 
 Every worker's time from 0 to the end is cut into ``compute``, ``communicate`` and ``wait`` intervals
 (the trace); their sums are its breakdown, and add up to the run's end (the makespan) for every worker.
@@ -43,13 +46,15 @@ CHUNK_ELEMENTS = 2**22   # steps × workers drawn at once in a window without co
 
 
 class Round(NamedTuple):
-    """A communication round ending at ``time`` (started at ``start``): every worker has done
-    ``counts[i]`` steps, its last one just before the round; ``due`` names the communications."""
+    """A communication round ending at ``time``, started at ``start`` (the last arrival) and opened at
+    ``opened`` (the first: from then on some worker waits in it): every worker has done ``counts[i]``
+    steps, its last one just before the round; ``due`` names the communications."""
 
     time: float
     counts: np.ndarray
     due: tuple
     start: float
+    opened: float
 
 
 class Exchange(NamedTuple):
@@ -146,7 +151,7 @@ class _Timeline:
         end = start + cost
         self.span(self.all, WAIT, arrivals, np.full(self.p, start))
         self.span(self.all, COMMUNICATE, np.full(self.p, start), np.full(self.p, end))
-        self.effects.append(Round(end, self.done.copy(), tuple(due), start))
+        self.effects.append(Round(end, self.done.copy(), tuple(due), start, float(arrivals.min())))
         return end
 
 
@@ -207,49 +212,96 @@ def _trigger(tl: _Timeline, start: float, need: int):
 
 
 def _lay_out_asynchronous(tl: _Timeline, pattern: Pattern, steps: int, budget: float) -> tuple[float, list]:
+    """One server, one exchange at a time; an event per exchange, plain Python lists between them (the
+    per-exchange NumPy calls of the other patterns would dominate at many workers)."""
     p, tau, last = tl.p, pattern.period, steps * tl.p
-    heap = [_segment(tl, i, 0.0, tau) for i in range(p)]
+    lay = _AsyncLog(tl, tau)
+    heap = [lay.segment(i, 0.0) for i in range(p)]
     heapq.heapify(heap)
-    staleness, served, previous, server_free = [], 0, np.full(p, -1), 0.0
-    laid, checked = sum(len(c) for c, _ in tl.completions), -1
+    staleness, served, previous, server_free = [], 0, [-1] * p, 0.0
     while True:
         request, i = heapq.heappop(heap)
-        if request > budget:
-            end = _end_of_run(tl, budget, last)
+        end = lay.count_until(min(request, budget), last)
+        if end is not None or request > budget:
+            tl.completions.append(lay.completions())
+            tl.spans.extend(lay.spans())
             return (budget if end is None else end), staleness
-        if laid >= last and laid != checked:                 # enough steps laid out: is the end known yet?
-            checked, end = laid, _end_of_run(tl, request, last)
-            if end is not None:
-                return end, staleness
         begin = max(request, server_free)
         end = server_free = begin + pattern.exchange_cost(i)
-        tl.span(np.array([i]), WAIT, np.array([request]), np.array([begin]))
-        tl.span(np.array([i]), COMMUNICATE, np.array([begin]), np.array([end]))
-        tl.completions.append((np.array([end]), np.array([i])))
-        tl.done[i] += 1
+        lay.exchange(i, request, begin, end)
         staleness.append(served - previous[i] - 1 if previous[i] >= 0 else served)
         previous[i], served = served, served + 1
+        tl.done[i] += 1
         tl.effects.append(Exchange(end, i, int(tl.done[i]), staleness[-1], begin))
-        heapq.heappush(heap, _segment(tl, i, end, tau))
-        laid += tau
+        heapq.heappush(heap, lay.segment(i, end))
 
 
-def _segment(tl: _Timeline, worker: int, start: float, tau: int) -> tuple[float, int]:
-    """Lay out worker ``worker``'s next τ − 1 steps from ``start`` and the compute of its τ-th, an
-    exchange step whose request goes to the server when that compute ends: (request time, worker)."""
-    w = np.array([worker])
-    durations = tl.draw(w, tau)
-    ends = tl.steps(w, np.array([start]), durations, np.array([tau - 1]))
-    tl.span(w, COMPUTE, ends[:, -2] if tau > 1 else np.array([start]), ends[:, -1])
-    return float(ends[0, -1]), worker
+class _AsyncLog:
+    """The asynchronous pattern's steps and intervals, kept as Python lists, with durations drawn ahead in
+    chunks per worker and a heap of completions not yet counted (every new one is later than the current
+    request, so those at or before it are final)."""
 
+    CHUNK = 64
 
-def _end_of_run(tl: _Timeline, horizon: float, last: int) -> float | None:
-    """The time the total reaches ``last`` if the steps completed by ``horizon`` get there, else None
-    (every step still to be laid out completes after ``horizon``)."""
-    times = np.concatenate([c for c, _ in tl.completions])
-    times = times[times <= horizon]
-    return float(np.partition(times, last - 1)[last - 1]) if len(times) >= last else None
+    def __init__(self, tl: _Timeline, tau: int):
+        self.tl, self.tau = tl, tau
+        self.ahead = [np.zeros(0)] * tl.p                  # durations drawn, not yet laid out, per worker
+        self.drawn = np.zeros(tl.p, dtype=np.int64)
+        self.times: list[float] = []
+        self.ranks: list[int] = []
+        self.span_lists: tuple[list, list, list, list] = ([], [], [], [])
+        self.uncounted: list[float] = []
+        self.counted = 0
+
+    def durations(self, worker: int) -> np.ndarray:
+        if len(self.ahead[worker]) < self.tau:
+            more = self.tl.compute.durations(self.tl.seed, np.array([worker]), self.drawn[[worker]],
+                                             self.CHUNK * self.tau)[0]
+            self.drawn[worker] += len(more)
+            self.ahead[worker] = np.concatenate([self.ahead[worker], more])
+        out, self.ahead[worker] = self.ahead[worker][:self.tau], self.ahead[worker][self.tau:]
+        return out
+
+    def segment(self, worker: int, start: float) -> tuple[float, int]:
+        """Lay out ``worker``'s next τ − 1 steps from ``start`` and the compute of its τ-th, an exchange
+        step whose request goes to the server when that compute ends: (request time, worker)."""
+        ends = (start + np.cumsum(self.durations(worker))).tolist()
+        for t in ends[:-1]:
+            self._complete(t, worker)
+        self._span(worker, COMPUTE, start, ends[-1])
+        self.tl.done[worker] += self.tau - 1
+        return ends[-1], worker
+
+    def exchange(self, worker: int, request: float, begin: float, end: float) -> None:
+        self._span(worker, WAIT, request, begin)
+        self._span(worker, COMMUNICATE, begin, end)
+        self._complete(end, worker)
+
+    def count_until(self, horizon: float, last: int) -> float | None:
+        """Count the completions at or before ``horizon``; the time the total reaches ``last``, if it does."""
+        while self.uncounted and self.uncounted[0] <= horizon:
+            t = heapq.heappop(self.uncounted)
+            self.counted += 1
+            if self.counted == last:
+                return t
+        return None
+
+    def _complete(self, t: float, worker: int) -> None:
+        self.times.append(t)
+        self.ranks.append(worker)
+        heapq.heappush(self.uncounted, t)
+
+    def _span(self, worker, kind, start, end) -> None:
+        if end > start:
+            for column, value in zip(self.span_lists, (worker, kind, start, end), strict=True):
+                column.append(value)
+
+    def completions(self):
+        return np.asarray(self.times, dtype=float), np.asarray(self.ranks, dtype=np.int64)
+
+    def spans(self):
+        worker, kind, start, end = (np.asarray(c) for c in self.span_lists)
+        return [(worker[kind == k], k, start[kind == k], end[kind == k]) for k in (COMPUTE, COMMUNICATE, WAIT)]
 
 
 # -- the whole run ----------------------------------------------------------------------------------------------
@@ -272,7 +324,8 @@ def lay_out(pattern: Pattern, *, workers: int, steps: int, compute, seed: int, r
     counts = np.bincount(ranks, minlength=workers).astype(np.int64)
     effects = [e for e in tl.effects if e.time <= end]
     served = sum(isinstance(e, Exchange) for e in effects)
-    records = _records(times, ranks, workers, record_every, end, counts)
+    records = _records(times, ranks, workers, record_every, end, counts,
+                       [e for e in effects if isinstance(e, Round)])
     intervals = _intervals(tl, end)
     breakdown = breakdown_of(intervals, workers)
     return Schedule(effects=_merge(effects, records), end=float(end), counts=counts, breakdown=breakdown,
@@ -289,17 +342,26 @@ def _completed(tl: _Timeline, end: float):
     return times[order], ranks[order]
 
 
-def _records(times, ranks, workers: int, every: int, end: float, final_counts) -> list[Record]:
-    """Records at time 0, when the total first reaches p·every·m (m = 1, 2, ...), and at the end."""
+def _records(times, ranks, workers: int, every: int, end: float, final_counts, rounds) -> list[Record]:
+    """Records at time 0, when the total first reaches p·every·m (m = 1, 2, ...) or, if a round is open
+    then, when it ends; and at the end."""
+    opened = np.array([r.opened for r in rounds])
+    closed = np.array([r.time for r in rounds])
     out = [Record(0.0, np.zeros(workers, dtype=np.int64), 0)]
     counts, upto = np.zeros(workers, dtype=np.int64), 0
     target = workers * every
     while target <= len(times):
         at = times[target - 1]
+        k = int(np.searchsorted(opened, at, side="right")) - 1
+        if k >= 0 and at < closed[k]:
+            at = closed[k]                               # a round is open: the record waits for its end
         stop = int(np.searchsorted(times, at, side="right"))
         counts = counts + np.bincount(ranks[upto:stop], minlength=workers)
         upto = stop
-        out.append(Record(float(at), counts.copy(), target // workers))
+        if at > out[-1].time or len(out) == 1:
+            out.append(Record(float(at), counts.copy(), target // workers))
+        else:                                            # two targets in one moment: one record, the later
+            out[-1] = Record(float(at), counts.copy(), target // workers)
         target = (stop // (workers * every) + 1) * workers * every
     if len(out) > 1 and np.array_equal(out[-1].counts, final_counts):
         out.pop()                       # the end record replaces it: rounds may still end before the end

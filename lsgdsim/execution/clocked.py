@@ -51,8 +51,8 @@ def pattern_for(algorithm, state, workers: int, steps: int, clock, nbytes: int) 
         return costs[due]
 
     if algorithm.trigger == "asynchronous":
-        return Pattern("asynchronous", period=algorithm.period,
-                       exchange_cost=lambda w: network.cost(Op("exchange", nbytes, worker=w), workers))
+        exchange = [network.cost(Op("exchange", nbytes, worker=w), workers) for w in range(workers)]
+        return Pattern("asynchronous", period=algorithm.period, exchange_cost=exchange.__getitem__)
     if algorithm.trigger == "total":
         return Pattern("total", round_cost=round_cost, periods=algorithm.active_communications(state))
     rounds = {t: due for t in _candidate_steps(algorithm, steps) if (due := algorithm.due(t, state))}
@@ -120,7 +120,9 @@ class ClockedRun:
         self.rs = RowStreams(streams, self.p)
         self.done = np.zeros(self.p, dtype=np.int64)       # steps replayed per worker
         self.syncs = np.zeros(self.p, dtype=np.int64)      # rounds and exchanges replayed per worker
-        self.limit = _limits(schedule, self.p)
+        self.limit, self.exchanges = _limits(schedule, self.p)
+        self.waiting = np.zeros(self.p, dtype=bool)        # local part of its exchange step done, exchange not yet
+        self.x_pre = None                                   # (p, d): the parameters a waiting worker stepped from
         self.records = _Records(schedule, self.p)
         self.events: list = []                              # (effect, events, messages) per communication
         self.sim_time: list[float] = []                     # the simulated time of each record made
@@ -138,7 +140,6 @@ class ClockedRun:
                 self._advance(effect.counts - 1)
                 self._round(effect)
             else:
-                self._advance(self._next_limits())
                 self._exchange(effect)
             self._commit()
             if bar is not None:
@@ -157,9 +158,25 @@ class ClockedRun:
             self.worker_steps.append(record.counts)
             self.committed = (record, snap)
 
-    def _next_limits(self):
-        """How far every worker may go before its own next exchange (asynchronous rules)."""
-        return self.limit[np.arange(self.p), np.minimum(self.syncs, self.limit.shape[1] - 1)]
+    def _ready(self, worker: int) -> None:
+        """Make ``worker`` wait for its exchange: every worker not waiting (a batch, so that the local steps
+        between exchanges run as few array calls) steps up to its next exchange step and does that step's
+        local part, keeping the parameters it started from for the exchange."""
+        if self.waiting[worker]:
+            return
+        movers = np.flatnonzero(~self.waiting & (self.syncs < self.exchanges))
+        targets = self.done.copy()
+        targets[movers] = self.limit[movers, self.syncs[movers]]
+        self._advance(targets)
+        if self.x_pre is None:
+            self.x_pre = np.empty_like(self.X)
+        inp = self._oracle(movers)
+        part = self.algorithm.take_rows(self.state, movers)
+        self.x_pre[movers] = self.X[movers]
+        X_rows, part = self.algorithm.local_update(self.X[movers], part, inp)
+        self.X[movers] = X_rows
+        self.state = self.algorithm.put_rows(self.state, movers, part)
+        self.waiting[movers] = True
 
     # -- steps ---------------------------------------------------------------------------------------
     def _advance(self, targets):
@@ -220,15 +237,15 @@ class ClockedRun:
         self.records.arrive(self, self.rows_all, mid_step=False)
 
     def _exchange(self, effect: Exchange):
-        """Worker ``effect.worker``'s exchange step: its gradient at step − 1, then the exchange."""
+        """Worker ``effect.worker``'s exchange with the server (the local part of its step done before)."""
+        self._ready(effect.worker)
         row = np.array([effect.worker])
-        inp = self._oracle(row)
         part = self.algorithm.take_rows(self.state, row)
-        x = self.X[row]
-        x_new, part = self.algorithm.local_update(x, part, inp)
-        x_new, part, self.state = self.algorithm.exchange(x, x_new, part, self.state, effect.step, self.p, self.comm)
+        x_new, part, self.state = self.algorithm.exchange(self.x_pre[row], self.X[row], part, self.state, effect.step,
+                                                          self.p, self.comm)
         self.X[row] = x_new
         self.state = self.algorithm.put_rows(self.state, row, part)
+        self.waiting[row] = False
         self.done[row] += 1
         self.syncs[row] += 1
         self._tally(effect, {})
@@ -247,8 +264,8 @@ def _check(losses, rows, t):
 
 
 def _limits(schedule, p):
-    """(p, k + 1): how far worker i may step before its (j + 1)-th exchange (that exchange's step − 1),
-    then its final count; k the most exchanges of any worker."""
+    """(p, k + 1) table: worker i steps freely up to its (j + 1)-th exchange's step − 1, then its final
+    count (k the most exchanges of any worker); and the number of exchanges of each worker (p,)."""
     exchanges = [(e.worker, e.step) for e in schedule.effects if isinstance(e, Exchange)]
     workers, steps = (np.array(exchanges, dtype=np.int64).T if exchanges else (np.zeros(0, np.int64),) * 2)
     per = np.bincount(workers, minlength=p)
@@ -256,7 +273,7 @@ def _limits(schedule, p):
     order = np.argsort(workers, kind="stable")
     slot = np.arange(len(workers)) - np.repeat(np.cumsum(per) - per, per)
     table[workers[order], slot] = steps[order] - 1
-    return table
+    return table, per
 
 
 class _Records:
@@ -284,7 +301,8 @@ class _Records:
         self.X: dict[int, np.ndarray] = {}
         self.f: dict[int, np.ndarray] = {}
         self.filled = np.zeros(len(self.order), dtype=np.int64)
-        self.f_wait: list[tuple[int, np.ndarray]] = []     # (record, rows) whose f is the rows' next oracle value
+        # records [f_from[i], f_to[i]] take worker i's f from its next oracle call (-1: none waits)
+        self.f_from, self.f_to = np.full(p, -1, dtype=np.int64), np.full(p, -1, dtype=np.int64)
         self.evaluate: dict[int, list] = {}                 # record → rows whose f must be evaluated
         self.state: list = []                               # the rule's state at each record's time
         self.next = 0                                       # the next record to complete
@@ -309,18 +327,20 @@ class _Records:
         if mid_step or run.batch_size is not None:
             self.evaluate.setdefault(m, []).append(rows)
         else:
-            self.f_wait.append((m, rows))
+            self.f_from[rows] = np.where(self.f_from[rows] < 0, m, self.f_from[rows])
+            self.f_to[rows] = m
 
     def oracle(self, rows, losses):
         """The oracle's values at rows ``rows``: f of every record waiting for them there."""
-        keep = []
-        for m, waiting in self.f_wait:
-            got = np.isin(waiting, rows)
-            if got.any():
-                self.f[m][waiting[got]] = np.asarray(losses)[np.searchsorted(rows, waiting[got])]
-            if not got.all():
-                keep.append((m, waiting[~got]))
-        self.f_wait = keep
+        waits = self.f_from[rows] >= 0
+        if not waits.any():
+            return
+        rows, values = rows[waits], np.asarray(losses)[waits]
+        lo, hi = self.f_from[rows], self.f_to[rows]
+        for m in range(int(lo.min()), int(hi.max()) + 1):
+            pick = (lo <= m) & (m <= hi)
+            self.f[m][rows[pick]] = values[pick]
+        self.f_from[rows] = self.f_to[rows] = -1
 
     def take_state(self, state):
         """The rule's state at the next record's time (its shared part: center, server, leader)."""
@@ -328,15 +348,16 @@ class _Records:
 
     def finish(self):
         """At the end: rows that will not step again have their f evaluated."""
-        for m, waiting in self.f_wait:
-            self.evaluate.setdefault(m, []).append(waiting)
-        self.f_wait = []
+        for i in np.flatnonzero(self.f_from >= 0):
+            for m in range(int(self.f_from[i]), int(self.f_to[i]) + 1):
+                self.evaluate.setdefault(m, []).append(np.array([i]))
+        self.f_from[:] = self.f_to[:] = -1
 
     def complete(self, objective):
         """The records that are now complete, in order: (Record, Snapshot)."""
         out = []
         while (self.next < len(self.order) and self.filled[self.next] == self.p and self.next < len(self.state)
-               and not any(w == self.next for w, _ in self.f_wait)):
+               and not np.any((self.f_from >= 0) & (self.f_from <= self.next) & (self.next <= self.f_to))):
             m = self.next
             pending = self.evaluate.pop(m, [])
             if pending:
