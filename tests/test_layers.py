@@ -1,5 +1,6 @@
-"""The import layers (.importlinter) hold: cli -> theory_checks -> nn -> simulate -> algorithms/objectives
--> collectives/leaders/schedules -> backend, and lsgdsim never imports theory_checks, figures or tests."""
+"""The import layers (.importlinter) hold: cli -> theory_checks -> nn -> simulate -> execution ->
+algorithms/objectives -> collectives/leaders/schedules -> clock -> backend, and lsgdsim never imports
+theory_checks, figures or tests."""
 from __future__ import annotations
 
 import shutil
