@@ -106,14 +106,15 @@ class Collective:
         return server
 
     # -- the collectives: record, then compute --------------------------------------------------------
-    def min_loc(self, scores, groups: int = 1):
+    def min_loc(self, scores, groups: int = 1, local_only: bool = False):
         """All-reduce min-loc of the workers' scores (p,): (ℓ, ℓ_groups). ℓ = argmin (ties → lowest rank),
         ℓ_groups (n,) the argmin within each of ``groups`` contiguous groups (None when groups = 1).
-        The coordinator gathers the p scores once and returns the 1 + n winning ranks to every worker."""
+        The coordinator gathers the p scores once and returns the 1 + n winning ranks to every worker.
+        ``local_only``: only the group leaders are needed (priced as a min-loc within each group)."""
         p = scores.shape[0]
         server = self._gather_scores(p)
         self._send("min_loc", server, range(p), 0, INDEX_BYTES * (1 + (groups > 1) * groups))
-        self._op("minloc")
+        self._op("minloc", 0, p // groups if local_only and groups > 1 else None)
         return self._min_loc(scores, groups)
 
     def broadcast(self, X, root):

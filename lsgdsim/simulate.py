@@ -227,7 +227,23 @@ def check_clock(clock, time_budget, algorithm, workers, backend):
     if backend != "numpy":
         raise ValueError(f"a clock run needs backend 'numpy' (the clock executor is NumPy-only); got {backend!r}")
     clock.validate(workers)
+    _price_every_round(clock, algorithm, workers)
     return None if time_budget is None else check_float(time_budget, "time_budget", 0.0, lo_open=True)
+
+
+def _price_every_round(clock, algorithm, workers):
+    """Price each kind of round the rule can send on the clock's network, so that a round the network
+    cannot carry (a group that straddles nodes) is refused before any work."""
+    from .clock import Op
+    try:
+        if algorithm.trigger == "asynchronous":
+            clock.network.cost(Op("exchange", 8, worker=workers - 1), workers)
+        names = tuple(algorithm.communications())
+        for due in {*((n,) for n in names), names}:
+            for op in algorithm.round_ops(due, workers, 8):
+                clock.network.cost(op, workers)
+    except ValueError as exc:
+        raise ValueError(f"clock network: {' '.join(str(exc).split())}") from None
 
 
 def _result(objective, algorithm, rec, tally, last, stop: dict, wall: float, *, workers, steps, grad_noise,

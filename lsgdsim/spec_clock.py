@@ -98,7 +98,8 @@ def flat_clock(table: dict | None) -> dict:
         return {}
     table = plain(table)
     compute, network = table["compute"], table["network"]
-    if compute["model"] not in COMPUTE_KEYS:
+    links = [network] if network["network"] == "flat" else [network["intra"], network["inter"]]
+    if compute["model"] not in COMPUTE_KEYS or any(n.get("algorithms", "tuned") != "tuned" for n in links):
         return {"clock": table}
     flat = {"compute": compute["model"]}
     flat.update(dict(zip(COMPUTE_KEYS[compute["model"]], (compute[f] for f in COMPUTE_FIELDS[compute["model"]]),

@@ -256,3 +256,17 @@ def test_same_seed_same_clock_run_whatever_the_threads():
     clock = Clock(compute=Pareto(1.0, 1.5))
     runs = [simulate(RAS, alg, workers=64, steps=30, grad_noise=0.1, seed=4, clock=clock, threads=n) for n in (1, 2)]
     assert runs[0] == runs[1]
+
+
+def test_a_recorded_trace_just_long_enough_for_the_run_is_enough():
+    from lsgdsim.clock import Trace
+    times = np.full((4, 10), 0.5)
+    easgd = algorithms.EASGD(lr=0.05, alpha=0.1, period=5, asynchronous=True)
+    res = simulate(QUAD, easgd, workers=4, steps=10, clock=Clock(compute=Trace(times)))
+    assert np.array_equal(res.breakdown["local_steps"], [10] * 4) and res.sim_time[-1] == 5.0
+    kw = dict(workers=4, steps=10, grad_noise=0.1, seed=1)
+    total = simulate(QUAD, algorithms.LSGD(lr=0.05, pull=0.2, period=2, trigger="total"), **kw,
+                     clock=Clock(compute=Trace(times)))
+    assert same_numbers(total, simulate(QUAD, algorithms.LSGD(lr=0.05, pull=0.2, period=2, order="after"), **kw)) == []
+    with pytest.raises(ValueError, match="compute trace has 10 steps per worker"):
+        simulate(QUAD, easgd, workers=4, steps=11, clock=Clock(compute=Trace(times)))

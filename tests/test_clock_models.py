@@ -251,8 +251,8 @@ def test_bad_input_is_refused_naming_the_parameter(call, match):
 
 
 # -- networks ------------------------------------------------------------------------------------------
-FLAT = N.Network(latency=1e-5, bandwidth=1e9)
-INTRA, INTER = N.Network(1e-6, 1e10), N.Network(5e-5, 1.25e9)
+FLAT = N.Network(latency=1e-5, bandwidth=1e9, algorithms="textbook")        # the formulas, pinned
+INTRA, INTER = N.Network(1e-6, 1e10, "textbook"), N.Network(5e-5, 1.25e9, "textbook")
 TWO = N.TwoLevel(4, 4, INTRA, INTER)
 NB = 4000  # bytes: n/β = 4e-6 s flat, 4e-7 s intra, 3.2e-6 s inter
 
@@ -355,7 +355,38 @@ def test_network_description_round_trip(net):
 
 
 def test_network_descriptions_read_inf_bandwidth():
-    assert N.Network().describe() == {"network": "flat", "latency": 0.0, "bandwidth": "inf"}
+    assert N.Network().describe() == {"network": "flat", "latency": 0.0, "bandwidth": "inf", "algorithms": "tuned"}
     assert N.network_from_description({"network": "flat", "latency": 1e-6, "bandwidth": 5e9}) == N.Network(1e-6, 5e9)
     assert N.network_from_description({"network": "flat", "bandwidth": math.inf}) == N.Network()
-    assert TWO.describe()["inter"] == {"network": "flat", "latency": 5e-5, "bandwidth": 1.25e9}
+    assert TWO.describe()["inter"] == {"network": "flat", "latency": 5e-5, "bandwidth": 1.25e9,
+                                       "algorithms": "textbook"}
+
+
+@pytest.mark.parametrize("p", [1, 2, 3, 8, 16])
+@pytest.mark.parametrize("n", [16, 4_000, 4_000_000])
+def test_tuned_collectives_cost_the_cheaper_of_their_two_algorithms(p, n):
+    a, b = 5e-5, 1.25e9
+    tuned = N.Network(a, b)
+    ring = 2 * (p - 1) * a + 2 * (p - 1) / p * n / b
+    tree = math.ceil(math.log2(p)) * (a + n / b)
+    scatter_allgather = 0.0 if p == 1 else (math.ceil(math.log2(p)) + p - 1) * a + 2 * (p - 1) / p * n / b
+    assert tuned.ring_allreduce(p, n) == pytest.approx(ring, abs=1e-15)
+    assert tuned.tree(p, n) == pytest.approx(tree, abs=1e-15)
+    assert tuned.scatter_allgather(p, n) == pytest.approx(scatter_allgather, abs=1e-15)
+    assert tuned.allreduce(p, n) == pytest.approx(min(ring, tree), abs=1e-15)
+    assert tuned.broadcast(p, n) == pytest.approx(min(tree, scatter_allgather), abs=1e-15)
+    assert tuned.minloc(p) == pytest.approx(min(2 * (p - 1) * a + 2 * (p - 1) / p * 16 / b,
+                                                math.ceil(math.log2(p)) * (a + 16 / b)), abs=1e-15)
+
+
+def test_tuned_pricing_picks_by_size_as_mpi_does():
+    tuned, textbook = N.Network(5e-5, 1.25e9), N.Network(5e-5, 1.25e9, "textbook")
+    # a long broadcast to 16 workers: scatter + allgather, no dearer than a ring all-reduce of it
+    assert tuned.broadcast(16, 4 * 10**6) < textbook.broadcast(16, 4 * 10**6)
+    assert tuned.broadcast(16, 4 * 10**6) <= tuned.allreduce(16, 4 * 10**6) * 1.01
+    assert textbook.broadcast(16, 4 * 10**6) > 1.7 * textbook.allreduce(16, 4 * 10**6)   # the textbook artefact
+    # a short all-reduce (a min-loc): recursive doubling, 4 latencies instead of 30
+    assert tuned.minloc(16) == pytest.approx(4 * (5e-5 + 16 / 1.25e9))
+    assert textbook.minloc(16) > 7 * tuned.minloc(16)
+    with pytest.raises(ValueError, match="Network algorithms"):
+        N.Network(algorithms="fastest")

@@ -109,7 +109,7 @@ def test_asynchronous_equal_speeds_serve_in_rank_order_and_each_exchange_is_stal
 
 
 def test_a_round_costs_what_the_network_prices():
-    net = Network(latency=1e-3, bandwidth=1e6)
+    net = Network(latency=1e-3, bandwidth=1e6, algorithms="textbook")
     pattern = Pattern("own", rounds={5: ("local",)}, round_cost=lambda due: net.broadcast(4, 8000))
     s = lay_out(pattern, workers=4, steps=5, compute=Constant(1.0), seed=0, record_every=5)
     (rnd,) = [e for e in s.effects if isinstance(e, Round)]

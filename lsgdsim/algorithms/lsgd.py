@@ -111,7 +111,7 @@ class LSGD(Periodic):
         local, glob = "local" in due, "global" in due
         scores = self.leader.scores(state.leader_state, inp.exact_values, inp.streams)
         grouped = local and self.groups > 1
-        best, local_best = comm_.min_loc(scores, self.groups if grouped else 1)   # ties → lowest rank
+        best, local_best = comm_.min_loc(scores, self.groups if grouped else 1, local_only=grouped and not glob)
         events = {"leader": best}
         pulled = X if self.order == "before" else X_new      # the parameters the pull is defined on
         if local:
@@ -124,9 +124,10 @@ class LSGD(Periodic):
         return X_new, state.update(leader=best), events
 
     def round_ops(self, due, workers, nbytes):
-        ops = [Op("minloc")]
+        group = workers // self.groups if self.groups > 1 else None
+        ops = [Op("minloc", group=group if "global" not in due else None)]   # ties → lowest rank
         if "local" in due:
-            ops.append(Op("broadcast", nbytes, group=workers // self.groups if self.groups > 1 else None))
+            ops.append(Op("broadcast", nbytes, group=group))
         if "global" in due:
             ops.append(Op("broadcast", nbytes))
         return ops

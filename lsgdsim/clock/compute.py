@@ -75,6 +75,10 @@ class ComputeModel:
             raise ValueError(f"{type(self).__name__} has parameters for {limit} workers; got worker {w.max()}")
         return self._draw(seed, w, f[:, None] + np.arange(1, count + 1, dtype=np.int64)[None, :])
 
+    def steps_known(self) -> int | None:
+        """How many steps per worker the model can give (None: any number)."""
+        return None
+
     def _workers_known(self) -> int | None:
         """Workers the parameters cover (None: a scalar parameter covers any number)."""
         sizes = [len(v) for v in (getattr(self, f.name) for f in dataclasses.fields(self)) if isinstance(v, tuple)]
@@ -198,6 +202,9 @@ class Trace(ComputeModel):
 
     def _workers_known(self):
         return self.times.shape[0]
+
+    def steps_known(self):
+        return self.times.shape[1]
 
     def _draw(self, seed, workers, steps):
         length = self.times.shape[1]

@@ -33,6 +33,7 @@ Every worker's time from 0 to the end is cut into ``compute``, ``communicate`` a
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -199,15 +200,21 @@ def _trigger(tl: _Timeline, start: float, need: int):
     """Durations and completion times (p, K) of every worker's next steps from ``start``, enough to hold
     the ``need``-th completion over all workers and every worker's first step after it; its time."""
     k = max(2, 2 * -(-need // tl.p) + 2)
+    recorded = tl.compute.steps_known()
     while True:
+        if recorded is not None:        # a recorded trace: ask for no more than it holds (the run may not need it)
+            k = max(1, min(k, recorded - int(tl.done.max())))
         durations = tl.draw(tl.all, k)
         ends = start + np.cumsum(durations, axis=1)
         horizon = ends[:, -1].min()
         known = ends[ends <= horizon]
         if known.size >= need:
             trigger = np.partition(known, need - 1)[need - 1]
-            if horizon > trigger:
+            # every worker is at a step boundary then, or its next completion after it is drawn
+            if np.all((ends[:, -1] > trigger) | (ends == trigger).any(axis=1)):
                 return durations, ends, float(trigger)
+        if recorded is not None and k >= recorded - int(tl.done.max()):
+            raise ValueError(f"compute trace has {recorded} steps per worker; the run needs more")
         k *= 2
 
 
@@ -216,15 +223,17 @@ def _lay_out_asynchronous(tl: _Timeline, pattern: Pattern, steps: int, budget: f
     per-exchange NumPy calls of the other patterns would dominate at many workers)."""
     p, tau, last = tl.p, pattern.period, steps * tl.p
     lay = _AsyncLog(tl, tau)
-    heap = [lay.segment(i, 0.0) for i in range(p)]
+    heap = [s for s in (lay.segment(i, 0.0) for i in range(p)) if s is not None]
     heapq.heapify(heap)
     staleness, served, previous, server_free = [], 0, [-1] * p, 0.0
     while True:
-        request, i = heapq.heappop(heap)
+        request, i = heapq.heappop(heap) if heap else (np.inf, -1)
         end = lay.count_until(min(request, budget), last)
-        if end is not None or request > budget:
+        if end is not None or request > budget or i < 0:
             tl.completions.append(lay.completions())
             tl.spans.extend(lay.spans())
+            if end is None and math.isinf(budget):
+                raise ValueError(f"compute trace has {tl.compute.steps_known()} steps per worker; the run needs more")
             return (budget if end is None else end), staleness
         begin = max(request, server_free)
         end = server_free = begin + pattern.exchange_cost(i)
@@ -233,7 +242,9 @@ def _lay_out_asynchronous(tl: _Timeline, pattern: Pattern, steps: int, budget: f
         previous[i], served = served, served + 1
         tl.done[i] += 1
         tl.effects.append(Exchange(end, i, int(tl.done[i]), staleness[-1], begin))
-        heapq.heappush(heap, lay.segment(i, end))
+        following = lay.segment(i, end)
+        if following is not None:
+            heapq.heappush(heap, following)
 
 
 class _AsyncLog:
@@ -255,16 +266,30 @@ class _AsyncLog:
 
     def durations(self, worker: int) -> np.ndarray:
         if len(self.ahead[worker]) < self.tau:
-            more = self.tl.compute.durations(self.tl.seed, np.array([worker]), self.drawn[[worker]],
-                                             self.CHUNK * self.tau)[0]
+            count = self.CHUNK * self.tau
+            known = self.tl.compute.steps_known()       # a recorded trace: never ask past its end early
+            if known is not None:
+                count = max(self.tau - len(self.ahead[worker]), min(count, known - int(self.drawn[worker])))
+            more = self.tl.compute.durations(self.tl.seed, np.array([worker]), self.drawn[[worker]], count)[0]
             self.drawn[worker] += len(more)
             self.ahead[worker] = np.concatenate([self.ahead[worker], more])
         out, self.ahead[worker] = self.ahead[worker][:self.tau], self.ahead[worker][self.tau:]
         return out
 
-    def segment(self, worker: int, start: float) -> tuple[float, int]:
+    def segment(self, worker: int, start: float) -> tuple[float, int] | None:
         """Lay out ``worker``'s next τ − 1 steps from ``start`` and the compute of its τ-th, an exchange
-        step whose request goes to the server when that compute ends: (request time, worker)."""
+        step whose request goes to the server when that compute ends: (request time, worker). A recorded
+        trace that ends before that exchange: its last steps, and None (the worker has no more)."""
+        known = self.tl.compute.steps_known()
+        left = None if known is None else known - int(self.tl.done[worker])
+        if left is not None and left < self.tau:
+            ends = (start + np.cumsum(self.tl.draw(np.array([worker]), left)[0])).tolist() if left > 0 else []
+            for t in ends:
+                self._complete(t, worker)
+            if ends:
+                self._span(worker, COMPUTE, start, ends[-1])
+            self.tl.done[worker] += left
+            return None
         ends = (start + np.cumsum(self.durations(worker))).tolist()
         for t in ends[:-1]:
             self._complete(t, worker)

@@ -31,7 +31,7 @@ class RowStreams:
         self.count: dict[str, np.ndarray] = {}         # stream → draws made by each worker (p,)
         self.frontier: dict[str, np.ndarray] = {}      # stream → draws made by each block's generator
         self.blocks: dict[str, int] = {}               # stream → workers per block
-        self.saved: dict[tuple, dict] = {}             # (stream, block, n) → generator state before draw n
+        self.saved: dict[tuple, dict] = {}             # (stream, block) → {n: generator state before draw n}
         self.cache: OrderedDict = OrderedDict()        # (stream, block, n) → the draw, least recently used first
         self.cached = 0
 
@@ -96,12 +96,12 @@ class RowStreams:
         gen = self.streams.generator(name, block)
         while frontier[block] <= n:
             made = int(frontier[block])
-            self.saved[(name, block, made)] = gen.bit_generator.state
+            self.saved.setdefault((name, block), {})[made] = gen.bit_generator.state
             self._keep((name, block, made), block_fn(gen, shape, arg))
             frontier[block] += 1
         if key not in self.cache:                      # evicted: make it again from the saved state
             again = np.random.Generator(type(gen.bit_generator)())
-            again.bit_generator.state = self.saved[key]
+            again.bit_generator.state = self.saved[(name, block)][n]
             self._keep(key, block_fn(again, shape, arg))
         return self.cache[key]
 
@@ -116,12 +116,18 @@ class RowStreams:
         """Drop the saved states and cached draws that every worker of ``blocks`` has consumed."""
         counts = self.count[name]
         for block in blocks:
-            lowest = int(counts[int(block) * b:(int(block) + 1) * b].min())
-            for key in [k for k in self.saved if k[0] == name and k[1] == block and k[2] < lowest]:
-                del self.saved[key]
-                z = self.cache.pop(key, None)
+            block = int(block)
+            saved = self.saved.get((name, block))
+            if not saved:
+                continue
+            lowest = int(counts[block * b:(block + 1) * b].min())
+            for n in [n for n in saved if n < lowest]:      # few: only the draws a lagging worker still needs
+                del saved[n]
+                z = self.cache.pop((name, block, n), None)
                 if z is not None:
                     self.cached -= z.nbytes
+            if not saved:
+                del self.saved[(name, block)]
 
 
 class RowView:
