@@ -9,12 +9,15 @@ Quick start::
 
     spec = RunSpec.from_dict({"dim": 20, "cond": 50, "pull": 0.1, "period": 4, "steps": 1000})
     spec.run() == RunSpec.from_meta(spec.run().meta).run()   # a result reruns exactly from its spec
+
+    res = simulate(obj, alg, workers=8, steps=1000, clock=clock.Clock(compute=clock.Lognormal(0.05, 0.3)))
+    res.sim_time, res.breakdown, res.save_trace("run.json")      # the same run in simulated time
 """
-from . import algorithms, backend, collectives, leaders, objectives, schedules
+from . import algorithms, backend, clock, collectives, leaders, objectives, schedules, trace
 from ._version import __version__
 from .result import Result
 from .simulate import DivergenceError, simulate
 from .spec import RunSpec
 
-__all__ = ["DivergenceError", "Result", "RunSpec", "__version__", "algorithms", "backend", "collectives", "leaders",
-           "objectives", "schedules", "simulate"]
+__all__ = ["DivergenceError", "Result", "RunSpec", "__version__", "algorithms", "backend", "clock", "collectives",
+           "leaders", "objectives", "schedules", "simulate", "trace"]

@@ -93,6 +93,10 @@ def _clock_fields(schedule, run, record, clock, time_budget, leader_times, algor
     complete = record.time >= schedule.end and np.array_equal(record.counts, schedule.counts)
     trace = schedule.intervals if complete else cut_intervals(schedule.intervals, record.time, p)
     breakdown = {**breakdown_of(trace, p), "local_steps": record.counts.astype(np.int64)}
+    total = breakdown["compute"] + breakdown["communicate"] + breakdown["wait"]
+    if not np.allclose(total, record.time, rtol=1e-9, atol=1e-12):   # the invariant, after every run
+        raise RuntimeError(f"internal error: the time breakdown does not add up to the makespan {record.time} "
+                           f"(worker totals {total.tolist()}); please report it")
     staleness = schedule.staleness[:sum(1 for e, _, _ in run.events if isinstance(e, Exchange)
                                         and e.time <= record.time)]
     meta = {"executor": "clock", "clock": clock.describe(), "trigger": algorithm.trigger,
