@@ -7,8 +7,7 @@ second). Over P ranks the textbook costs (Thakur, Rabenseifner & Gropp 2005) are
     allreduce (ring)        2(P − 1)α + 2((P − 1)/P)·n/β
     broadcast, reduce       ⌈log₂ P⌉(α + n/β)              (binomial tree)
     gather, scatter         (P − 1)(α + n/β)                (to/from one root through its one link)
-    minloc                  allreduce of MINLOC_BYTES = 16
-ALGORITHMS = ("tuned", "textbook")  (a value and an index)
+    minloc                  allreduce of MINLOC_BYTES = 16  (a value and an index)
 
 and every collective over P = 1 rank costs 0. Those are ``algorithms="textbook"``. A tuned MPI picks the
 algorithm by message size (Thakur et al. §4: MPICH broadcasts long messages by scatter + allgather and

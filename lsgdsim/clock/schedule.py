@@ -232,9 +232,13 @@ def _lay_out_asynchronous(tl: _Timeline, pattern: Pattern, steps: int, budget: f
         if end is not None or request > budget or i < 0:
             tl.completions.append(lay.completions())
             tl.spans.extend(lay.spans())
-            if end is None and math.isinf(budget):
-                raise ValueError(f"compute trace has {tl.compute.steps_known()} steps per worker; the run needs more")
-            return (budget if end is None else end), staleness
+            end = budget if end is None else end
+            short = [w for w, t in lay.exhausted.items() if t < end]
+            if short or math.isinf(end):          # a worker would have gone on computing past its recorded steps
+                raise ValueError(f"compute trace has {tl.compute.steps_known()} steps per worker; worker "
+                                 f"{short[0] if short else 0} needs more (a trace holds every step a worker "
+                                 "completes or is computing before the run ends)")
+            return end, staleness
         begin = max(request, server_free)
         end = server_free = begin + pattern.exchange_cost(i)
         lay.exchange(i, request, begin, end)
@@ -263,6 +267,7 @@ class _AsyncLog:
         self.span_lists: tuple[list, list, list, list] = ([], [], [], [])
         self.uncounted: list[float] = []
         self.counted = 0
+        self.exhausted: dict[int, float] = {}              # worker → when its recorded trace ran out
 
     def durations(self, worker: int) -> np.ndarray:
         if len(self.ahead[worker]) < self.tau:
@@ -289,6 +294,7 @@ class _AsyncLog:
             if ends:
                 self._span(worker, COMPUTE, start, ends[-1])
             self.tl.done[worker] += left
+            self.exhausted[worker] = ends[-1] if ends else start
             return None
         ends = (start + np.cumsum(self.durations(worker))).tolist()
         for t in ends[:-1]:

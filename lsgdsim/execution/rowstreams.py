@@ -121,11 +121,13 @@ class RowStreams:
             if not saved:
                 continue
             lowest = int(counts[block * b:(block + 1) * b].min())
-            for n in [n for n in saved if n < lowest]:      # few: only the draws a lagging worker still needs
+            n = next(iter(saved))               # the saved draws are consecutive, oldest first (insertion order)
+            while n < lowest and n in saved:    # drop the ones every worker of the block has consumed
                 del saved[n]
                 z = self.cache.pop((name, block, n), None)
                 if z is not None:
                     self.cached -= z.nbytes
+                n += 1
             if not saved:
                 del self.saved[(name, block)]
 
