@@ -63,7 +63,7 @@ def case_stragglers(repeats, quick):
     assert np.array_equal(lock.x, res.x), "the clock must compute lockstep's numbers"
     return {"case": "LSGD stragglers, quadratic d=1000", "workers": p, "steps": steps, "lockstep_s": tl,
             "clock_s": tc, "ratio_clock_over_lockstep": tc / tl, "target": "<= 1.3",
-            "records": int(len(res.steps)), "makespan_s": float(res.sim_time[-1])}
+            "records": len(res.steps), "makespan_s": float(res.sim_time[-1])}
 
 
 def case_async(repeats, quick):

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..algorithms.base import StepInput
 from ..clock.network import Op
+from ..parallel import block_bounds
 from ..clock.schedule import Exchange, Pattern, Record, Round, breakdown_of, cut_intervals, lay_out
 from .recording import DivergenceError, LazyValues, Snapshot, Tally, stop_safely
 from .rowstreams import RowStreams
@@ -218,7 +219,7 @@ class ClockedRun:
             if self.grad_noise > 0:
                 self.rs.note_full_draw("grad_noise", G.shape[1])
         else:
-            losses, G = self.objective.value_and_grad(X)
+            losses, G = self._value_and_grad(X)
             if self.grad_noise > 0:
                 G += view.normal("grad_noise", G.shape, scale=self.grad_noise)
         _check(losses, rows, t)
@@ -226,6 +227,17 @@ class ClockedRun:
         exact = LazyValues(self.objective, X, None if self.batch_size is not None else losses)
         step = int(t[0]) if np.all(t == t[0]) else t
         return StepInput(step, G, losses, exact, view, self.comm)
+
+    def _value_and_grad(self, X):
+        """The oracle on some rows: by worker blocks on the run's threads when the objective is row-wise
+        (the blocks depend on the rows' shape only, so the numbers do not depend on the thread count)."""
+        into = self.objective._value_and_grad_into
+        bounds = block_bounds(*X.shape)
+        if into is None or len(bounds) < 2 or self.streams.pool.threads == 1:
+            return self.objective.value_and_grad(X)
+        values, G = np.empty(X.shape[0], dtype=X.dtype), np.empty(X.shape, dtype=X.dtype)
+        self.streams.pool.map(lambda lo, hi: into(X[lo:hi], values[lo:hi], G[lo:hi]), bounds)
+        return values, G
 
     def _round(self, effect: Round):
         """Every worker's last step before the round, then the round (``communicate``) on all rows."""

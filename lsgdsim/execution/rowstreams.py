@@ -73,36 +73,58 @@ class RowStreams:
             self.note_full_draw(name, math.prod(rest))
             return z
         counts = self.count[name][rows]
+        blocks = rows // b
+        self._make_ahead(name, b, rest, block_fn, arg, blocks, counts)
         out = None
-        for block in np.unique(rows // b):
-            for n in np.unique(counts[rows // b == block]):
-                pick = (rows // b == block) & (counts == n)
+        for block in np.unique(blocks):
+            for n in np.unique(counts[blocks == block]):
+                pick = (blocks == block) & (counts == n)
                 z = self._block_draw(name, int(block), int(n), b, rest, block_fn, arg)
                 if out is None:
                     out = np.empty((len(rows), *rest), dtype=z.dtype)
                 out[pick] = z[rows[pick] - int(block) * b]
         self.count[name][rows] += 1
-        self._forget(name, b, np.unique(rows // b))
+        self._forget(name, b, np.unique(blocks))
         return self.streams._to_xp(out)
 
-    def _block_draw(self, name, block, n, b, rest, block_fn, arg):
-        """Draw ``n`` of block ``block``'s generator (made now, cached, or made again from its saved state)."""
-        key = (name, block, n)
-        if key in self.cache:
-            self.cache.move_to_end(key)
-            return self.cache[key]
-        shape = (min(self.p, (block + 1) * b) - block * b, *rest)
+    def _make_ahead(self, name, b, rest, block_fn, arg, blocks, counts) -> None:
+        """Make every draw the rows need that no block has made yet: the blocks' generators are
+        independent, so on the run's threads, one block per task (each block's draws in order)."""
         frontier = self.frontier[name]
-        gen = self.streams.generator(name, block)
-        while frontier[block] <= n:
-            made = int(frontier[block])
-            self.saved.setdefault((name, block), {})[made] = gen.bit_generator.state
-            self._keep((name, block, made), block_fn(gen, shape, arg))
-            frontier[block] += 1
+        todo = [(int(k), int(counts[blocks == k].max())) for k in np.unique(blocks)]
+        todo = [(k, top) for k, top in todo if frontier[k] <= top]
+        if not todo:
+            return
+
+        def make(i, _):
+            k, top = todo[i]
+            gen = self.streams.generator(name, k)
+            shape = (min(self.p, (k + 1) * b) - k * b, *rest)
+            made = []
+            for n in range(int(frontier[k]), top + 1):
+                made.append((n, gen.bit_generator.state, block_fn(gen, shape, arg)))
+            return k, made
+
+        for k, _ in todo:                      # generators are made here, not concurrently in the threads
+            self.streams.generator(name, k)
+        pool = self.streams.pool if len(todo) > 1 else None
+        results = pool.map(make, [(i, i + 1) for i in range(len(todo))]) if pool else [make(0, 1)]
+        for k, made in results:
+            for n, state, z in made:
+                self.saved.setdefault((name, k), {})[n] = state
+                self._keep((name, k, n), z)
+            frontier[k] = made[-1][0] + 1
+
+    def _block_draw(self, name, block, n, b, rest, block_fn, arg):
+        """Draw ``n`` of block ``block`` (made by :meth:`_make_ahead`): cached, or made again from the
+        generator state saved before it."""
+        key = (name, block, n)
         if key not in self.cache:                      # evicted: make it again from the saved state
+            gen = self.streams.generator(name, block)
             again = np.random.Generator(type(gen.bit_generator)())
             again.bit_generator.state = self.saved[(name, block)][n]
-            self._keep(key, block_fn(again, shape, arg))
+            self._keep(key, block_fn(again, (min(self.p, (block + 1) * b) - block * b, *rest), arg))
+        self.cache.move_to_end(key)
         return self.cache[key]
 
     def _keep(self, key, z) -> None:
