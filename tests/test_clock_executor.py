@@ -270,3 +270,17 @@ def test_a_recorded_trace_just_long_enough_for_the_run_is_enough():
     assert same_numbers(total, simulate(QUAD, algorithms.LSGD(lr=0.05, pull=0.2, period=2, order="after"), **kw)) == []
     with pytest.raises(ValueError, match="compute trace has 10 steps per worker"):
         simulate(QUAD, easgd, workers=4, steps=11, clock=Clock(compute=Trace(times)))
+
+
+def test_a_network_objective_with_shards_runs_on_the_clock_per_worker():
+    from lsgdsim.nn.train import build_objective, load_data
+    obj = build_objective("mlp", load_data("digits"), workers=4, shards="disjoint", seed=0)
+    alg = algorithms.LSGD(lr=0.05, pull=0.2, period=2, leader=leaders.Window(4))
+    kw = dict(workers=4, steps=12, batch_size=8, seed=0, record_every=4)
+    lock = simulate(obj, alg, **kw)
+    assert same_numbers(lock, simulate(obj, alg, **kw, clock=Clock())) == []
+    # at uneven speeds each worker still draws its own batches from its own shard, at its own count
+    total = algorithms.LSGD(lr=0.05, pull=0.2, period=2, trigger="total", leader=leaders.Window(4))
+    res = simulate(obj, total, **kw, clock=Clock(compute=Constant([1.0, 1.0, 2.0, 3.0])))
+    assert res.breakdown["local_steps"][0] > res.breakdown["local_steps"][3]
+    assert np.all(np.isfinite(res.f))

@@ -206,13 +206,16 @@ class Shards:
     def pool(self, i: int) -> np.ndarray:
         return self.pools[i, :self.sizes[i]]
 
-    def indices(self, u) -> np.ndarray:
-        """Map uniform draws ``u`` (p, b) in [0, 1) to sample indices (p, b), one pool per row."""
+    def indices(self, u, rows=None) -> np.ndarray:
+        """Map uniform draws ``u`` (p, b) in [0, 1) to sample indices (p, b), one pool per row; with
+        ``rows`` (an int array), ``u`` holds those workers' rows only (n, b)."""
         u = np.asarray(u, dtype=np.float64)
-        if u.ndim != 2 or u.shape[0] != self.workers:
-            raise ValueError(f"u must have shape ({self.workers}, b); got {u.shape}")
-        j = np.minimum((u * self.sizes[:, None]).astype(np.int64), self.sizes[:, None] - 1)
-        return np.take_along_axis(self.pools, j, axis=1)
+        rows = np.arange(self.workers) if rows is None else np.asarray(rows)
+        if u.ndim != 2 or u.shape[0] != rows.shape[0] or rows.max(initial=0) >= self.workers:
+            raise ValueError(f"u must have shape ({rows.shape[0]}, b) for workers below {self.workers}; got {u.shape}")
+        sizes = self.sizes[rows][:, None]
+        j = np.minimum((u * sizes).astype(np.int64), sizes - 1)
+        return np.take_along_axis(self.pools[rows], j, axis=1)
 
     def draw(self, batch: int, rng: np.random.Generator) -> np.ndarray:
         """Mini-batch indices (p, batch): each worker samples its pool uniformly, with replacement."""

@@ -134,9 +134,10 @@ class NetworkObjective(Objective):
         """The run loop's mini-batch draw (stream "batch"): from each worker's shard when sharded."""
         if self.shards is None:
             return super().sample_batch(streams, workers, batch_size)
-        if workers != self.shards.workers:
+        rows = getattr(streams, "rows", None)      # some workers only (the clock, an MPI rank): their shards
+        if rows is None and workers != self.shards.workers:
             raise ValueError(f"shards are for {self.shards.workers} workers; asked for {workers}")
-        return self.shards.indices(to_numpy(streams.uniform("batch", (workers, batch_size))))
+        return self.shards.indices(to_numpy(streams.uniform("batch", (workers, batch_size))), rows)
 
     def draw_batch(self, batch: int, rng: np.random.Generator, workers: int | None = None) -> np.ndarray:
         """Mini-batch indices (p, batch) from ``shards``, or uniformly from all samples without shards."""
