@@ -23,8 +23,8 @@ import numpy as np
 
 from ..algorithms.base import StepInput
 from ..clock.network import Op
-from ..parallel import block_bounds
 from ..clock.schedule import Exchange, Pattern, Record, Round, breakdown_of, cut_intervals, lay_out
+from ..parallel import block_bounds
 from .recording import DivergenceError, LazyValues, Snapshot, Tally, stop_safely
 from .rowstreams import RowStreams
 
