@@ -57,6 +57,9 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--backend", default="numpy", help="numpy (default), cupy or array_api_strict")
     g.add_argument("--dtype", default="float64", help="float64 (default) or float32")
     g.add_argument("--record-every", type=int, help="record every N steps (default: ~500 records)")
+    g.add_argument("--oracle", choices=("stacked", "rowwise"), help="rowwise: each worker's value and gradient "
+                   "on its own row, as an MPI rank computes them (equals lsgdsim mpi-run bit for bit); default "
+                   "stacked (all workers in one call)")
     g.add_argument("--spec", metavar="FILE", help="rerun the run FILE describes, exactly: a result .npz (its "
                    "meta['spec']) or a spec .json/.toml (the keys of these options; see lsgdsim.spec); no other "
                    "option of the objective, algorithm or run groups goes with it")
@@ -253,6 +256,36 @@ def cmd_run(args) -> int:
     return _report(res, res.summary(), args)
 
 
+def cmd_mpi_run(args) -> int:
+    """``lsgdsim mpi-run`` on every rank: the same spec everywhere; rank 0 speaks, reports and writes."""
+    from .mpi import is_rank_zero, run_world, world
+    try:
+        comm = world()
+        spec = run_spec(args)
+        if spec.clock is not None:
+            raise UsageError("the clock options do not apply to mpi-run, which measures time for real "
+                             "(lsgdsim run --clock predicts the same run)")
+        if comm.Get_rank() == 0:
+            check_outputs(args, default_dir="results")
+    except ValueError:
+        if not is_rank_zero():
+            return EXIT_USAGE                          # every rank found the same error: rank 0 says it
+        raise
+    comm.Barrier()
+    try:
+        res = run_world(spec, comm)
+    except Exception as exc:   # not a step's own problem (those stop every rank together): end the whole job
+        print(f"lsgdsim: error: rank {comm.Get_rank()}: {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr,
+              flush=True)
+        comm.Abort(EXIT_FAILED)
+        raise
+    if res is None:
+        return 0
+    if not args.no_save and not args.out:
+        args.out = default_result_path(spec)
+    return _report(res, res.summary(), args)
+
+
 def default_result_path(spec) -> str:
     """results/run-OBJECTIVE-ALGORITHM-HASH.npz, HASH from the spec's hash: runs are deterministic, so one
     configuration and seed always names the same file and a rerun rewrites the same numbers."""
@@ -267,7 +300,7 @@ def _report(res, summary: dict, args) -> int:
     """
     from .outputs import OutputError, atomic_write_text, marked_path, write_with_fallback
     meta = res.meta
-    mark = "diverged" if meta.get("diverged") else "partial" if meta.get("interrupted") else None
+    mark = "diverged" if meta.get("diverged") else "partial" if meta.get("interrupted") or meta.get("error") else None
     _print_summary(summary)
     from .trace import breakdown_lines
     for line in breakdown_lines(res):
@@ -299,6 +332,10 @@ def _report(res, summary: dict, args) -> int:
         print(f"lsgdsim: {DivergenceError(d['step'], d['worker'], d['value'])}; the records up to step {last} "
               f"are in {files}", file=sys.stderr)
         status = EXIT_DIVERGED
+    if meta.get("error"):
+        print(f"lsgdsim: error: {meta['error']}; the records up to step {last} are in {files} (marked -partial)",
+              file=sys.stderr)
+        status = EXIT_FAILED
     if meta.get("interrupted"):
         by = meta.get("interrupted_by", "KeyboardInterrupt")
         print(f"lsgdsim: interrupted ({by}) at step {last} of {meta.get('steps')}; partial result in {files} "
@@ -385,6 +422,13 @@ def make_parser() -> argparse.ArgumentParser:
     _add_run_options(run)
     _RUN_DESTS.update(_spec_dests(run))
     run.set_defaults(handler=cmd_run, spec_=None, **{d: None for d in _RUN_DESTS})  # RunSpec has the defaults
+    mpi = sub.add_parser("mpi-run", help="run one configuration for real over MPI (mpiexec -n P ...)",
+                         description="Run one configuration with one block of workers per MPI process: "
+                         "mpiexec -n P python -m lsgdsim mpi-run <the options of lsgdsim run>. Rank 0 writes the "
+                         "same result file as lsgdsim run (the synchronous rules: the same numbers as "
+                         "lsgdsim run --oracle rowwise, bit for bit), with the measured time breakdown.")
+    _add_run_options(mpi)
+    mpi.set_defaults(handler=cmd_mpi_run, spec_=None, **{d: None for d in _RUN_DESTS})
     train = sub.add_parser("train", help="train small networks with many workers (LSGD and baselines)",
                            description="Train a small network on real data with p workers at once.")
     _add_train_options(train)

@@ -100,6 +100,11 @@ class Collective:
             op = _OPS[key] = Op(kind, nbytes, group=group)
         self.ops.append(op)
 
+    def _count(self, rows: int) -> int:
+        """The workers a call on ``rows`` rows stands for (a process that holds some of the workers' rows
+        counts the messages of all of them, so the tally is the one-process tally)."""
+        return rows
+
     def _gather_scores(self, p):
         server = _rank(p)
         self._send("min_loc", range(p), server, 1)
@@ -111,7 +116,7 @@ class Collective:
         ℓ_groups (n,) the argmin within each of ``groups`` contiguous groups (None when groups = 1).
         The coordinator gathers the p scores once and returns the 1 + n winning ranks to every worker.
         ``local_only``: only the group leaders are needed (priced as a min-loc within each group)."""
-        p = scores.shape[0]
+        p = self._count(scores.shape[0])
         server = self._gather_scores(p)
         self._send("min_loc", server, range(p), 0, INDEX_BYTES * (1 + (groups > 1) * groups))
         self._op("minloc", 0, p // groups if local_only and groups > 1 else None)
@@ -119,13 +124,13 @@ class Collective:
 
     def broadcast(self, X, root):
         """Every worker receives row ``root`` of X (p, d): (1, d) or (p, d)."""
-        self._send("broadcast", _rank(root), range(X.shape[0]), X.shape[1])
+        self._send("broadcast", _rank(root), range(self._count(X.shape[0])), X.shape[1])
         self._op("broadcast", X.shape[1] * self.itemsize)
         return self._broadcast(X, root)
 
     def broadcast_groups(self, X, roots):
         """Sub-group broadcast: group j (contiguous, p/n workers) receives row roots[j]: (p, d)."""
-        p, d = X.shape
+        p, d = self._count(X.shape[0]), X.shape[1]
         n = roots.shape[0]
         size = p // n
         for j, r in enumerate(np.asarray(to_numpy(roots)).tolist()):
@@ -135,13 +140,14 @@ class Collective:
 
     def server_broadcast(self, row, workers: int):
         """Every worker receives the coordinator's row (d,): (1, d) or (p, d)."""
+        workers = self._count(workers)
         self._send("broadcast", _rank(workers), range(workers), row.shape[-1])
         self._op("server_scatter", row.shape[-1] * self.itemsize)
         return self._server_broadcast(row, workers)
 
     def reduce_to_server(self, rows, op: str = "sum"):
         """The coordinator receives every worker's row of ``rows`` (p, d) and forms their sum or mean (d,)."""
-        p = rows.shape[0]
+        p = self._count(rows.shape[0])
         self._send("reduce_" + op, range(p), _rank(p), rows.shape[1])
         self._op("server_gather", rows.shape[1] * self.itemsize)
         return self._reduce(rows, op == "mean")
@@ -149,11 +155,11 @@ class Collective:
     def allreduce_mean(self, rows):
         """Every worker receives the mean of the rows (p, d): (1, d) or (p, d). Counted as the rows
         reduced at the coordinator and the mean sent back (2·p·d floats); priced as a ring all-reduce."""
-        p, d = rows.shape
+        p, d = self._count(rows.shape[0]), rows.shape[1]
         self._send("reduce_mean", range(p), _rank(p), d)
         self._send("broadcast", _rank(p), range(p), d)
         self._op("allreduce", d * self.itemsize)
-        return self._server_broadcast(self._reduce(rows, True), p)
+        return self._server_broadcast(self._reduce(rows, True), rows.shape[0])
 
     # -- implementation hooks ----------------------------------------------------------------------------
     def _min_loc(self, scores, groups):

@@ -23,6 +23,7 @@ from .execution.clocked import run_on_clock
 from .execution.lockstep import Lockstep
 from .execution.recording import DivergenceError, Recorder, Tally, progress_bar, stack_ints, stop_safely
 from .objectives.base import Objective
+from .objectives.rowwise import ORACLES, RowWise
 from .parallel import WorkerPool, check_threads, default_threads
 from .result import Result
 from .validate import check_choice, check_float, check_int, check_memory, check_seed
@@ -82,7 +83,8 @@ def simulate(objective: Objective, algorithm: Algorithm, *, workers: int = 8, st
              progress: bool = False, monitor: Callable | None = None,
              on_interrupt: Literal["raise", "return"] = "raise",
              on_divergence: Literal["raise", "return"] = "raise", collective: Collective | None = None,
-             threads: int | None = None, clock: Clock | None = None, time_budget: float | None = None) -> Result:
+             threads: int | None = None, clock: Clock | None = None, time_budget: float | None = None,
+             oracle: Literal["stacked", "rowwise"] = "stacked") -> Result:
     """Run ``algorithm`` with ``workers`` workers for ``steps`` steps each on ``objective``.
 
     Every option after ``algorithm`` is keyword-only.
@@ -142,6 +144,10 @@ def simulate(objective: Objective, algorithm: Algorithm, *, workers: int = 8, st
         Needed by ``EASGD/Downpour(asynchronous=True)``; without it the run is lockstep.
     time_budget : float, optional
         With a clock: stop at this simulated time (seconds); what has not completed by then does not happen.
+    oracle : "stacked" or "rowwise"
+        "rowwise" evaluates every worker's value and gradient on its own row, as an MPI rank does
+        (:mod:`lsgdsim.objectives.rowwise`), so that ``lsgdsim mpi-run`` equals the simulation bit for
+        bit; "stacked" (default) evaluates all workers in one call. NumPy only.
 
     Returns
     -------
@@ -170,6 +176,11 @@ def simulate(objective: Objective, algorithm: Algorithm, *, workers: int = 8, st
     workers, steps, grad_noise, batch_size, seed, record_every, x0, xp = validate_run(
         objective, algorithm, workers, steps, x0, grad_noise, batch_size, seed, backend, dtype, record_every)
     time_budget = check_clock(clock, time_budget, algorithm, workers, backend)
+    check_choice(oracle, "oracle", ORACLES)
+    if oracle == "rowwise":
+        if backend != "numpy":
+            raise ValueError(f"oracle 'rowwise' needs backend 'numpy'; got {backend!r}")
+        objective = RowWise(objective)
     dt = xp_dtype(xp, dtype)
     pool = WorkerPool(default_threads(workers, objective.dim, backend == "numpy") if threads is None else threads)
     streams = RandomStreams(seed, xp, dtype, pool=pool)
@@ -195,8 +206,8 @@ def simulate(objective: Objective, algorithm: Algorithm, *, workers: int = 8, st
                                time_budget=time_budget, bar=bar, on_interrupt=on_interrupt,
                                on_divergence=on_divergence, workers=workers, steps=steps, grad_noise=grad_noise,
                                batch_size=batch_size, seed=seed, dtype=dtype, record_every=record_every)
-            return _result(objective, algorithm, rec, out.tally, out.last, out.stop, time.perf_counter() - start,
-                           gradients=out.gradients, clock_fields=out.fields, **config)
+            return result_of(objective, algorithm, rec, out.tally, out.last, out.stop, time.perf_counter() - start,
+                           gradients=out.gradients, clock_fields=out.fields, oracle=oracle, **config)
         loop = Lockstep(objective, algorithm, streams, rec, tally, workers, steps, grad_noise, batch_size,
                         record_every, comm)
         last, stop = stop_safely(lambda: loop.run(X, state, bar), lambda: loop.committed, on_interrupt,
@@ -209,7 +220,7 @@ def simulate(objective: Objective, algorithm: Algorithm, *, workers: int = 8, st
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             last = rec.close_at(loop.committed)
     tally.truncate(last.counts)
-    return _result(objective, algorithm, rec, tally, last, stop, time.perf_counter() - start, **config)
+    return result_of(objective, algorithm, rec, tally, last, stop, time.perf_counter() - start, oracle=oracle, **config)
 
 
 def check_clock(clock, time_budget, algorithm, workers, backend):
@@ -246,9 +257,10 @@ def _price_every_round(clock, algorithm, workers):
         raise ValueError(f"clock network: {' '.join(str(exc).split())}") from None
 
 
-def _result(objective, algorithm, rec, tally, last, stop: dict, wall: float, *, workers, steps, grad_noise,
-            batch_size, seed, xp, dtype, record_every, x0_given, gradients=None, clock_fields=None) -> Result:
-    """The Result of a run whose last consistent state is the snapshot ``last``."""
+def result_of(objective, algorithm, rec, tally, last, stop: dict, wall: float, *, workers, steps, grad_noise,
+            batch_size, seed, xp, dtype, record_every, x0_given, gradients=None, clock_fields=None,
+            oracle="stacked") -> Result:
+    """The Result of a run whose last consistent state is the snapshot ``last`` (every executor's)."""
     n_steps = last.t
     gradients = workers * n_steps if gradients is None else gradients
     meta = {
@@ -263,6 +275,8 @@ def _result(objective, algorithm, rec, tally, last, stop: dict, wall: float, *, 
         "floats_communicated": int(tally.floats), "communications": tally.communications,
         "wall_time_s": wall, **stop,
     }
+    if oracle != "stacked":
+        meta["oracle"] = oracle
     clock_fields = clock_fields or {}
     meta.update(clock_fields.pop("meta", {}))
     center = last.state.held_center()
@@ -276,4 +290,4 @@ def _result(objective, algorithm, rec, tally, last, stop: dict, wall: float, *, 
         monitor={k: rec.stack(k) for k in rec.monitor_keys}, meta=meta, **clock_fields)
 
 
-__all__ = ["DivergenceError", "check_clock", "default_record_every", "simulate", "validate_run"]
+__all__ = ["DivergenceError", "check_clock", "default_record_every", "result_of", "simulate", "validate_run"]

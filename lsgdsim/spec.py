@@ -65,7 +65,7 @@ from .spec_flat import (
 )
 from .validate import check_choice, check_float, check_int, check_seed, set_fields
 
-CLOCK_RUN_KEYS = ("clock", "time_budget")
+CLOCK_RUN_KEYS = ("clock", "time_budget", "oracle")   # in the nested form only when given (hashes kept)
 
 
 def _freeze(value):
@@ -107,6 +107,7 @@ class RunSpec:
     record_every: int | None = None
     clock: Mapping | None = None        # the virtual clock's table (lsgdsim.spec_clock); None: lockstep
     time_budget: float | None = None    # with a clock: stop at this simulated time (seconds)
+    oracle: str | None = None           # "rowwise": each worker's oracle on its own row (as an MPI rank)
 
     def __post_init__(self):
         parts = _canonical_parts({f.name: getattr(self, f.name) for f in fields(self)}, str)
@@ -188,8 +189,7 @@ class RunSpec:
             flat.update(flat_leader(leader))
         flat.update({k: getattr(self, k) for k in RUN_DEFAULTS if getattr(self, k) is not None})
         flat.update(flat_clock(self.clock))
-        if self.time_budget is not None:
-            flat["time_budget"] = self.time_budget
+        flat.update({k: getattr(self, k) for k in ("time_budget", "oracle") if getattr(self, k) is not None})
         return flat
 
     def to_toml(self) -> str:
@@ -227,7 +227,7 @@ class RunSpec:
     def simulate_kwargs(self) -> dict:
         """The run keys as ``simulate`` keyword arguments (the clock as a :class:`lsgdsim.clock.Clock`)."""
         return {**{k: getattr(self, k) for k in RUN_DEFAULTS}, "clock": build_clock(self.clock),
-                "time_budget": self.time_budget}
+                "time_budget": self.time_budget, "oracle": self.oracle or "stacked"}
 
     def check(self, objective=None) -> None:
         """Every check ``simulate`` makes before work (objects built, per-worker arrays, groups dividing p,
@@ -235,7 +235,7 @@ class RunSpec:
         from .simulate import check_clock, validate_run
         obj = _checked_objective(canonical_json(self.objective)) if objective is None else objective
         kw = self.simulate_kwargs()
-        clock, budget = kw.pop("clock"), kw.pop("time_budget")
+        clock, budget, _ = kw.pop("clock"), kw.pop("time_budget"), kw.pop("oracle")
         algorithm = self.build_algorithm()
         validate_run(obj, algorithm, kw.pop("workers"), kw.pop("steps"), None, **kw)
         check_clock(clock, budget, algorithm, self.workers, self.backend)
@@ -308,10 +308,17 @@ def _check_clock_keys(data: Mapping, workers: int, backend: str, algorithm: dict
         budget = check_float(budget, names("time_budget"), 0.0, lo_open=True)
     if clock is not None and backend != "numpy":
         raise ValueError(f"a clock run needs {names('backend')} numpy; got {backend!r}")
+    oracle = data.get("oracle")
+    if oracle is not None:
+        from .objectives.rowwise import ORACLES
+        oracle = check_choice(oracle, names("oracle"), ORACLES)
+        oracle = None if oracle == "stacked" else oracle
+        if backend != "numpy":
+            raise ValueError(f"{names('oracle')} rowwise needs {names('backend')} numpy; got {backend!r}")
     if clock is None and algorithm.get("asynchronous"):
         raise ValueError(f"{names('asynchronous')} needs a clock: give {names('compute')}, {names('latency')}, "
                          f"... or a {names('clock')} table (without one the run is lockstep)")
-    return {"clock": clock, "time_budget": budget}
+    return {"clock": clock, "time_budget": budget, "oracle": oracle}
 
 
 @lru_cache(maxsize=8)

@@ -47,8 +47,9 @@ def from_flat(flat: dict, names: Names, default_leader: str) -> dict:
     clock = clock_from_flat(flat, workers, names)
     if clock is not None:
         nested["clock"] = clock
-    if "time_budget" in flat:
-        nested["time_budget"] = flat.pop("time_budget")
+    for key in ("time_budget", "oracle"):
+        if key in flat:
+            nested[key] = flat.pop(key)
     obj_keys, alg_keys = objective_keys(objective, names), algorithm_keys(algorithm, names)
     obj_opts, alg_opts = {}, {}
     for key, value in flat.items():

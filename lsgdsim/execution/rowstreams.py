@@ -26,8 +26,11 @@ CACHE_BYTES = 64 * 2**20   # draws kept for the workers of a block that have not
 class RowStreams:
     """Per-worker counters over a run's :class:`~lsgdsim.backend.RandomStreams` (module docstring)."""
 
-    def __init__(self, streams, workers: int, cache_bytes: int = CACHE_BYTES):
+    def __init__(self, streams, workers: int, cache_bytes: int = CACHE_BYTES, owned=None):
+        """``owned``: the workers this process draws for (an MPI rank's), default all; the others are
+        never waited for (their draws are made only as the owned workers of their block need them)."""
         self.streams, self.p, self.cache_bytes = streams, workers, cache_bytes
+        self.others = None if owned is None else np.setdiff1d(np.arange(workers), np.asarray(owned))
         self.count: dict[str, np.ndarray] = {}         # stream → draws made by each worker (p,)
         self.frontier: dict[str, np.ndarray] = {}      # stream → draws made by each block's generator
         self.blocks: dict[str, int] = {}               # stream → workers per block
@@ -48,6 +51,8 @@ class RowStreams:
                              f"differ ({known} and {b} workers); the clock cannot replay it per worker")
         if name not in self.count:
             self.count[name] = np.zeros(self.p, dtype=np.int64)
+            if self.others is not None:
+                self.count[name][self.others] = np.iinfo(np.int64).max // 2   # never the block's laggard
             self.frontier[name] = np.zeros(-(-self.p // b), dtype=np.int64)
         return b
 

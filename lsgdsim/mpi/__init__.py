@@ -1,0 +1,73 @@
+"""Real distributed runs over MPI: ``mpiexec -n P python -m lsgdsim mpi-run <the options of lsgdsim run>``.
+
+The third executor of the rules (after lockstep and the virtual clock): one block of workers per rank,
+the same rule objects, objectives and leader rules, and for the synchronous rules the simulation's
+numbers bit for bit (:mod:`.runner`, :mod:`.collective`). Rank 0 gathers the records and returns the same
+Result as ``lsgdsim run``, with the measured time breakdown in the clock's fields. The set-up is
+``pip install -e ".[mpi]"`` (mpi4py and the MPICH wheels; no system MPI needed).
+"""
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+LAUNCHED = ("PMI_RANK", "PMI_SIZE", "PMIX_RANK", "OMPI_COMM_WORLD_RANK", "MPI_LOCALRANKID")
+
+
+def launched_by_mpiexec() -> bool:
+    """True when this process was started by mpiexec (its launcher's environment is there)."""
+    return any(name in os.environ for name in LAUNCHED)
+
+
+def is_rank_zero() -> bool:
+    """Rank 0, or not under mpiexec: the process that speaks (before MPI itself is started)."""
+    return os.environ.get("PMI_RANK", os.environ.get("OMPI_COMM_WORLD_RANK", "0")) == "0"
+
+
+def world():
+    """MPI's world communicator; ValueError (one line) without mpi4py or outside mpiexec."""
+    if not launched_by_mpiexec():
+        raise ValueError("mpi-run runs under mpiexec: mpiexec -n P python -m lsgdsim mpi-run ... (P processes, "
+                         "one block of workers each)")
+    try:
+        from mpi4py import MPI
+    except ImportError:
+        raise ValueError("mpi-run needs mpi4py and an MPI library: pip install -e \".[mpi]\" (mpi4py with the "
+                         "MPICH wheels)") from None
+    return MPI.COMM_WORLD
+
+
+def check_layout(workers: int, ranks: int) -> None:
+    """The workers must fill the ranks in equal blocks."""
+    if workers % ranks:
+        raise ValueError(f"--workers ({workers}) must be a multiple of the number of MPI processes ({ranks}): "
+                         "every rank holds the same number of workers")
+
+
+def run_world(spec, comm):
+    """Run ``spec`` on every rank of ``comm``; rank 0 returns the Result, the others None."""
+    from ..simulate import result_of
+    from .runner import RankRun
+    from .timing import measured_fields
+    check_layout(spec.workers, comm.Get_size())
+    if spec.algorithm.get("asynchronous") or spec.algorithm.get("trigger", "own") != "own":
+        from .asynchronous import run_asynchronous
+        return run_asynchronous(spec, comm)
+    started = time.perf_counter()
+    run = RankRun(spec, comm)
+    stop = run.run()
+    times = comm.gather(run.timeline.export(), root=0)
+    if comm.Get_rank() != 0:
+        return None
+    last = run.rec.last
+    run.tally.truncate(last.counts)
+    fields = measured_fields(times, run.record_times, run.rec.steps, run.timeline.leaders[:len(run.tally.leaders)],
+                             spec.workers, comm.Get_size())
+    res = result_of(run.objective, run.algorithm, run.rec, run.tally, last, stop, time.perf_counter() - started,
+                    workers=spec.workers, steps=spec.steps, grad_noise=spec.grad_noise, batch_size=spec.batch_size,
+                    seed=spec.seed, xp=np, dtype=spec.dtype, record_every=spec.record_every, x0_given=False,
+                    clock_fields=fields, oracle="rowwise")
+    res.meta.update(spec=spec.to_dict(), spec_hash=spec.hash)
+    return res
