@@ -17,6 +17,7 @@ computing, communicating and waiting is measured (:class:`~lsgdsim.mpi.timeline.
 """
 from __future__ import annotations
 
+import os
 import signal
 
 import numpy as np
@@ -29,6 +30,11 @@ from ..execution.rowstreams import RowStreams
 from ..objectives.rowwise import RowWise
 from .collective import RankCollective
 from .timeline import Timeline
+
+
+# "RANK:STEP": that rank's oracle raises at that step. The failure path of a real job (a bad input on one
+# node, a full disk) cannot be made on purpose from the outside; the tests make it with this.
+FAULT = "LSGDSIM_MPI_FAULT"
 
 
 class Stop(Exception):
@@ -59,6 +65,7 @@ class RankRun:
         self.tally = Tally()
         self.signal: str | None = None
         self.committed = None           # (t, X rows, state, f rows, time): the last step every rank completed
+        self.comm_step = 0
         self.record_times: list[float] = []
 
     def start(self):
@@ -80,7 +87,9 @@ class RankRun:
         self.mpi.Barrier()
         self.timeline.start()
         stop, done_at = {}, 0.0
+        quiet = np.errstate(over="ignore", invalid="ignore", divide="ignore")   # divergence is reported, not warned
         try:
+            quiet.__enter__()
             for t in range(1, self.spec.steps + 1):
                 X, state, done_at = self.step(t, X, state, done_at)
             with self.timeline.compute():
@@ -92,6 +101,7 @@ class RankRun:
             stop = exc.reason
             self._close()
         finally:
+            quiet.__exit__(None, None, None)
             for s, h in handlers.items():
                 signal.signal(s, h)
         self.timeline.finish(self.mpi)
@@ -99,6 +109,7 @@ class RankRun:
 
     def step(self, t, X, state, done_at):
         """Step t: the oracle on this rank's rows, every rank's status, the record, the rule's own step."""
+        self.comm_step = t
         with self.timeline.compute():
             (losses, G), problem = self._checked(lambda: self._oracle(X), t - 1)
         self._status(problem)
@@ -119,6 +130,8 @@ class RankRun:
 
     def _oracle(self, X):
         spec = self.spec
+        if os.environ.get(FAULT) == f"{self.rank}:{self.comm_step}":
+            raise RuntimeError(f"fault injected by {FAULT} at step {self.comm_step}")
         if spec.batch_size is None:
             return self.objective.noisy_value_and_grad(X, self.view, spec.grad_noise)
         idx = self.objective.sample_batch(self.view, X.shape[0], spec.batch_size)
