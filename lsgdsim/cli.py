@@ -248,6 +248,9 @@ def check_outputs(args, default_dir: str | None = None) -> None:
 
 def cmd_run(args) -> int:
     spec = run_spec(args)
+    if spec.algorithm.get("asynchronous") and spec.clock is None:
+        raise UsageError("--asynchronous needs a clock: give --compute, --latency, ... or --clock FILE (without one "
+                         "the run is lockstep; mpiexec ... lsgdsim mpi-run runs it for real)")
     check_outputs(args, default_dir="results")
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     res = spec.run(objective=build_objective(args), progress=progress, on_interrupt="return", on_divergence="return")

@@ -315,9 +315,6 @@ def _check_clock_keys(data: Mapping, workers: int, backend: str, algorithm: dict
         oracle = None if oracle == "stacked" else oracle
         if backend != "numpy":
             raise ValueError(f"{names('oracle')} rowwise needs {names('backend')} numpy; got {backend!r}")
-    if clock is None and algorithm.get("asynchronous"):
-        raise ValueError(f"{names('asynchronous')} needs a clock: give {names('compute')}, {names('latency')}, "
-                         f"... or a {names('clock')} table (without one the run is lockstep)")
     return {"clock": clock, "time_budget": budget, "oracle": oracle}
 
 

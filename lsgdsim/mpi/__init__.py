@@ -48,13 +48,19 @@ def check_layout(workers: int, ranks: int) -> None:
 
 def run_world(spec, comm):
     """Run ``spec`` on every rank of ``comm``; rank 0 returns the Result, the others None."""
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(1, user_api="blas"):     # one core per rank, and the one-process numbers
+        if spec.algorithm.get("asynchronous") or spec.algorithm.get("trigger", "own") != "own":
+            from .asynchronous import run_asynchronous
+            return run_asynchronous(spec, comm)
+        check_layout(spec.workers, comm.Get_size())
+        return _run_synchronous(spec, comm)
+
+
+def _run_synchronous(spec, comm):
     from ..simulate import result_of
     from .runner import RankRun
     from .timing import measured_fields
-    check_layout(spec.workers, comm.Get_size())
-    if spec.algorithm.get("asynchronous") or spec.algorithm.get("trigger", "own") != "own":
-        from .asynchronous import run_asynchronous
-        return run_asynchronous(spec, comm)
     started = time.perf_counter()
     run = RankRun(spec, comm)
     stop = run.run()
@@ -63,8 +69,9 @@ def run_world(spec, comm):
         return None
     last = run.rec.last
     run.tally.truncate(last.counts)
-    fields = measured_fields(times, run.record_times, run.rec.steps, run.timeline.leaders[:len(run.tally.leaders)],
-                             spec.workers, comm.Get_size())
+    steps = np.asarray(run.rec.steps)
+    fields = measured_fields(times, run.record_times, np.repeat(steps[:, None], spec.workers, axis=1),
+                             run.timeline.leaders[:len(run.tally.leaders)], spec.workers)
     res = result_of(run.objective, run.algorithm, run.rec, run.tally, last, stop, time.perf_counter() - started,
                     workers=spec.workers, steps=spec.steps, grad_noise=spec.grad_noise, batch_size=spec.batch_size,
                     seed=spec.seed, xp=np, dtype=spec.dtype, record_every=spec.record_every, x0_given=False,

@@ -18,7 +18,6 @@ computing, communicating and waiting is measured (:class:`~lsgdsim.mpi.timeline.
 from __future__ import annotations
 
 import os
-import signal
 
 import numpy as np
 
@@ -29,8 +28,8 @@ from ..execution.recording import LazyValues, Recorder, Snapshot, Tally
 from ..execution.rowstreams import RowStreams
 from ..objectives.rowwise import RowWise
 from .collective import RankCollective
+from .guard import RankGuard
 from .timeline import Timeline
-
 
 # "RANK:STEP": that rank's oracle raises at that step. The failure path of a real job (a bad input on one
 # node, a full disk) cannot be made on purpose from the outside; the tests make it with this.
@@ -63,7 +62,7 @@ class RankRun:
         self.timeline = Timeline()
         self.rec = Recorder(resolve("numpy"), None) if self.rank == 0 else None
         self.tally = Tally()
-        self.signal: str | None = None
+        self.guard = RankGuard(self.rank)
         self.committed = None           # (t, X rows, state, f rows, time): the last step every rank completed
         self.comm_step = 0
         self.record_times: list[float] = []
@@ -83,28 +82,24 @@ class RankRun:
     def run(self) -> dict:
         """The whole run on this rank; returns why it stopped early ({} when it did not)."""
         X, state = self.start()
-        handlers = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         self.mpi.Barrier()
         self.timeline.start()
-        stop, done_at = {}, 0.0
-        quiet = np.errstate(over="ignore", invalid="ignore", divide="ignore")   # divergence is reported, not warned
-        try:
-            quiet.__enter__()
-            for t in range(1, self.spec.steps + 1):
-                X, state, done_at = self.step(t, X, state, done_at)
-            with self.timeline.compute():
-                (final, _), problem = self._checked(lambda: (self.objective.value(X), None), self.spec.steps)
-            self._status(problem)
-            self.committed = (self.spec.steps, X, state, final, done_at)
-            self._record(self.committed)
-        except Stop as exc:
-            stop = exc.reason
-            self._close()
-        finally:
-            quiet.__exit__(None, None, None)
-            for s, h in handlers.items():
-                signal.signal(s, h)
-        self.timeline.finish(self.mpi)
+        stop = {}
+        # divergence is reported in one line, not warned about; a signal is noted for the next status
+        with self.guard, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            try:
+                done_at = 0.0
+                for t in range(1, self.spec.steps + 1):
+                    X, state, done_at = self.step(t, X, state, done_at)
+                with self.timeline.compute():
+                    (final, _), problem = self._checked(lambda: (self.objective.value(X), None), self.spec.steps)
+                self._status(problem)
+                self.committed = (self.spec.steps, X, state, final, done_at)
+                self._record(self.committed)
+            except Stop as exc:
+                stop = exc.reason
+                self._close()
+            self.timeline.finish(self.mpi)
         return stop
 
     def step(self, t, X, state, done_at):
@@ -154,7 +149,7 @@ class RankRun:
 
     def _status(self, problem):
         """Every rank's news, all-gathered: a Stop on every rank together if any has some."""
-        mine = problem or ({"interrupted": self.signal} if self.signal else None)
+        mine = problem or ({"interrupted": self.guard.signal} if self.guard.signal else None)
         with self.timeline.wait():
             news = self.mpi.allgather(mine)
         for kind in ("error", "diverged", "interrupted"):
@@ -165,8 +160,6 @@ class RankRun:
                         reason = {"interrupted": True, "interrupted_by": item[kind]}
                     raise Stop(reason)
 
-    def _on_signal(self, signum, frame):
-        self.signal = "SIGTERM" if signum == signal.SIGTERM else "KeyboardInterrupt"
 
     # -- records -------------------------------------------------------------------------------------
     def _record(self, snap):

@@ -5,7 +5,7 @@ local update), ``communicate`` (inside the rule's collectives), ``wait`` (the pe
 where a rank waits for the slowest, and the final barrier). Record-keeping (gathering the records to
 rank 0) is left out: the clock is paused meanwhile, so the times are the algorithm's. Within a step
 the trace puts the step's communication after its local work (their sums are exact, their order within
-the step is not).
+the step is not). The intervals tile the run: each starts where the previous one ended.
 """
 from __future__ import annotations
 
@@ -45,6 +45,12 @@ class Timeline:
     def now(self) -> float:
         return time.perf_counter() - self.t0 - self.paused_total
 
+    @property
+    def _cursor(self) -> float:
+        """Where the next interval starts: the end of the last one (so the intervals tile the run, the few
+        microseconds of bookkeeping between two going to the second)."""
+        return self.end_s[-1] if self.end_s else 0.0
+
     def _add(self, kind: int, a: float, b: float) -> None:
         if b <= a:
             return
@@ -57,18 +63,17 @@ class Timeline:
 
     @contextlib.contextmanager
     def compute(self):
-        span, a = Span(), self.now()
+        span = Span()
         yield span
-        b = self.now()
+        a, b = self._cursor, self.now()
         c = min(span.communicate, b - a)
         self._add(COMPUTE, a, b - c)
         self._add(COMMUNICATE, b - c, b)
 
     @contextlib.contextmanager
     def wait(self):
-        a = self.now()
         yield
-        self._add(WAIT, a, self.now())
+        self._add(WAIT, self._cursor, self.now())
 
     @contextlib.contextmanager
     def paused(self):

@@ -8,13 +8,14 @@ import numpy as np
 from ..clock.schedule import breakdown_of, cut_intervals
 
 
-def measured_fields(times: list[dict], record_times, record_steps, leader_times, workers: int, ranks: int) -> dict:
-    """The clock fields of a run whose ranks measured ``times`` (each rank's ``Timeline.export()``).
+def measured_fields(times: list[dict], record_times, worker_steps, leader_times, workers: int) -> dict:
+    """The clock fields of a run whose worker ranks measured ``times`` (each rank's ``Timeline.export()``),
+    recorded at ``record_times`` with each worker's steps ``worker_steps`` (R, p).
 
     A rank's intervals stand for each of its workers; every worker's time from its rank's end to the
     last rank's end (the makespan) is waiting, so each worker's intervals add up to the makespan, which
     is also the time of the last record (the end of the run)."""
-    per = workers // ranks
+    per = workers // len(times)
     makespan = max(float(t["stop"]) for t in times)
     parts: dict[str, list] = {"worker": [], "kind": [], "start": [], "end": []}
     for rank, t in enumerate(times):
@@ -25,12 +26,11 @@ def measured_fields(times: list[dict], record_times, record_steps, leader_times,
             parts["start"].append(np.asarray(t["start"], dtype=float))
             parts["end"].append(np.asarray(t["end"], dtype=float))
     trace = cut_intervals({k: np.concatenate(v) for k, v in parts.items()}, makespan, workers)
-    steps = np.asarray(record_steps, dtype=np.int64)
+    worker_steps = np.asarray(worker_steps, dtype=np.int64)
     sim_time = np.asarray(record_times, dtype=float)
     sim_time[-1] = makespan
-    breakdown = {**breakdown_of(trace, workers), "local_steps": np.full(workers, steps[-1], dtype=np.int64)}
-    meta = {"executor": "mpi", "ranks": ranks, "measured": True, "makespan": makespan,
+    breakdown = {**breakdown_of(trace, workers), "local_steps": worker_steps[-1].copy()}
+    meta = {"executor": "mpi", "ranks": len(times), "measured": True, "makespan": makespan,
             "breakdown": {k: [round(float(v), 9) for v in a] for k, a in breakdown.items()}}
-    return {"sim_time": sim_time, "worker_steps": np.repeat(steps[:, None], workers, axis=1),
-            "leader_times": np.asarray(leader_times, dtype=float), "breakdown": breakdown, "trace": trace,
-            "meta": meta}
+    return {"sim_time": sim_time, "worker_steps": worker_steps, "leader_times": np.asarray(leader_times, dtype=float),
+            "breakdown": breakdown, "trace": trace, "meta": meta}
