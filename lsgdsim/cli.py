@@ -261,10 +261,11 @@ def cmd_run(args) -> int:
 
 def cmd_mpi_run(args) -> int:
     """``lsgdsim mpi-run`` on every rank: the same spec everywhere; rank 0 speaks, reports and writes."""
-    from .mpi import is_rank_zero, run_world, world
+    from .mpi import check_layout, is_rank_zero, run_world, world
     try:
         comm = world()
         spec = run_spec(args)
+        check_layout(spec, comm.Get_size())
         if spec.clock is not None:
             raise UsageError("the clock options do not apply to mpi-run, which measures time for real "
                              "(lsgdsim run --clock predicts the same run)")

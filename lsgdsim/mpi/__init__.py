@@ -39,10 +39,22 @@ def world():
     return MPI.COMM_WORLD
 
 
-def check_layout(workers: int, ranks: int) -> None:
-    """The workers must fill the ranks in equal blocks."""
-    if workers % ranks:
-        raise ValueError(f"--workers ({workers}) must be a multiple of the number of MPI processes ({ranks}): "
+def with_server(spec) -> bool:
+    """True for the runs that need a server rank (Algorithm 1's counter, the asynchronous rules' center)."""
+    return bool(spec.algorithm.get("asynchronous")) or spec.algorithm.get("trigger", "own") != "own"
+
+
+def check_layout(spec, ranks: int) -> None:
+    """The workers must fill the worker ranks in equal blocks (all ranks, or all but the server)."""
+    if with_server(spec):
+        if ranks < 2:
+            raise ValueError("Algorithm 1 and the asynchronous rules under MPI need a server rank besides the "
+                             "workers: run at least 2 processes (the last one serves)")
+        if spec.workers % (ranks - 1):
+            raise ValueError(f"--workers ({spec.workers}) must be a multiple of the worker processes ({ranks - 1}: "
+                             f"the last of the {ranks} serves)")
+    elif spec.workers % ranks:
+        raise ValueError(f"--workers ({spec.workers}) must be a multiple of the number of MPI processes ({ranks}): "
                          "every rank holds the same number of workers")
 
 
@@ -50,10 +62,10 @@ def run_world(spec, comm):
     """Run ``spec`` on every rank of ``comm``; rank 0 returns the Result, the others None."""
     from threadpoolctl import threadpool_limits
     with threadpool_limits(1, user_api="blas"):     # one core per rank, and the one-process numbers
-        if spec.algorithm.get("asynchronous") or spec.algorithm.get("trigger", "own") != "own":
+        check_layout(spec, comm.Get_size())
+        if with_server(spec):
             from .asynchronous import run_asynchronous
             return run_asynchronous(spec, comm)
-        check_layout(spec.workers, comm.Get_size())
         return _run_synchronous(spec, comm)
 
 

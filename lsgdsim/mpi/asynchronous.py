@@ -40,14 +40,7 @@ STEP, EXCHANGE, DONE = 1, 2, 3
 
 def run_asynchronous(spec, comm):
     """Run an Algorithm 1 or asynchronous-server ``spec``; rank 0 returns the Result, the others None."""
-    size = comm.Get_size()
-    if size < 2:
-        raise ValueError("Algorithm 1 and the asynchronous rules under MPI need a server rank besides the workers: "
-                         "run at least 2 processes (the last one serves)")
-    if spec.workers % (size - 1):
-        raise ValueError(f"--workers ({spec.workers}) must be a multiple of the worker processes ({size - 1}: the "
-                         f"last of the {size} serves)")
-    server = size - 1
+    server = comm.Get_size() - 1            # the layout was checked (lsgdsim.mpi.check_layout)
     workers_comm = comm.Split(0 if comm.Get_rank() < server else 1, comm.Get_rank())
     if comm.Get_rank() == server:
         Server(spec, comm).serve()
@@ -132,7 +125,7 @@ class Server:
     def serve(self):
         from mpi4py import MPI
         status, done, ranks = MPI.Status(), 0, self.comm.Get_size() - 1
-        with RankGuard(self.comm.Get_rank()):
+        with RankGuard():
             while done < ranks:
                 self._one(self.comm.recv(source=MPI.ANY_SOURCE, tag=MPI.ANY_TAG, status=status), status)
                 done += status.Get_tag() == DONE
@@ -183,7 +176,7 @@ class AsyncRank:
         self.view = RowStreams(s.streams, spec.workers, owned=s.rows).view(s.rows)
         self.coll = RankCollective(workers_comm, spec.workers, self.lo, self.hi)
         self.coll.reset(spec.workers, np.dtype(spec.dtype).itemsize)
-        self.timeline, self.tally, self.guard = Timeline(), Tally(), RankGuard(comm.Get_rank())
+        self.timeline, self.tally, self.guard = Timeline(), Tally(), RankGuard()
         periods = self.algorithm.active_communications(s.state0) if self.algorithm.trigger == "total" else {}
         self.next_round = {name: spec.workers * tau for name, tau in periods.items()}
         self.last_total = spec.workers * spec.steps          # no round after the end of the run

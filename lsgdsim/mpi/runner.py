@@ -62,7 +62,7 @@ class RankRun:
         self.timeline = Timeline()
         self.rec = Recorder(resolve("numpy"), None) if self.rank == 0 else None
         self.tally = Tally()
-        self.guard = RankGuard(self.rank)
+        self.guard = RankGuard()
         self.committed = None           # (t, X rows, state, f rows, time): the last step every rank completed
         self.comm_step = 0
         self.record_times: list[float] = []
