@@ -290,6 +290,36 @@ def cmd_mpi_run(args) -> int:
     return _report(res, res.summary(), args)
 
 
+def cmd_calibrate(args) -> int:
+    """``lsgdsim calibrate``: checks, then itself under mpiexec; rank 0 writes the clock table."""
+    from pathlib import Path
+
+    from .mpi import launched_by_mpiexec, world
+    spec = run_spec(args)
+    if args.ranks < 2:
+        raise UsageError(f"--ranks must be 2 or more (a ping-pong needs two); got {args.ranks}")
+    if not args.out or Path(args.out).suffix != ".toml":
+        raise UsageError("--out names the clock table to write, a .toml file")
+    if not launched_by_mpiexec():
+        check_outputs(args)
+        import shutil
+        import subprocess
+        mpiexec = shutil.which("mpiexec", path=str(Path(sys.executable).parent)) or shutil.which("mpiexec")
+        if mpiexec is None:
+            raise UsageError("calibrate needs mpiexec: pip install -e \".[mpi]\" (mpi4py with the MPICH wheels)")
+        return subprocess.run([mpiexec, "-n", str(args.ranks), sys.executable, "-m", "lsgdsim", *args.argv]).returncode
+    from .mpi.calibrate import calibrate
+    comm = world()
+    text = calibrate(spec, comm)
+    if text is None:
+        return 0
+    from .outputs import atomic_write_text
+    atomic_write_text(Path(args.out), text)
+    print("".join(line[2:] + "\n" for line in text.splitlines() if line.startswith("# ")), end="")
+    print(f"wrote {args.out}: lsgdsim run --clock {args.out} <the same options> predicts that MPI run")
+    return 0
+
+
 def default_result_path(spec) -> str:
     """results/run-OBJECTIVE-ALGORITHM-HASH.npz, HASH from the spec's hash: runs are deterministic, so one
     configuration and seed always names the same file and a rerun rewrites the same numbers."""
@@ -433,6 +463,14 @@ def make_parser() -> argparse.ArgumentParser:
                          "lsgdsim run --oracle rowwise, bit for bit), with the measured time breakdown.")
     _add_run_options(mpi)
     mpi.set_defaults(handler=cmd_mpi_run, spec_=None, **{d: None for d in _RUN_DESTS})
+    calib = sub.add_parser("calibrate", help="measure this machine's network and step time into a clock table",
+                           description="Measure alpha/beta (ping-pong between 2 MPI ranks) and the seconds per step of "
+                           "the configuration given (a pilot mpi-run), and write them as a clock table (--out "
+                           "FILE.toml) for lsgdsim run --clock FILE, which then predicts the same MPI run. Starts "
+                           "mpiexec itself (--ranks P).")
+    _add_run_options(calib)
+    calib.add_argument("--ranks", type=int, default=2, help="MPI processes of the pilot run (default 2)")
+    calib.set_defaults(handler=cmd_calibrate, spec_=None, **{d: None for d in _RUN_DESTS})
     train = sub.add_parser("train", help="train small networks with many workers (LSGD and baselines)",
                            description="Train a small network on real data with p workers at once.")
     _add_train_options(train)
@@ -468,6 +506,7 @@ def main(argv=None) -> int:
     try:
         with SIGNALS.installed():
             args = parser.parse_args(argv)
+            args.argv = list(sys.argv[1:] if argv is None else argv)
             if not getattr(args, "handler", None):
                 parser.print_help()
                 return EXIT_USAGE
