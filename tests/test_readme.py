@@ -19,7 +19,7 @@ def test_readme_has_exactly_two_setup_commands_and_ci_runs_the_test_one():
     assert len(commands) == 2, commands
     main_job, test_cmd = commands
     assert main_job.startswith("pip install -e .") and "lsgdsim " in main_job
-    assert "pytest" in test_cmd and ".[test,notebooks]" in test_cmd    # CI executes the notebooks too
+    assert "pytest" in test_cmd and ".[test,notebooks,mpi]" in test_cmd    # CI executes the notebooks, MPI tests too
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert test_cmd in ci.splitlines()
 

@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-SIZES = tuple(8 * 8**k for k in range(8)) + (4 * 2**20,)     # 8 B ... 2 MiB, and 4 MiB
+SIZES = (*(8 * 8**k for k in range(8)), 4 * 2**20)     # 8 B ... 2 MiB, and 4 MiB
 REPEATS = 30
 
 
