@@ -198,3 +198,21 @@ def test_killing_one_rank_ends_the_job_and_leaves_no_process_behind(long_job, tm
         time.sleep(0.2)
     assert not _ranks_of(tmp_path)
     assert not (tmp_path / "long.npz").exists() and not (tmp_path / "long-partial.npz").exists()
+
+
+def test_calibrate_writes_a_clock_table_that_predicts_the_same_run(tmp_path):
+    args = [*BASE[:-4], "--steps", "300", *RULES["lsgd"], "--workers", "2"]
+    out = subprocess.run([sys.executable, "-m", "lsgdsim", "calibrate", "--ranks", "2", *args, "--out", "c.toml"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=180, env=env())
+    assert out.returncode == 0, out.stderr
+    import tomllib
+    table = tomllib.loads((tmp_path / "c.toml").read_text())["clock"]
+    assert table["network"]["latency"] > 0 and table["network"]["bandwidth"] > 0
+    assert len(table["compute"]["seconds"]) == 2 and min(table["compute"]["seconds"]) > 0
+    pred = simulate_cli([*args, "--clock", "c.toml", "--out", "pred.npz"], tmp_path)
+    assert pred.returncode == 0, pred.stderr
+    res = Result.load(tmp_path / "pred.npz")
+    assert res.meta["executor"] == "clock" and res.sim_time[-1] > 0
+    bad = subprocess.run([sys.executable, "-m", "lsgdsim", "calibrate", "--ranks", "1", *args, "--out", "c.toml"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env())
+    assert bad.returncode == 2 and "--ranks must be 2 or more" in bad.stderr

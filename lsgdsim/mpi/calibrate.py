@@ -6,10 +6,10 @@ Closing the loop between the clock and a real MPI run: under mpiexec with P rank
   collective (so the latency counts what a round really pays, Python and mpi4py included); the time of
   each size is the fastest of the repeats, and α (latency) and β (bandwidth) come from the least-squares
   fit of t(n) = α + n/β (the raw MPI ping-pong, fitted the same way, is noted beside it);
-- the compute time per step: a pilot MPI run of the chosen configuration (``lsgdsim mpi-run``'s
-  executor, for ``--steps`` steps): each rank's seconds per step outside the rule's collectives (its
-  oracle and local update, and the per-step status exchange every MPI step makes), one number per
-  worker.
+- the compute time per step: pilot MPI runs of the chosen configuration (``lsgdsim mpi-run``'s
+  executor, for ``--steps`` steps; the median of three, the first run of a job is often slower): each
+  rank's seconds per step outside the rule's collectives (its oracle and local update, and the per-step
+  status exchange every MPI step makes), one number per worker.
 
 The result is a clock table, ``[clock]`` with a Constant compute model and a flat network, that
 ``lsgdsim run --clock cluster.toml`` (the same options) uses to predict the makespan and the breakdown of
@@ -25,6 +25,7 @@ import numpy as np
 
 SIZES = (*(8 * 8**k for k in range(8)), 4 * 2**20)     # 8 B ... 2 MiB, and 4 MiB
 REPEATS = 30
+PILOTS = 3
 
 
 def ping_pong(comm, sizes=SIZES, repeats=REPEATS) -> dict:
@@ -85,11 +86,13 @@ def calibrate(spec, comm) -> str | None:
         raise ValueError("calibrate needs at least 2 ranks (a ping-pong): --ranks 2 or more")
     raw = ping_pong(comm)
     seen = broadcast_times(comm)
-    res = run_world(spec, comm)
+    pilots = [run_world(spec, comm) for _ in range(PILOTS)]       # the first may run cold: the median of several
     if comm.Get_rank() != 0:
         return None
-    b = res.breakdown
-    seconds = (b["compute"] + b["wait"]) / np.maximum(b["local_steps"], 1)   # outside the rule's collectives
+    per_step = [(r.breakdown["compute"] + r.breakdown["wait"]) / np.maximum(r.breakdown["local_steps"], 1)
+                for r in pilots]                                  # outside the rule's collectives
+    seconds = np.median(np.stack(per_step), axis=0)
+    res = sorted(pilots, key=lambda r: float(r.sim_time[-1]))[len(pilots) // 2]
     return _toml(spec, comm.Get_size(), fit_alpha_beta(raw), fit_alpha_beta(seen), seconds, res)
 
 
@@ -101,9 +104,9 @@ def _toml(spec, ranks, raw, seen, seconds, res) -> str:
         f"# network: the MPI executor's broadcast of one row, 8 B - 4 MiB, rank 0 to rank 1: t = alpha + n/beta "
         f"fitted (worst relative residual {residual:.0%}); raw MPI ping-pong gives alpha {a0:.3g} s, "
         f"beta {b0:.3g} B/s (residual {r0:.0%})",
-        f"# compute: seconds per step outside the rule's collectives in a pilot mpi-run of {spec.steps} steps "
-        f"({spec.objective['name']}, {spec.algorithm['name']}, {spec.workers} workers); its measured makespan "
-        f"{float(res.sim_time[-1]):.6g} s",
+        f"# compute: seconds per step outside the rule's collectives, the median of {PILOTS} pilot mpi-runs of "
+        f"{spec.steps} steps ({spec.objective['name']}, {spec.algorithm['name']}, {spec.workers} workers); their "
+        f"median makespan {float(res.sim_time[-1]):.6g} s",
         "[clock.compute]",
         'model = "constant"',
         "seconds = [" + ", ".join(f"{s:.9g}" for s in seconds) + "]",
