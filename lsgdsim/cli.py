@@ -261,23 +261,28 @@ def cmd_run(args) -> int:
 
 def cmd_mpi_run(args) -> int:
     """``lsgdsim mpi-run`` on every rank: the same spec everywhere; rank 0 speaks, reports and writes."""
-    from .mpi import check_layout, is_rank_zero, run_world, world
+    from .mpi import NothingFinished, is_rank_zero, run_world, world
     try:
         comm = world()
-        spec = run_spec(args)
-        check_layout(spec, comm.Get_size())
-        if spec.clock is not None:
-            raise UsageError("the clock options do not apply to mpi-run, which measures time for real "
-                             "(lsgdsim run --clock predicts the same run)")
-        if comm.Get_rank() == 0:
-            check_outputs(args, default_dir="results")
+        spec = _mpi_spec(args, comm.Get_size())
     except ValueError:
         if not is_rank_zero():
             return EXIT_USAGE                          # every rank found the same error: rank 0 says it
         raise
-    comm.Barrier()
+    problem = None
+    if comm.Get_rank() == 0:
+        try:
+            check_outputs(args, default_dir="results")
+        except ValueError as exc:
+            problem = exc
+    if comm.bcast(None if problem is None else str(problem), root=0) is not None:
+        if problem is not None:
+            raise problem
+        return EXIT_USAGE
     try:
         res = run_world(spec, comm)
+    except NothingFinished as stopped:
+        return _nothing_finished(stopped.reason)
     except Exception as exc:   # not a step's own problem (those stop every rank together): end the whole job
         print(f"lsgdsim: error: rank {comm.Get_rank()}: {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr,
               flush=True)
@@ -290,16 +295,51 @@ def cmd_mpi_run(args) -> int:
     return _report(res, res.summary(), args)
 
 
+def _mpi_spec(args, ranks: int):
+    """The RunSpec of ``mpi-run`` (or ``calibrate``): ``lsgdsim run``'s, less what does not apply to real runs."""
+    from .mpi import check_layout
+    spec = run_spec(args)
+    if spec.clock is not None:
+        raise UsageError("the clock options do not apply to mpi-run, which measures time for real "
+                         "(lsgdsim run --clock predicts the same run)")
+    if spec.backend != "numpy":
+        raise UsageError(f"mpi-run computes on NumPy: --backend {spec.backend} does not apply")
+    if getattr(args, "oracle", None) == "stacked":
+        raise UsageError("--oracle stacked does not apply to mpi-run: every rank evaluates its workers row by row")
+    check_layout(spec, ranks)
+    return spec
+
+
+def _nothing_finished(reason: dict) -> int:
+    """A run that stopped before its first step was complete: one line, nothing written."""
+    if reason.get("interrupted"):
+        print(f"lsgdsim: interrupted ({reason.get('interrupted_by')}); nothing was finished, nothing was written",
+              file=sys.stderr)
+        return EXIT_TERMINATED if reason.get("interrupted_by") == "SIGTERM" else EXIT_INTERRUPTED
+    if reason.get("diverged"):
+        from .simulate import DivergenceError
+        d = reason["diverged"]
+        print(f"lsgdsim: {DivergenceError(d['step'], d['worker'], d['value'])}; nothing was written", file=sys.stderr)
+    else:
+        print(f"lsgdsim: error: {reason.get('error')}; nothing was finished, nothing was written", file=sys.stderr)
+    return EXIT_FAILED
+
+
 def cmd_calibrate(args) -> int:
     """``lsgdsim calibrate``: checks, then itself under mpiexec; rank 0 writes the clock table."""
     from pathlib import Path
 
-    from .mpi import launched_by_mpiexec, world
-    spec = run_spec(args)
+    from .mpi import is_rank_zero, launched_by_mpiexec, world
     if args.ranks < 2:
         raise UsageError(f"--ranks must be 2 or more (a ping-pong needs two); got {args.ranks}")
     if not args.out or Path(args.out).suffix != ".toml":
         raise UsageError("--out names the clock table to write, a .toml file")
+    try:
+        spec = _mpi_spec(args, args.ranks)
+    except ValueError:
+        if not is_rank_zero():
+            return EXIT_USAGE
+        raise
     if not launched_by_mpiexec():
         check_outputs(args)
         import shutil

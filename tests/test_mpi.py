@@ -216,3 +216,32 @@ def test_calibrate_writes_a_clock_table_that_predicts_the_same_run(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "lsgdsim", "calibrate", "--ranks", "1", *args, "--out", "c.toml"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env())
     assert bad.returncode == 2 and "--ranks must be 2 or more" in bad.stderr
+
+
+@pytest.mark.parametrize("case", ["total", "asynchronous"])
+def test_a_problem_on_one_rank_of_a_server_run_stops_every_rank_without_hanging(case, tmp_path):
+    """The review's hang: ranks deciding rounds from different totals after a stop (one in a barrier, one in
+    an all-gather). The server now freezes the total at the first problem."""
+    spec = tmp_path / "spec.toml"
+    rule = 'algorithm = "lsgd"\ntrigger = "total"\nperiod = 1\n' if case == "total" else \
+        'algorithm = "easgd"\nasynchronous = true\nperiod = 2\nalpha = 0.05\n'
+    spec.write_text(f'workers = 2\nsteps = 300\ndim = 10\ngrad_noise = 0.1\nlr = [0.01, 10.0]\n{rule}')
+    for _ in range(3):                                   # the hang came in 2 of 3 runs
+        out = mpirun(3, ["--spec", str(spec), "--out", "h.npz"], tmp_path, timeout=90)
+        assert out.returncode == 1 and out.stderr.count("\n") == 1 and "diverged: worker 1" in out.stderr
+        res = Result.load(tmp_path / "h-diverged.npz")
+        assert np.all(np.isfinite(res.f[-1]))            # the records end at the last finite state
+    fault = mpirun(3, [*BASE, "--algorithm", "easgd", "--asynchronous", "--period", "2", "--out", "g.npz"], tmp_path,
+                   extra_env={"LSGDSIM_MPI_FAULT": "0:20"})
+    assert fault.returncode == 1 and "rank 0: RuntimeError" in fault.stderr and (tmp_path / "g-partial.npz").exists()
+
+
+def test_stops_before_anything_finished_and_bad_outputs_are_one_line(tmp_path):
+    first = mpirun(2, [*BASE, "--workers", "2", "--out", "f.npz"], tmp_path, extra_env={"LSGDSIM_MPI_FAULT": "1:1"})
+    assert first.returncode == 1 and first.stderr.count("\n") == 1
+    assert "rank 1: RuntimeError" in first.stderr and "nothing was written" in first.stderr
+    same = mpirun(2, [*BASE, "--out", "c.npz", "--csv", "c.npz"], tmp_path, timeout=60)
+    assert same.returncode == 2 and same.stderr.count("\n") == 1 and "name the same file" in same.stderr
+    strict = mpirun(2, [*BASE, "--backend", "array_api_strict"], tmp_path, timeout=60)
+    assert strict.returncode == 2 and "--backend array_api_strict does not apply" in strict.stderr
+    assert not list(tmp_path.glob("*.npz"))

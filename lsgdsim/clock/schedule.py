@@ -161,13 +161,16 @@ def _lay_out_own(tl: _Timeline, pattern: Pattern, steps: int, budget: float) -> 
     starts = np.zeros(tl.p)
     bounds = sorted({t for t in pattern.rounds if 1 <= t <= steps} | {steps})
     chunk = max(1, CHUNK_ELEMENTS // tl.p)
+    recorded = tl.compute.steps_known()
     for b in bounds:
         while tl.done[0] < b:
-            n = min(chunk, b - int(tl.done[0]))
-            ends = tl.steps(tl.all, starts, tl.draw(tl.all, n))
-            starts = ends[:, -1]
             if starts.min() > budget:
                 return float(starts.max())
+            n = min(chunk, b - int(tl.done[0]))
+            if recorded is not None:      # a recorded trace: draw no further than it goes, then stop at the budget
+                n = min(n, max(1, recorded - int(tl.done[0])))
+            ends = tl.steps(tl.all, starts, tl.draw(tl.all, n))
+            starts = ends[:, -1]
         if b in pattern.rounds:
             starts = np.full(tl.p, tl.barrier(starts, pattern.rounds[b], pattern.round_cost(pattern.rounds[b])))
     return float(starts.max())
@@ -184,7 +187,10 @@ def _lay_out_total(tl: _Timeline, pattern: Pattern, steps: int, budget: float) -
     p, start, reached, last = tl.p, 0.0, 0, steps * tl.p
     while True:
         target, due = _next_target(pattern.periods, p, reached, last)
-        durations, ends, trigger = _trigger(tl, start, target - int(tl.done.sum()))
+        durations, ends, trigger = _trigger(tl, start, target - int(tl.done.sum()), budget)
+        if trigger is None:                                  # the budget ends the run before the next target
+            tl.steps(tl.all, np.full(p, start), durations)
+            return budget
         counts = (ends <= trigger).sum(axis=1)
         n = counts + ~(ends == trigger).any(axis=1)         # the others finish the step they are in
         tl.steps(tl.all, np.full(p, start), durations, n)
@@ -196,9 +202,10 @@ def _lay_out_total(tl: _Timeline, pattern: Pattern, steps: int, budget: float) -
             return start
 
 
-def _trigger(tl: _Timeline, start: float, need: int):
+def _trigger(tl: _Timeline, start: float, need: int, budget: float = np.inf):
     """Durations and completion times (p, K) of every worker's next steps from ``start``, enough to hold
-    the ``need``-th completion over all workers and every worker's first step after it; its time."""
+    the ``need``-th completion over all workers and every worker's first step after it; its time (None
+    when every worker's drawn steps already end after ``budget``, before that completion)."""
     k = max(2, 2 * -(-need // tl.p) + 2)
     recorded = tl.compute.steps_known()
     while True:
@@ -213,6 +220,8 @@ def _trigger(tl: _Timeline, start: float, need: int):
             # every worker is at a step boundary then, or its next completion after it is drawn
             if np.all((ends[:, -1] > trigger) | (ends == trigger).any(axis=1)):
                 return durations, ends, float(trigger)
+        if ends[:, -1].min() > budget:
+            return durations, ends, None
         if recorded is not None and k >= recorded - int(tl.done.max()):
             raise ValueError(f"compute trace has {recorded} steps per worker; the run needs more")
         k *= 2
@@ -440,3 +449,12 @@ def breakdown_of(intervals: dict, workers: int) -> dict:
     length = intervals["end"] - intervals["start"]
     return {name: np.bincount(intervals["worker"][intervals["kind"] == k], weights=length[intervals["kind"] == k],
                               minlength=workers) for k, name in enumerate(KINDS)}
+
+
+def staleness_summary(staleness) -> dict:
+    """The distribution of the exchanges' staleness, as ``meta["staleness"]`` holds it."""
+    staleness = np.asarray(staleness, dtype=np.int64)
+    values, counts = np.unique(staleness, return_counts=True)
+    return {"exchanges": int(staleness.size), "stale": int(np.count_nonzero(staleness)),
+            "mean": float(staleness.mean()), "max": int(staleness.max()),
+            "histogram": {str(int(v)): int(c) for v, c in zip(values, counts, strict=True)}}

@@ -23,7 +23,16 @@ import numpy as np
 
 from ..algorithms.base import StepInput
 from ..clock.network import Op
-from ..clock.schedule import Exchange, Pattern, Record, Round, breakdown_of, cut_intervals, lay_out
+from ..clock.schedule import (
+    Exchange,
+    Pattern,
+    Record,
+    Round,
+    breakdown_of,
+    cut_intervals,
+    lay_out,
+    staleness_summary,
+)
 from ..parallel import block_bounds
 from .recording import DivergenceError, LazyValues, Snapshot, Tally, stop_safely
 from .rowstreams import RowStreams
@@ -104,10 +113,7 @@ def _clock_fields(schedule, run, record, clock, time_budget, leader_times, algor
             "time_budget": time_budget, "makespan": float(record.time),
             "breakdown": {k: [round(float(v), 9) for v in a] for k, a in breakdown.items()}}
     if staleness.size:
-        values, counts = np.unique(staleness, return_counts=True)
-        meta["staleness"] = {"exchanges": int(staleness.size), "stale": int(np.count_nonzero(staleness)),
-                             "mean": float(staleness.mean()), "max": int(staleness.max()),
-                             "histogram": {str(int(v)): int(c) for v, c in zip(values, counts, strict=True)}}
+        meta["staleness"] = staleness_summary(staleness)
     return {"sim_time": np.asarray(run.sim_time, dtype=float), "worker_steps": np.stack(run.worker_steps),
             "leader_times": np.asarray(leader_times, dtype=float), "breakdown": breakdown,
             "trace": trace, "meta": meta}

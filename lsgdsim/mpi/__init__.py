@@ -14,6 +14,15 @@ import time
 import numpy as np
 
 LAUNCHED = ("PMI_RANK", "PMI_SIZE", "PMIX_RANK", "OMPI_COMM_WORLD_RANK", "MPI_LOCALRANKID")
+RANK_VARIABLES = ("PMI_RANK", "PMIX_RANK", "OMPI_COMM_WORLD_RANK")
+
+
+class NothingFinished(Exception):
+    """A run stopped before any step was complete on every rank: ``reason`` says why, nothing is written."""
+
+    def __init__(self, reason: dict):
+        super().__init__(reason)
+        self.reason = reason
 
 
 def launched_by_mpiexec() -> bool:
@@ -23,7 +32,7 @@ def launched_by_mpiexec() -> bool:
 
 def is_rank_zero() -> bool:
     """Rank 0, or not under mpiexec: the process that speaks (before MPI itself is started)."""
-    return os.environ.get("PMI_RANK", os.environ.get("OMPI_COMM_WORLD_RANK", "0")) == "0"
+    return all(os.environ.get(name, "0") == "0" for name in RANK_VARIABLES)
 
 
 def world():
@@ -80,10 +89,13 @@ def _run_synchronous(spec, comm):
     if comm.Get_rank() != 0:
         return None
     last = run.rec.last
+    if last is None:
+        raise NothingFinished(stop)
     run.tally.truncate(last.counts)
     steps = np.asarray(run.rec.steps)
     fields = measured_fields(times, run.record_times, np.repeat(steps[:, None], spec.workers, axis=1),
-                             run.timeline.leaders[:len(run.tally.leaders)], spec.workers)
+                             run.timeline.leaders[:len(run.tally.leaders)], spec.workers,
+                             until=run.record_times[-1] if stop else None)
     res = result_of(run.objective, run.algorithm, run.rec, run.tally, last, stop, time.perf_counter() - started,
                     workers=spec.workers, steps=spec.steps, grad_noise=spec.grad_noise, batch_size=spec.batch_size,
                     seed=spec.seed, xp=np, dtype=spec.dtype, record_every=spec.record_every, x0_given=False,

@@ -15,9 +15,10 @@ hold the workers in equal blocks and run at their own pace:
   the workers' new rows. Stale reads are counted as on the clock.
 
 Real timing decides the order, so a run is not bit-comparable with the clock, only statistically. A
-problem on any rank (a non-finite value, an error, a signal) reaches the server with the rank's next
-report and every rank stops at its next one. The Result holds the start and the end (``worker_steps``,
-the measured ``breakdown`` and ``trace`` as on the clock).
+problem on any rank (a non-finite value, an error, a signal) reaches the server with that rank's report;
+from then on the server answers every report with the same frozen total and the order to stop, so every
+worker rank joins the same rounds (those the frozen total has reached) and stops. The Result holds the
+start and the end (``worker_steps``, the measured ``breakdown`` and ``trace`` as on the clock).
 """
 from __future__ import annotations
 
@@ -25,14 +26,14 @@ import time
 
 import numpy as np
 
-from ..algorithms.base import RunContext, StepInput
-from ..backend import RandomStreams, from_numpy, resolve, xp_dtype
+from ..algorithms.base import StepInput
+from ..backend import resolve
+from ..clock.schedule import staleness_summary
 from ..collectives import Vectorized
 from ..execution.recording import LazyValues, Recorder, Snapshot, Tally
-from ..execution.rowstreams import RowStreams
-from ..objectives.rowwise import RowWise
 from .collective import RankCollective
 from .guard import RankGuard
+from .rank import RankSetup
 from .timeline import Timeline
 
 STEP, EXCHANGE, DONE = 1, 2, 3
@@ -48,46 +49,41 @@ def run_asynchronous(spec, comm):
     started = time.perf_counter()
     run = AsyncRank(spec, comm, workers_comm, server)
     run.run()
-    X, _ = run.committed
+    X, _, count = run.committed
     with np.errstate(over="ignore", invalid="ignore"):
-        f = run.objective.value(X)
-    parts = workers_comm.gather((X, f, run.count, run.timeline.export()), root=0)
+        f = run.setup.objective.value(X)
+    parts = workers_comm.gather((X, f, count, run.timeline.export()), root=0)
     if comm.Get_rank() != 0:
         return None
     report = comm.recv(source=server, tag=DONE)
-    return _result(run, parts, report, time.perf_counter() - started)
+    with np.errstate(over="ignore", invalid="ignore"):        # a diverged run's records are reported, not warned
+        return _result(run, parts, report, time.perf_counter() - started)
 
 
 def _result(run, parts, report, wall):
-    """Rank 0: the Result of the run (the start and the end) from every worker rank's part and the server's report."""
+    """Rank 0: the Result (the start and the end) from every worker rank's part and the server's report."""
     from ..simulate import result_of
     from .timing import measured_fields
     spec, s = run.spec, run.setup
     per = spec.workers // len(parts)
-    rec = Recorder(resolve("numpy"), None)
-    state = s.state0
-    rec.record(Snapshot(0, np.asarray(s.X0), state, LazyValues(None, None, s.objective.value(np.asarray(s.X0))),
-                        (0, 0, 0, 0)))
+    rec, state = Recorder(resolve("numpy"), None), s.state0
+    X0 = np.asarray(s.X0)
+    rec.record(Snapshot(0, X0, state, LazyValues(None, None, s.objective.value(X0)), (0, 0, 0, 0)))
     counts = np.repeat([c for _, _, c, _ in parts], per)
     if report["center"] is not None:
         state = state.update(**{"center" if hasattr(state, "center") else "server": report["center"]})
-    X = np.concatenate([x for x, _, _, _ in parts])
-    f = np.concatenate([v for _, v, _, _ in parts])
+    X, f = np.concatenate([x for x, _, _, _ in parts]), np.concatenate([v for _, v, _, _ in parts])
     last = Snapshot(int(counts.sum()) // spec.workers, X, state, LazyValues(None, None, f), run.tally.counts)
     rec.record(last)
     fields = measured_fields([t for _, _, _, t in parts], [0.0, 0.0], np.stack([np.zeros_like(counts), counts]),
                              run.timeline.leaders[:len(run.tally.leaders)], spec.workers)
-    staleness = np.asarray(report["staleness"], dtype=np.int64)
-    if staleness.size:
-        values, n = np.unique(staleness, return_counts=True)
-        fields["meta"]["staleness"] = {"exchanges": int(staleness.size), "stale": int(np.count_nonzero(staleness)),
-                                       "mean": float(staleness.mean()), "max": int(staleness.max()),
-                                       "histogram": {str(int(v)): int(c) for v, c in zip(values, n, strict=True)}}
+    if report["staleness"]:
+        fields["meta"]["staleness"] = staleness_summary(report["staleness"])
     fields["meta"].update(ranks=len(parts) + 1, server_rank=len(parts), trigger=run.algorithm.trigger)
-    stop = dict(run.stop)
+    stop = dict(report["stop"] or {})
     if "interrupted" in stop:
         stop = {"interrupted": True, "interrupted_by": stop["interrupted"]}
-    res = result_of(run.objective, run.algorithm, rec, run.tally, last, stop, wall, workers=spec.workers,
+    res = result_of(s.objective, run.algorithm, rec, run.tally, last, stop, wall, workers=spec.workers,
                     steps=spec.steps, grad_noise=spec.grad_noise, batch_size=spec.batch_size, seed=spec.seed,
                     xp=np, dtype=spec.dtype, record_every=spec.record_every, x0_given=False,
                     gradients=int(counts.sum()), clock_fields=fields, oracle="rowwise")
@@ -95,29 +91,12 @@ def _result(run, parts, report, wall):
     return res
 
 
-class _Setup:
-    """What every rank (the server too) builds from the spec: objective, rule, streams, starting state."""
-
-    def __init__(self, spec, rows, ranks):
-        self.spec = spec
-        self.objective = RowWise(spec.build_objective())
-        self.algorithm = spec.build_algorithm()
-        self.streams = RandomStreams(spec.seed, resolve("numpy"), spec.dtype)
-        self.rows = rows
-        xp = resolve("numpy")
-        dtype = xp_dtype(xp, spec.dtype)
-        x0 = self.objective.initial_point(spec.workers, self.streams.numpy_generator("init"))
-        ctx = RunContext(xp=xp, dtype=dtype, workers=spec.workers, dim=self.objective.dim, streams=self.streams,
-                         comm=Vectorized())
-        self.X0, self.state0 = self.algorithm.init(from_numpy(np.asarray(x0, dtype=float), xp, dtype), ctx)
-
-
 class Server:
-    """The server rank: the total of local steps, and the center of the asynchronous rules."""
+    """The server rank: the total of local steps, the order to stop, the asynchronous rules' center."""
 
     def __init__(self, spec, comm):
         self.spec, self.comm = spec, comm
-        self.setup = _Setup(spec, None, comm.Get_size() - 1)
+        self.setup = RankSetup(spec, comm.Get_rank(), [])
         self.state = self.setup.state0
         self.total, self.stop = 0, None
         self.served, self.previous, self.staleness = 0, {}, []
@@ -131,20 +110,22 @@ class Server:
                 done += status.Get_tag() == DONE
         center = self.state.held_center()
         self.comm.send({"center": None if center is None else np.asarray(center), "staleness": self.staleness,
-                        "total": self.total}, dest=0, tag=DONE)
+                        "total": self.total, "stop": self.stop}, dest=0, tag=DONE)
 
     def _one(self, msg, status):
-        """Answer one request: a worker rank's step report, or an exchange."""
+        """Answer one request: a worker rank's step report (the total is frozen once a problem came), or an
+        exchange."""
         source, tag = status.Get_source(), status.Get_tag()
         if tag == STEP:
             n, problem = msg
-            self.total += n
-            self.stop = self.stop or problem
+            if self.stop is None:
+                self.total += n
+                self.stop = problem
             self.comm.send((self.total, self.stop), dest=source, tag=STEP)
         elif tag == EXCHANGE:
-            self.comm.send(self.exchange(source, *msg), dest=source, tag=EXCHANGE)
+            self.comm.send(self.exchange(*msg), dest=source, tag=EXCHANGE)
 
-    def exchange(self, source, rows, t, x_pre, x_post, accumulated):
+    def exchange(self, rows, t, x_pre, x_post, accumulated):
         """The rule's exchange for each of ``rows`` in turn (one request at a time): their new rows."""
         algorithm, out_x, out_acc = self.setup.algorithm, [], []
         for j, i in enumerate(rows):
@@ -158,8 +139,7 @@ class Server:
             last = self.previous.get(i)
             self.staleness.append(self.served - last - 1 if last is not None else self.served)
             self.previous[i], self.served = self.served, self.served + 1
-        acc = None if out_acc[0] is None else np.concatenate(out_acc)
-        return np.concatenate(out_x), acc
+        return np.concatenate(out_x), None if out_acc[0] is None else np.concatenate(out_acc)
 
 
 class AsyncRank:
@@ -168,90 +148,83 @@ class AsyncRank:
     def __init__(self, spec, comm, workers_comm, server):
         self.spec, self.comm, self.wcomm, self.server = spec, comm, workers_comm, server
         per = spec.workers // (comm.Get_size() - 1)
-        self.rank = comm.Get_rank()
-        self.lo, self.hi = self.rank * per, (self.rank + 1) * per
-        self.setup = _Setup(spec, np.arange(self.lo, self.hi), comm.Get_size() - 1)
-        s = self.setup
-        self.objective, self.algorithm = s.objective, s.algorithm
-        self.view = RowStreams(s.streams, spec.workers, owned=s.rows).view(s.rows)
-        self.coll = RankCollective(workers_comm, spec.workers, self.lo, self.hi)
+        rank = comm.Get_rank()
+        self.setup = RankSetup(spec, rank, np.arange(rank * per, (rank + 1) * per))
+        self.algorithm = self.setup.algorithm
+        self.coll = RankCollective(workers_comm, spec.workers, self.setup.lo, self.setup.hi)
         self.coll.reset(spec.workers, np.dtype(spec.dtype).itemsize)
         self.timeline, self.tally, self.guard = Timeline(), Tally(), RankGuard()
-        periods = self.algorithm.active_communications(s.state0) if self.algorithm.trigger == "total" else {}
+        periods = self.algorithm.active_communications(self.setup.state0) if self.algorithm.trigger == "total" else {}
         self.next_round = {name: spec.workers * tau for name, tau in periods.items()}
-        self.last_total = spec.workers * spec.steps          # no round after the end of the run
         self.taus = periods
-        self.count, self.stop, self.total = 0, {}, 0
+        self.last_total = spec.workers * spec.steps          # no round after the end of the run
+        self.count, self.total = 0, 0
+        self.committed = (*self.setup.own(), 0)   # the last (X, state, steps) whose values were found finite
 
     def run(self):
-        s = self.setup
-        X, state = np.array(s.X0[self.lo:self.hi]), self.algorithm.take_rows(s.state0, s.rows)
-        self.committed = (X, state)
+        X, state, _ = self.committed
         self.wcomm.Barrier()                      # the workers start together (the server is serving)
         self.timeline.start()
         with self.guard, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             while True:
-                X, state, problem = self.step(X, state)
+                X_before, state_before, count_before = X, state, self.count
+                X, state, inp, problem = self.step(X, state)
+                if problem is None or "interrupted" in problem:     # the oracle found X_before finite
+                    self.committed = (X_before, state_before, count_before)
                 with self.timeline.compute() as span:
-                    before = self.coll.seconds
                     t0 = time.perf_counter()
-                    self.total, stop = self.comm.sendrecv((self.hi - self.lo, problem), dest=self.server,
-                                                          sendtag=STEP, source=self.server, recvtag=STEP)
-                    span.split(time.perf_counter() - t0 + self.coll.seconds - before)
-                X, state = self._round(X, state)
-                if problem is None:
-                    self.committed = (X, state)
-                if stop or self.total >= self.spec.workers * self.spec.steps:
-                    self.stop = stop or {}
+                    failed = problem is not None and "interrupted" not in problem     # that step did not happen
+                    done = 0 if failed else self.setup.hi - self.setup.lo
+                    self.total, stop = self.comm.sendrecv((done, problem), dest=self.server, sendtag=STEP,
+                                                          source=self.server, recvtag=STEP)
+                    span.split(time.perf_counter() - t0)
+                X, state = self._rounds(X_before, X, state, inp)
+                if stop or self.total >= self.last_total:
                     break
+            if not stop and np.all(np.isfinite(self.setup.objective.value(X))):
+                self.committed = (X, state, self.count)       # a complete run ends at its last step
             self.comm.send(None, dest=self.server, tag=DONE)
             self.timeline.finish(self.wcomm)
 
     def step(self, X, state):
-        """One local step of this rank's workers (an exchange step's exchange included)."""
+        """One local step of this rank's workers (an exchange step's exchange included); on a problem,
+        the parameters as they were (the losses inf, so that a round can still go on)."""
         t = self.count + 1
         with self.timeline.compute() as span:
-            try:
-                losses, G = self.objective.noisy_value_and_grad(X, self.view, self.spec.grad_noise)
-            except Exception as exc:
-                return X, state, {"error": f"rank {self.rank}: {type(exc).__name__}: {' '.join(str(exc).split())}"}
-            bad = np.flatnonzero(~np.isfinite(losses))
-            if bad.size:
-                return X, state, {"diverged": {"step": t - 1, "worker": self.lo + int(bad[0]),
-                                               "value": float(losses[int(bad[0])])}}
-            inp = StepInput(t, G, losses, LazyValues(self.objective, X, losses), self.view, self.coll)
+            losses, G, problem = self.setup.oracle(X, t)
+            inp = StepInput(t, G, losses, LazyValues(self.setup.objective, X, losses), self.setup.view, self.coll)
+            if problem is not None:
+                return X, state, inp, problem
             X_new, state = self.algorithm.local_update(X, state, inp)
-            self._last = (X, inp)
             if self.algorithm.trigger == "asynchronous" and t % self.algorithm.period == 0:
                 t0 = time.perf_counter()
                 X_new, state = self._exchange(X, X_new, state, t)
                 span.split(time.perf_counter() - t0)
         self.count = t
         if self.guard.signal:
-            return X_new, state, {"interrupted": self.guard.signal}
-        return X_new, state, None
+            return X_new, state, inp, {"interrupted": self.guard.signal}
+        return X_new, state, inp, None
 
     def _exchange(self, X, X_new, state, t):
         acc = getattr(state, "accumulated", None)
-        x_new, acc_new = self.comm.sendrecv((list(range(self.lo, self.hi)), t, np.asarray(X), np.asarray(X_new), acc),
-                                            dest=self.server, sendtag=EXCHANGE, source=self.server, recvtag=EXCHANGE)
+        request = (list(range(self.setup.lo, self.setup.hi)), t, np.asarray(X), np.asarray(X_new), acc)
+        x_new, acc_new = self.comm.sendrecv(request, dest=self.server, sendtag=EXCHANGE, source=self.server,
+                                            recvtag=EXCHANGE)
         if acc_new is not None:
             state = state.update(accumulated=acc_new)
         return x_new, state
 
-    def _round(self, X, state):
-        """Algorithm 1: join every round whose total has been reached (the worker ranks agree on the set)."""
+    def _rounds(self, X_before, X, state, inp):
+        """Algorithm 1: join every round the total has reached (once a problem came, the server's total is
+        frozen, so every worker rank joins the same rounds before it stops)."""
         due = tuple(name for name, m in self.next_round.items() if m <= min(self.total, self.last_total))
         if not due:
             return X, state
         with self.timeline.wait():                      # every worker rank joins this round, at its own time
             agreed = self.wcomm.allgather(due)
         due = tuple(name for name in self.next_round if any(name in d for d in agreed))
-        if not due:
-            return X, state
         for name in due:
             self.next_round[name] += self.spec.workers * self.taus[name]
-        X_before, inp = self._last
         before = self.coll.seconds
         with self.timeline.compute() as span:
             X, state, events = self.algorithm.communicate(X_before, X, state, due, inp)
@@ -261,5 +234,4 @@ class AsyncRank:
             self.tally.add(events, messages, self.count)
             if "leader" in events:
                 self.timeline.mark_leader()
-        return X, state
-
+        return self._rounds(X_before, X, state, inp)        # a total can have reached two rounds at once

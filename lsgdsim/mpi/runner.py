@@ -1,10 +1,8 @@
 """The MPI executor: one block of workers per rank, the same rule objects, lockstep's numbers.
 
-Every rank builds the run from the same RunSpec: the objective, the rule, the full starting point and
-the rule's starting state (``init`` on all p rows, the same on every rank), then keeps its rows
-[lo, hi) (``take_rows``). Each step it evaluates its rows one by one (the row-wise oracle, as
-``simulate(..., oracle="rowwise")``), draws only its workers' noise (their rows of the worker-block
-streams, :class:`lsgdsim.execution.rowstreams.RowStreams`), and runs the rule's own ``step`` with
+Every rank builds the run from the same RunSpec (:class:`~lsgdsim.mpi.rank.RankSetup`) and keeps its rows
+[lo, hi). Each step it evaluates its rows one by one (the row-wise oracle, as ``simulate(...,
+oracle="rowwise")``), draws only its workers' noise, and runs the rule's own ``step`` with
 :class:`~lsgdsim.mpi.collective.RankCollective`: for the synchronous rules the result equals the
 simulation bit for bit.
 
@@ -17,23 +15,15 @@ computing, communicating and waiting is measured (:class:`~lsgdsim.mpi.timeline.
 """
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
-from ..algorithms.base import RunContext, StepInput
-from ..backend import RandomStreams, from_numpy, resolve, xp_dtype
-from ..collectives import Vectorized
+from ..algorithms.base import StepInput
+from ..backend import resolve
 from ..execution.recording import LazyValues, Recorder, Snapshot, Tally
-from ..execution.rowstreams import RowStreams
-from ..objectives.rowwise import RowWise
 from .collective import RankCollective
 from .guard import RankGuard
+from .rank import RankSetup
 from .timeline import Timeline
-
-# "RANK:STEP": that rank's oracle raises at that step. The failure path of a real job (a bad input on one
-# node, a full disk) cannot be made on purpose from the outside; the tests make it with this.
-FAULT = "LSGDSIM_MPI_FAULT"
 
 
 class Stop(Exception):
@@ -49,39 +39,21 @@ class RankRun:
 
     def __init__(self, spec, comm):
         self.spec, self.mpi = spec, comm
-        self.rank, size = comm.Get_rank(), comm.Get_size()
-        per = spec.workers // size
-        self.lo, self.hi = self.rank * per, (self.rank + 1) * per
-        self.rows = np.arange(self.lo, self.hi)
-        self.objective = RowWise(spec.build_objective())
-        self.algorithm = spec.build_algorithm()
-        self.streams = RandomStreams(spec.seed, resolve("numpy"), spec.dtype)
-        self.view = RowStreams(self.streams, spec.workers, owned=self.rows).view(self.rows)
-        self.comm = RankCollective(comm, spec.workers, self.lo, self.hi)
+        self.rank = comm.Get_rank()
+        per = spec.workers // comm.Get_size()
+        self.setup = RankSetup(spec, self.rank, np.arange(self.rank * per, (self.rank + 1) * per))
+        self.objective, self.algorithm = self.setup.objective, self.setup.algorithm
+        self.comm = RankCollective(comm, spec.workers, self.setup.lo, self.setup.hi)
         self.comm.reset(spec.workers, np.dtype(spec.dtype).itemsize)
-        self.timeline = Timeline()
+        self.timeline, self.tally, self.guard = Timeline(), Tally(), RankGuard()
         self.rec = Recorder(resolve("numpy"), None) if self.rank == 0 else None
-        self.tally = Tally()
-        self.guard = RankGuard()
         self.committed = None           # (t, X rows, state, f rows, time): the last step every rank completed
-        self.comm_step = 0
         self.record_times: list[float] = []
-
-    def start(self):
-        """This rank's rows of the starting point and of the rule's starting state."""
-        xp, spec = resolve("numpy"), self.spec
-        x0 = self.objective.initial_point(spec.workers, self.streams.numpy_generator("init"))
-        dtype = xp_dtype(xp, spec.dtype)
-        X = from_numpy(np.asarray(x0, dtype=float), xp, dtype)
-        ctx = RunContext(xp=xp, dtype=dtype, workers=spec.workers, dim=self.objective.dim,
-                         streams=self.streams, comm=Vectorized())
-        X, state = self.algorithm.init(X, ctx)
-        return np.array(X[self.lo:self.hi]), self.algorithm.take_rows(state, self.rows)
 
     # -- the run -------------------------------------------------------------------------------------
     def run(self) -> dict:
         """The whole run on this rank; returns why it stopped early ({} when it did not)."""
-        X, state = self.start()
+        X, state = self.setup.own()
         self.mpi.Barrier()
         self.timeline.start()
         stop = {}
@@ -92,7 +64,7 @@ class RankRun:
                 for t in range(1, self.spec.steps + 1):
                     X, state, done_at = self.step(t, X, state, done_at)
                 with self.timeline.compute():
-                    (final, _), problem = self._checked(lambda: (self.objective.value(X), None), self.spec.steps)
+                    final, problem = self.setup.values(X, self.spec.steps)
                 self._status(problem)
                 self.committed = (self.spec.steps, X, state, final, done_at)
                 self._record(self.committed)
@@ -104,9 +76,8 @@ class RankRun:
 
     def step(self, t, X, state, done_at):
         """Step t: the oracle on this rank's rows, every rank's status, the record, the rule's own step."""
-        self.comm_step = t
         with self.timeline.compute():
-            (losses, G), problem = self._checked(lambda: self._oracle(X), t - 1)
+            losses, G, problem = self.setup.oracle(X, t)
         self._status(problem)
         exact = LazyValues(self.objective, X, None if self.spec.batch_size is not None else losses)
         self.committed = (t - 1, X, state, exact, done_at)
@@ -114,7 +85,8 @@ class RankRun:
             self._record(self.committed)
         before = self.comm.seconds
         with self.timeline.compute() as span:
-            X, state, events = self.algorithm.step(X, state, StepInput(t, G, losses, exact, self.view, self.comm))
+            inp = StepInput(t, G, losses, exact, self.setup.view, self.comm)
+            X, state, events = self.algorithm.step(X, state, inp)
             span.split(self.comm.seconds - before)       # the collectives' share of the step
         messages = self.comm.drain(t)
         if messages or events:
@@ -122,30 +94,6 @@ class RankRun:
             if "leader" in events:
                 self.timeline.mark_leader()
         return X, state, self.timeline.now()
-
-    def _oracle(self, X):
-        spec = self.spec
-        if os.environ.get(FAULT) == f"{self.rank}:{self.comm_step}":
-            raise RuntimeError(f"fault injected by {FAULT} at step {self.comm_step}")
-        if spec.batch_size is None:
-            return self.objective.noisy_value_and_grad(X, self.view, spec.grad_noise)
-        idx = self.objective.sample_batch(self.view, X.shape[0], spec.batch_size)
-        losses, G = self.objective.batch_value_and_grad(X, idx)
-        if spec.grad_noise > 0:
-            G += self.view.normal("grad_noise", G.shape, scale=spec.grad_noise)
-        return losses, G
-
-    def _checked(self, fn, step):
-        """``fn()`` → (values, rest), and the problem it had: an error, or the first non-finite value."""
-        try:
-            out = fn()
-        except Exception as exc:  # every rank hears of it at the status, none is left waiting
-            return (None, None), {"error": f"rank {self.rank}: {type(exc).__name__}: {' '.join(str(exc).split())}"}
-        bad = np.flatnonzero(~np.isfinite(np.asarray(out[0])))
-        if bad.size:
-            i = int(bad[0])
-            return out, {"diverged": {"step": step, "worker": self.lo + i, "value": float(np.asarray(out[0])[i])}}
-        return out, None
 
     def _status(self, problem):
         """Every rank's news, all-gathered: a Stop on every rank together if any has some."""
@@ -160,10 +108,10 @@ class RankRun:
                         reason = {"interrupted": True, "interrupted_by": item[kind]}
                     raise Stop(reason)
 
-
     # -- records -------------------------------------------------------------------------------------
     def _record(self, snap):
-        """Gather the snapshot ``snap`` (every rank's rows) to rank 0 and record it there (untimed)."""
+        """Gather the snapshot ``snap`` (every rank's rows) to rank 0 and record it there. Untimed: every
+        rank's clock stays paused until rank 0 has recorded (the barrier), so the ranks' times agree."""
         t, X, state, values, at = snap
         with self.timeline.paused():
             f = np.asarray(values() if callable(values) else values)
@@ -172,6 +120,7 @@ class RankRun:
                 X_all, f_all = np.concatenate([x for x, _ in rows]), np.concatenate([v for _, v in rows])
                 self.rec.record(Snapshot(t, X_all, state, LazyValues(None, None, f_all), self.tally.counts))
                 self.record_times.append(at)
+            self.mpi.Barrier()
 
     def _close(self):
         """After a stop: the records end at the last step every rank completed."""

@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-COMPUTE, COMMUNICATE, WAIT = 0, 1, 2
+from ..clock.schedule import COMMUNICATE, COMPUTE, WAIT
 
 
 class Span:
