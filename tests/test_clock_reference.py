@@ -58,16 +58,9 @@ def same(res, ref):
 
 # -- 1, 2: bit for bit --------------------------------------------------------------------------------
 @pytest.mark.parametrize("period", [1, 3])
-def test_async_easgd_equals_the_round_robin_reference(objective, x0, period):
-    alg = easgd(period)
-    res, ref = run(objective, alg, x0, 40), reference(objective, alg, x0, 40)
-    assert np.array_equal(res.x, ref["x"]), np.abs(res.x - ref["x"]).max()
-    assert np.array_equal(res.center, ref["center"]), np.abs(res.center - ref["center"]).max()
-
-
-@pytest.mark.parametrize("period", [1, 3])
-def test_async_downpour_equals_the_round_robin_reference(objective, x0, period):
-    alg = downpour(period)
+@pytest.mark.parametrize("make", [easgd, downpour], ids=["easgd", "downpour"])
+def test_async_rules_equal_the_round_robin_reference(objective, x0, make, period):
+    alg = make(period)
     res, ref = run(objective, alg, x0, 40), reference(objective, alg, x0, 40)
     assert np.array_equal(res.x, ref["x"]), np.abs(res.x - ref["x"]).max()
     assert np.array_equal(res.center, ref["center"]), np.abs(res.center - ref["center"]).max()
