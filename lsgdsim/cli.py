@@ -97,8 +97,13 @@ def _add_algorithm_options(p: argparse.ArgumentParser, lr: float, momentum: floa
     g.add_argument("--groups", type=int, help="LSGD: number of groups (multi-leader; default 1)")
     g.add_argument("--global-pull", type=float, help="LSGD multi-leader: global pull λ_G (default 0)")
     g.add_argument("--global-period", type=int, help="LSGD multi-leader: global period τ_G (default τ)")
+    g.add_argument("--proximal", type=float, help="lsgd-authors: per-step pull p₁ toward the stored group-leader "
+                   "copy, applied as p₁/τ (default 0.1)")
+    g.add_argument("--global-proximal", type=float, help="lsgd-authors: per-step pull p₂ toward the stored "
+                   "global-leader copy, applied as p₂/τ_G (default 0.1)")
     g.add_argument("--leader", choices=("exact", "noisy", "window"),
-                   help="LSGD leader rule (run: exact; train: window, as the authors' code)")
+                   help="LSGD leader rule (run: exact; train and lsgd-authors: window, as the authors' "
+                   "code)")
     g.add_argument("--leader-noise", type=float, help="σ_f of the loss estimates (noisy, window)")
     g.add_argument("--window", type=int, help="window rule: number of recent losses averaged (default 10)")
     g.add_argument("--alpha", type=float, help="EASGD elastic strength α (default 0.9/workers)")
@@ -120,7 +125,9 @@ def _bandwidth(text: str):
 def _add_clock_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("virtual clock (any of these runs the simulation in simulated time; docs/clock.md)")
     g.add_argument("--clock", metavar="FILE", help="the clock as a TOML/JSON table (a [clock] table or the "
-                   "file itself: compute, network, model_bytes); not with the options below")
+                   "file itself: compute, network, model_bytes), or a modeled cluster: paper (GTX 1080s, PCIe, "
+                   "10 Gb Ethernet) or modern (H100s, NVLink, 100 Gb/s), 4 per node (docs/clock.md); not with the "
+                   "options below")
     g.add_argument("--compute", choices=("constant", "lognormal", "pareto"),
                    help="compute time of a local step: constant (default), lognormal or pareto (stragglers)")
     g.add_argument("--compute-time", type=float, help="seconds per step: the constant, the lognormal's median or "
@@ -166,7 +173,7 @@ def _algorithm_flat(args) -> dict:
     flat = {}
     for key in ("lr", "lr_schedule", "lr_decay_steps", "lr_decay_factor", "momentum", "period", "pull", "groups",
                 "global_pull", "global_period", "leader", "leader_noise", "window", "alpha", "beta", "trigger",
-                "order", "asynchronous"):
+                "order", "asynchronous", "proximal", "global_proximal"):
         if getattr(args, key, None) is not None:
             flat[key] = getattr(args, key)
     if args.momentum is not None or args.nesterov:  # --nesterov alone keeps the algorithm's own momentum
@@ -192,12 +199,18 @@ def run_spec(args):
     return args.spec_
 
 
-def load_clock_table(path: str) -> dict:
-    """The clock table in a TOML or JSON file: its [clock] table, or the whole file."""
+def load_clock_table(path: str) -> dict | str:
+    """The clock table in a TOML or JSON file (its [clock] table, or the whole file), or a modeled cluster's
+    name (lsgdsim.clock.clusters), which the spec expands for the run's workers."""
     from pathlib import Path
+
+    from .clock.clusters import CLUSTERS
+    if path in CLUSTERS:
+        return path
     path = Path(path)
     if path.suffix not in (".toml", ".json"):
-        raise UsageError(f"--clock: {path} must be a .toml or .json file")
+        raise UsageError(f"--clock: {path} must be a .toml or .json file or a cluster "
+                         f"({', '.join(CLUSTERS)})")
     text = path.read_text(encoding="utf-8")
     try:
         if path.suffix == ".json":

@@ -36,14 +36,15 @@ STYLE = {"figure.dpi": 110, "savefig.dpi": PNG_DPI, "font.size": 9.5, "axes.titl
          "image.cmap": "viridis"}
 
 # One colour per method in every figure; the leader controls of the theory checks have their own.
-COLORS = {"lsgd": "#1b9e77", "easgd": "#d95f02", "eamsgd": "#e7298a", "sgd": "#7570b3", "localsgd": "#66a61e",
-          "downpour": "#e6ab02", "allreduce": "#666666", "random leader": "#a6761d", "worst leader": "#d62728",
-          "bound": "#000000"}
+COLORS = {"lsgd": "#1b9e77", "lsgd-authors": "#2c7fb8", "easgd": "#d95f02", "eamsgd": "#e7298a", "sgd": "#7570b3",
+          "localsgd": "#66a61e", "downpour": "#e6ab02", "allreduce": "#666666", "random leader": "#a6761d",
+          "worst leader": "#d62728", "bound": "#000000"}
 # Deterministic variants share their method's colour (LGD is LSGD without noise, EAGD is EASGD).
 COLORS.update(lgd=COLORS["lsgd"], eagd=COLORS["easgd"], center=COLORS["bound"],
               **{"no communication": COLORS["sgd"]})
-LABELS = {"lsgd": "LSGD", "lgd": "LGD", "easgd": "EASGD", "eagd": "EAGD", "eamsgd": "EAMSGD", "sgd": "SGD",
-          "localsgd": "LocalSGD", "downpour": "DOWNPOUR", "allreduce": "all-reduce SGD"}
+LABELS = {"lsgd": "LSGD", "lsgd-authors": "LSGD (authors' code)", "lgd": "LGD", "easgd": "EASGD", "eagd": "EAGD",
+          "eamsgd": "EAMSGD", "sgd": "SGD", "localsgd": "LocalSGD", "downpour": "DOWNPOUR",
+          "allreduce": "all-reduce SGD"}
 # Workers of one run (trajectories, leader identity): a qualitative palette apart from the methods'.
 WORKER_COLORS = ("#0072b2", "#cc79a7", "#56b4e9", "#009e73", "#f0e442", "#d55e00", "#999999", "#000000")
 

@@ -82,7 +82,9 @@ def algorithm_options(name, opts, names, default_leader, step_decay_steps=None) 
     takes = algorithm_fields(name, names)
     opts["lr"] = _flat_lr(opts, names, step_decay_steps)
     if "leader" in takes:
-        opts["leader"] = _leaderfrom_flat(opts, names, default_leader)
+        from .algorithms import ALGORITHMS
+        own = getattr(ALGORITHMS[name], "flat_leader", None)   # lsgd-authors: the authors' window
+        opts["leader"] = _leaderfrom_flat(opts, names, default_leader, own)
     return opts
 
 
@@ -108,7 +110,9 @@ def _flat_lr(opts: dict, names: Names, step_decay_steps):
     return {"schedule": "StepDecay", "value": lr, "factor": factor, "every": int(b)}
 
 
-def _leaderfrom_flat(opts: dict, names: Names, default_leader: str):
+def _leaderfrom_flat(opts: dict, names: Names, default_leader: str, own: dict | None = None):
+    """The leader rule dict from the flat keys. ``own``: the algorithm's own default rule, which replaces
+    ``default_leader`` and whose fields (the authors' zero-initialised window) a flat rule of its kind keeps."""
     from .leaders import CONTROLS, RULES
     rule = opts.pop("leader", None)
     sigma, window = opts.pop("leader_noise", None), opts.pop("window", None)
@@ -117,6 +121,8 @@ def _leaderfrom_flat(opts: dict, names: Names, default_leader: str):
             if value is not None:
                 raise ValueError(f"{names(key)} does not apply with a {names('leader')} table (give it in the table)")
         return rule
+    if own is not None and rule is None:
+        rule = own["rule"]
     rule = default_leader if rule is None else rule
     check_choice(rule, names("leader"), (*RULES, *CONTROLS))
     if window is not None:
@@ -132,7 +138,9 @@ def _leaderfrom_flat(opts: dict, names: Names, default_leader: str):
     if rule == "noisy":
         return {"rule": "noisy", "sigma": sigma}
     if rule == "window":
-        return {"rule": "window", "size": 10 if window is None else window, "sigma": 0.0 if sigma is None else sigma}
+        kept = own if own is not None and own["rule"] == "window" else {}
+        return {**kept, "rule": "window", "size": kept.get("size", 10) if window is None else window,
+                "sigma": 0.0 if sigma is None else sigma}
     return {"rule": rule}
 
 

@@ -208,3 +208,69 @@ def reference_async_round_robin(objective, alg, workers, steps, x0, grad_noise=0
         x = new
 
     return {"x": np.stack(x), "center": server if downpour else center}
+
+
+def reference_authors_run(objective, alg, workers, steps, x0, grad_noise=0.0, seed=0, proximal_first="global"):
+    """LSGD as the authors ran it (paper-digest §5.3–5.4), one worker at a time, lockstep.
+
+    Written from the digest, not from :mod:`lsgdsim.algorithms.lsgd_authors`: every step each worker
+    takes a Nesterov SGD step from the loss and gradient at its pre-step parameters, pushes that loss into
+    its circular zero-initialised window of ``alg.leader.size`` slots, then applies the per-step proximal
+    pulls toward the stored leader copies, x ← (1 − p₂/τ_G) x + (p₂/τ_G) z̃_G and (several groups only)
+    x ← (1 − p₁/τ) x + (p₁/τ) z̃_j, none before its copy exists. Every τ steps (groups > 1) each group's
+    leader (first argmin of the window means within the group) is copied and pulled toward with c₁;
+    every τ_G steps the leader of all workers, taken at its parameters as the local pull left them, is
+    copied and pulled toward with c₂. Scalar hyperparameters. ``proximal_first="local"`` swaps the two
+    proximal pulls: a mutation for the test that shows the comparison can fail.
+    Returns dict(x=(p, d), leaders=[global leader per global round])."""
+    p, d = workers, objective.dim
+    streams = RandomStreams(seed, np, "float64")
+    x = [np.array(x0[i], dtype=float) for i in range(p)]
+    vel = [np.zeros(d) for _ in range(p)]
+    size, groups = alg.leader.size, alg.groups
+    window = [[0.0] * size for _ in range(p)]            # circular, zero-initialised (AverageMeter)
+    tau = alg.period
+    tau_g = tau if alg.global_period is None else alg.global_period
+    lr, mom = float(alg.lr), alg.momentum
+    c1, c2, p1, p2 = (float(v) for v in (alg.pull, alg.global_pull, alg.proximal, alg.global_proximal))
+    local_copy, global_copy = [None] * p, None
+    leaders = []
+
+    def mix(v, target, c):
+        return (1 - c) * v + c * target
+
+    for t in range(1, steps + 1):
+        vals, grads = objective.value_and_grad(np.stack(x))    # stacked, as in reference_run
+        g = [np.array(grads[i]) for i in range(p)]
+        if grad_noise > 0:
+            Z = streams.normal("grad_noise", (p, d))
+            g = [g[i] + grad_noise * Z[i] for i in range(p)]
+        for i in range(p):
+            window[i][(t - 1) % size] = float(vals[i])
+            vel[i] = mom * vel[i] + g[i]
+            x[i] = x[i] - lr * (g[i] + mom * vel[i])
+            pulls = [("global", global_copy, p2 / tau_g), ("local", local_copy[i], p1 / tau)]
+            if proximal_first == "local":
+                pulls.reverse()
+            for level, copy, c in pulls:
+                if copy is not None and (level == "global" or groups > 1):
+                    x[i] = mix(x[i], copy, c)
+        scores = []
+        for i in range(p):
+            total = 0.0
+            for v in window[i]:                            # the slots in buffer order
+                total = total + v
+            scores.append(total / size)
+        if groups > 1 and t % tau == 0:
+            width = p // groups
+            heads = [j * width + argmin_first(scores[j * width:(j + 1) * width]) for j in range(groups)]
+            received = [x[heads[i // width]].copy() for i in range(p)]
+            for i in range(p):
+                x[i] = mix(x[i], received[i], c1)
+                local_copy[i] = received[i]
+        if t % tau_g == 0:
+            best = argmin_first(scores)
+            leaders.append(best)
+            global_copy = x[best].copy()
+            x = [mix(x[i], global_copy, c2) for i in range(p)]
+    return {"x": np.stack(x), "leaders": leaders}

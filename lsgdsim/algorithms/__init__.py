@@ -4,11 +4,13 @@ from .downpour import Downpour
 from .easgd import EAMSGD, EASGD
 from .localsgd import LocalSGD
 from .lsgd import LSGD, lsgd_theory
+from .lsgd_authors import LSGDAuthors, lsgd_authors
 from .sgd import SGD, AllReduceSGD
 
 ALGORITHMS = {
     "sgd": SGD,
     "lsgd": LSGD,
+    "lsgd-authors": LSGDAuthors,
     "easgd": EASGD,
     "eamsgd": EAMSGD,
     "localsgd": LocalSGD,
@@ -17,4 +19,5 @@ ALGORITHMS = {
 }
 
 __all__ = ["ALGORITHMS", "EAMSGD", "EASGD", "LSGD", "SGD", "Algorithm", "AllReduceSGD", "Downpour",
-           "LocalSGD", "RunContext", "StepInput", "lsgd_theory"]
+           "LSGDAuthors", "LocalSGD", "RunContext", "StepInput", "lsgd_authors",
+           "lsgd_theory"]

@@ -92,3 +92,13 @@ class LeaderState(State):
         if self.leader is None:
             return super().consensus(X)
         return take_row(X, self.leader)
+
+
+@dataclass(frozen=True)
+class AuthorsState(LeaderState):
+    """LSGD as the authors ran it: also the leader copies stored at the last communications, each worker's
+    copy of its group leader (p, d) and the global leader's (1, d) (None before the first)."""
+
+    local_copy: Any = None
+    global_copy: Any = None
+    per_worker: ClassVar[tuple[str, ...]] = ("velocity", "local_copy")
