@@ -13,6 +13,9 @@ Nested (what ``meta["spec"]["clock"]`` holds, :meth:`lsgdsim.clock.Clock.describ
     latency = 5e-5
     bandwidth = 1.25e9
 
+``clock = "paper"`` (or "modern") names a modeled cluster (:mod:`lsgdsim.clock.clusters`), expanded to its
+table for the run's workers.
+
 Flat keys (``lsgdsim run``'s options, a sweep grid's axes), any of which puts the run on the clock:
 ``compute`` (constant, lognormal, pareto; default constant), ``compute_time`` (the constant's seconds,
 the lognormal's median or the Pareto minimum; a number or one per worker; default 1), ``compute_sigma``
@@ -27,6 +30,7 @@ from __future__ import annotations
 import math
 
 from .clock import Clock, clock_from_description
+from .clock.clusters import cluster_clock
 from .components import Names, plain
 
 COMPUTE_KEYS = {"constant": ("compute_time",), "lognormal": ("compute_time", "compute_sigma"),
@@ -77,10 +81,11 @@ def _network(given: dict, workers: int, names: Names) -> dict:
 
 
 def canonical_clock(table, workers: int, names: Names = str) -> dict:
-    """A clock table checked (the Clock built, validated for ``workers``) and in its complete form."""
+    """A clock table checked (the Clock built, validated for ``workers``) and in its complete form. A
+    cluster's name (:mod:`lsgdsim.clock.clusters`: "paper", "modern") stands for its clock at ``workers``."""
     table = plain(table)
     try:
-        clock = clock_from_description(table)
+        clock = cluster_clock(table, workers) if isinstance(table, str) else clock_from_description(table)
         clock.validate(workers)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{names('clock')}: {' '.join(str(exc).split())}") from None

@@ -95,7 +95,8 @@ class Evaluator:
 def train(model: str = "cnn", data: str = "digits", algorithm=None, workers: int = 4,
           steps: int | None = None, epochs: float | None = None, batch_size: int = 32, shards: str = "disjoint",
           weight_decay: float = 1e-4, same_init: bool = True, seed: int = 0, evaluations: int = 20,
-          backend: str = "numpy", dtype: str = "float32", data_folder=None, progress: bool = False) -> Result:
+          backend: str = "numpy", dtype: str = "float32", data_folder=None, progress: bool = False,
+          clock=None, time_budget: float | None = None) -> Result:
     """Train ``workers`` copies of ``model`` on ``data`` with ``algorithm``; returns a Result.
 
     ``algorithm`` is an Algorithm, a function ``steps -> Algorithm`` (for schedules that depend on the
@@ -105,6 +106,9 @@ def train(model: str = "cnn", data: str = "digits", algorithm=None, workers: int
     same random network (as data-parallel training does). ``evaluations`` records are spread evenly.
     ``Result.monitor`` holds test_accuracy (R, p), center_test_accuracy (R,), leader_test_accuracy (R,)
     and leader (R,); ``Result.f`` is each worker's full training loss (weight decay included).
+    ``clock`` (a :class:`lsgdsim.clock.Clock`, e.g. :func:`lsgdsim.clock.clusters.cluster_clock`) runs it in
+    simulated time, ``time_budget`` stopping it at that many simulated seconds; ``Result.sim_time`` then
+    dates every record and ``Result.breakdown`` splits each worker's time (docs/clock.md).
     """
     if steps is not None and epochs is not None:
         raise ValueError("give steps or epochs, not both")
@@ -123,7 +127,7 @@ def train(model: str = "cnn", data: str = "digits", algorithm=None, workers: int
         x0 = np.broadcast_to(x0[:1], x0.shape)
     res = simulate(obj, algorithm, workers=workers, steps=steps, x0=x0, batch_size=batch_size, seed=seed,
                    backend=backend, dtype=dtype, record_every=max(1, steps // evaluations), progress=progress,
-                   monitor=Evaluator(obj), on_interrupt="return")
+                   monitor=Evaluator(obj), on_interrupt="return", clock=clock, time_budget=time_budget)
     res.meta.update({"model": model, "data": data, "shards": shards, "same_init": bool(same_init),
                      "weight_decay": weight_decay, "samples_per_worker_step": batch_size})
     return res
