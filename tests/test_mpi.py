@@ -227,7 +227,9 @@ def test_a_problem_on_one_rank_of_a_server_run_stops_every_rank_without_hanging(
     spec = tmp_path / "spec.toml"
     rule = 'algorithm = "lsgd"\ntrigger = "total"\nperiod = 1\n' if case == "total" else \
         'algorithm = "easgd"\nasynchronous = true\nperiod = 2\nalpha = 0.05\n'
-    spec.write_text(f'workers = 2\nsteps = 300\ndim = 10\ngrad_noise = 0.1\nlr = [0.01, 10.0]\n{rule}')
+    # worker 1 overflows at its second step: a rank the OS starts late still gets there long before the
+    # other rank's steps end the run (with lr 10 it needed ~160 steps, and a starved rank lost that race in CI)
+    spec.write_text(f'workers = 2\nsteps = 1000\ndim = 10\ngrad_noise = 0.1\nlr = [0.01, 1e200]\n{rule}')
     for _ in range(3):                                   # the hang came in 2 of 3 runs
         out = mpirun(3, ["--spec", str(spec), "--out", "h.npz"], tmp_path, timeout=90)
         assert out.returncode == 1 and out.stderr.count("\n") == 1 and "diverged: worker 1" in out.stderr
