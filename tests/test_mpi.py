@@ -235,8 +235,9 @@ def test_a_problem_on_one_rank_of_a_server_run_stops_every_rank_without_hanging(
         assert out.returncode == 1 and out.stderr.count("\n") == 1 and "diverged: worker 1" in out.stderr
         res = Result.load(tmp_path / "h-diverged.npz")
         assert np.all(np.isfinite(res.f[-1]))            # the records end at the last finite state
-    fault = mpirun(3, [*BASE, "--algorithm", "easgd", "--asynchronous", "--period", "2", "--out", "g.npz"], tmp_path,
-                   extra_env={"LSGDSIM_MPI_FAULT": "0:3"})   # early: a starved rank 0 may do few of the steps
+    fault = mpirun(3, [*BASE, "--algorithm", "easgd", "--asynchronous", "--period", "2", "--steps", "2000",
+                                 "--out", "g.npz"], tmp_path, extra_env={"LSGDSIM_MPI_FAULT": "0:3"})
+    # early and in a long run: a starved rank 0 may do few of the steps before the other rank's end the run
     assert fault.returncode == 1 and "rank 0: RuntimeError" in fault.stderr and (tmp_path / "g-partial.npz").exists()
 
 
