@@ -26,6 +26,9 @@ EXPERIMENTS: dict[str, str] = {
     "rates": "figures.rates",            # claim 2: O(1/t) on a quadratic and on logistic regression
     "leaders": "figures.leaders",        # reviewer 1 / the paper's Figure 5: who leads, and how often
     "training": "figures.training",      # test error on digits vs wall time and vs samples
+    "cluster-time": "figures.cluster_time",      # the paper's plots: test error vs wall-clock time, 4/16 GPUs
+    "time-breakdown": "figures.time_breakdown",  # reviewer 2: compute / communicate / wait per method
+    "stragglers": "figures.stragglers",          # Algorithm 1's total trigger vs per-worker, heavy tails
 }
 
 

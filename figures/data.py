@@ -36,12 +36,18 @@ def code_fingerprint(name: str | None = None) -> str:
     root = Path(__file__).resolve().parents[1]
     files = sorted(Path(lsgdsim.__file__).parent.rglob("*.py"))
     files += (sorted([*root.joinpath("theory_checks").glob("*.py"), *Path(__file__).parent.glob("*.py")])
-              if name is None else _local_imports(Path(__file__).with_name(f"{name}.py"), root))
+              if name is None else _local_imports(_module_file(name), root))
     digest = hashlib.sha256()
     for path in files:
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def _module_file(name: str) -> Path:
+    """The file of experiment ``name`` (its module in ``figures.EXPERIMENTS``; "cluster-time" is cluster_time.py)."""
+    from . import EXPERIMENTS
+    return Path(__file__).with_name(EXPERIMENTS.get(name, f"figures.{name}").rsplit(".", 1)[-1] + ".py")
 
 
 def _local_imports(path: Path, root: Path) -> list[Path]:

@@ -125,7 +125,7 @@ def legend_row(fig, spec, handles, labels=None, ncol: int = 1, **kw):
     """A legend alone in the grid cell(s) ``spec`` (a thin row under the panels it explains): no axes
     drawn, the legend hanging from the cell's top edge; constrained layout grows the cell to fit it."""
     with style():
-        ax = fig.add_subplot(spec)
+        ax = fig.add_subplot(spec, label="<legend>")
         ax.axis("off")
         if labels is None:
             labels = [h.get_label() for h in handles]

@@ -28,6 +28,19 @@ def shows(fig, y) -> bool:
     return any(line.shape == y.shape and np.array_equal(line, y) for line in drawn_lines(fig))
 
 
+def shows_bars(fig, y) -> bool:
+    """Whether one axes draws bars whose lengths (widths of horizontal bars, heights of vertical ones) run
+    through the values ``y``, in order (to rounding: a stacked bar keeps its two ends, so its width comes
+    back as (left + w) − left)."""
+    y = np.asarray(y, float)
+    for ax in fig.axes:
+        for size in ("get_width", "get_height"):
+            bars = np.array([getattr(p, size)() for p in ax.patches if type(p).__name__ == "Rectangle"])
+            if any(np.allclose(bars[i:i + len(y)], y, rtol=0, atol=1e-12) for i in range(len(bars) - len(y) + 1)):
+                return True
+    return False
+
+
 # What each figure must show of its data (a figure that ignored its data would fail these).
 PROBES = {
     "ring": lambda d: [d.arrays["lgd.f"][:, i] for i in range(4)] + [d.arrays["eagd.center_f"]],
@@ -36,6 +49,16 @@ PROBES = {
     "rates": lambda d: [d.arrays[f"{p}.{m}.mean"] for p in figures.rates.PROBLEMS for m in figures.rates.METHODS],
     "leaders": lambda d: [d.arrays[f"{r}.leaders"] + 1 for r in figures.leaders.RUNS],
     "training": lambda d: [d.arrays[f"{m}.center_error"].mean(axis=0) for m in figures.training.METHODS],
+    "cluster-time": lambda d: [d.arrays[f"p{p}.{m}.center_error"].mean(axis=0) for p in figures.cluster_time.WORKERS
+                               for m in d.config["methods"]],
+    "stragglers": lambda d: [d.arrays[f"{t}.{k}"].mean(axis=0) if k.endswith("error") else d.arrays[f"{t}.{k}"]
+                             for t in ("total", "own") for k in ("center_error", "leader_error", "step_share")],
+}
+BAR_PROBES = {   # bar charts: the bars' lengths
+    "time-breakdown": lambda d: [[d.arrays[f"{c}.p{p}.{m}"][j] for m in d.config["methods"]]
+                                 for c in d.config["clusters"] for p in figures.time_breakdown.WORKERS
+                                 for j in range(3)],
+    "stragglers": lambda d: [d.arrays[f"{t}.lead_share"] for t in ("total", "own")],
 }
 
 
@@ -45,8 +68,10 @@ def test_figure_is_drawn_from_its_saved_data_alone(name, quick_figures, monkeypa
     monkeypatch.setattr(Algorithm, "init", lambda *a, **k: (_ for _ in ()).throw(AssertionError("simulated")))
     with plotting.style():
         fig = figures.load(name).draw(data)
-    assert all(shows(fig, y) for y in PROBES[name](data))
-    panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    assert all(shows(fig, y) for y in PROBES.get(name, lambda d: [])(data))
+    assert all(shows_bars(fig, y) for y in BAR_PROBES.get(name, lambda d: [])(data))
+    assert name in PROBES or name in BAR_PROBES, "every figure has a probe of what it shows"
+    panels = [ax for ax in fig.axes if ax.get_label() not in ("<colorbar>", "<legend>")]
     assert panels and all(ax.get_xlabel() and ax.get_ylabel() and ax.get_title() for ax in panels), \
         "every panel has a title and labelled axes"
     assert fig.get_size_inches()[0] <= plotting.MAX_WIDTH + 1e-9

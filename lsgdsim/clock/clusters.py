@@ -31,9 +31,11 @@ The same clock is a TOML table (``Clock.describe()``); ``lsgdsim run --clock pap
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from .compute import Lognormal
+import numpy as np
+
+from .compute import Lognormal, Pareto
 from .model import Clock
 from .network import Network, TwoLevel
 
@@ -122,3 +124,12 @@ def cluster_clock(name: str, workers: int, model: ModelCost | None = None, batch
         network = TwoLevel(nodes=workers // PER_NODE, per_node=PER_NODE, intra=cluster.intra, inter=cluster.inter)
     return Clock(compute=Lognormal(median=cluster.step_seconds(model, batch), sigma=jitter), network=network,
                  model_bytes=model.nbytes())
+
+
+def with_stragglers(clock: Clock, workers: int, spread: float = 2.0, shape: float = 2.0) -> Clock:
+    """``clock`` with heavy-tailed compute times: worker i's step takes m_i·u^(−1/shape) seconds (Pareto),
+    its minimum m_i rising linearly from the clock's median step (worker 0, the fastest) to ``spread`` times
+    it (the last worker). Shape 2: the mean is twice the minimum and the variance infinite."""
+    median = float(np.min(getattr(clock.compute, "median", None) or clock.compute.minimum))
+    minimum = tuple(float(m) for m in median * np.linspace(1.0, spread, workers))
+    return replace(clock, compute=Pareto(minimum=minimum, shape=shape))
