@@ -35,7 +35,9 @@ def test_quick_check_runs_every_claim(quick_report):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
     report = (out / "report.md").read_text()
     assert all(f"## {name}" in report for name in theory_checks.CHECKS)
-    assert len(report.encode()) < 20_000, "report.md must stay readable (< 20 KB); numbers belong in the records"
+    # a budget per check (1.5 KB on average, the header included): the report grows with the checks, not within one
+    assert len(report.encode()) < 1_500 * len(theory_checks.CHECKS), \
+        "report.md must stay readable; numbers belong in the records"
 
 
 def test_saved_records_rejudge_and_redraw_without_simulating(quick_report, monkeypatch, tmp_path):

@@ -51,6 +51,8 @@ for _name, _module in [
     ("same-valley", "same_valley"),             # reviewers 1/2: one valley, or stranded in averaged ones?
     ("saddle-escape", "saddle_escape"),         # reviewer 2: does the leader's pull slow escape from saddles?
     ("leader-or-average", "leader_or_average"), # reviewer 2: evaluate the leader or the average?
+    ("communication-efficiency", "communication_efficiency"),  # claim (iv): equal wall-clock time, fast to slow
+    ("stragglers", "stragglers"),               # Algorithm 1's total trigger under heavy-tailed step times
 ]:
     register(_name, f"theory_checks.{_module}")
 
