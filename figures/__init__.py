@@ -28,7 +28,7 @@ EXPERIMENTS: dict[str, str] = {
     "training": "figures.training",      # test error on digits vs wall time and vs samples
     "cluster-time": "figures.cluster_time",      # the paper's plots: test error vs wall-clock time, 4/16 GPUs
     "time-breakdown": "figures.time_breakdown",  # reviewer 2: compute / communicate / wait per method
-    "stragglers": "figures.stragglers",          # Algorithm 1's total trigger vs per-worker, heavy tails
+    "straggler-training": "figures.straggler_training",  # Algorithm 1's total trigger vs per-worker, heavy tails
 }
 
 

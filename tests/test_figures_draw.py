@@ -51,14 +51,15 @@ PROBES = {
     "training": lambda d: [d.arrays[f"{m}.center_error"].mean(axis=0) for m in figures.training.METHODS],
     "cluster-time": lambda d: [d.arrays[f"p{p}.{m}.center_error"].mean(axis=0) for p in figures.cluster_time.WORKERS
                                for m in d.config["methods"]],
-    "stragglers": lambda d: [d.arrays[f"{t}.{k}"].mean(axis=0) if k.endswith("error") else d.arrays[f"{t}.{k}"]
-                             for t in ("total", "own") for k in ("center_error", "leader_error", "step_share")],
+    "straggler-training": lambda d: [d.arrays[f"{t}.{k}"].mean(axis=0) if k.endswith("error") else
+                                     d.arrays[f"{t}.{k}"]
+                                     for t in ("total", "own") for k in ("center_error", "leader_error", "step_share")],
 }
 BAR_PROBES = {   # bar charts: the bars' lengths
     "time-breakdown": lambda d: [[d.arrays[f"{c}.p{p}.{m}"][j] for m in d.config["methods"]]
                                  for c in d.config["clusters"] for p in figures.time_breakdown.WORKERS
                                  for j in range(3)],
-    "stragglers": lambda d: [d.arrays[f"{t}.lead_share"] for t in ("total", "own")],
+    "straggler-training": lambda d: [d.arrays[f"{t}.lead_share"] for t in ("total", "own")],
 }
 
 

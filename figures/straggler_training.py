@@ -20,7 +20,7 @@ from lsgdsim.clock.clusters import cluster_clock, with_stragglers
 
 from .timed import BREAKDOWN_COLORS, LR, algorithm, on_grid, shares, timed_run
 
-NAME = "stragglers"
+NAME = "straggler-training"
 TITLE = "Heavy-tailed stragglers: Algorithm 1's total trigger vs the per-worker trigger (16 workers)"
 CLAIM = ("Algorithm 1: triggering rounds on the total of local steps lets fast workers go on, so LSGD reaches a "
          "given error sooner in wall-clock time than waiting for every worker's τ steps.")
