@@ -92,7 +92,10 @@ class Window(LeaderRule):
     """Leader = argmin of the mean of each worker's last ``size`` observed losses.
 
     The mean is over the slots filled so far (the authors' buffer is zero-initialised and so biased
-    low for its first ``size − 1`` steps; ``zero_init=True`` reproduces that quirk).
+    low for its first ``size − 1`` steps; ``zero_init=True`` reproduces that quirk). In lockstep every
+    worker has filled as many slots, so ``zero_init`` only scales all scores alike and never changes
+    which worker leads; it changes the leader only where workers have seen different numbers of losses
+    (on the clock under Algorithm 1's total trigger or with unequal speeds).
     """
 
     size: int = 10

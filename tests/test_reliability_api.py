@@ -170,7 +170,7 @@ def test_a_run_that_would_not_fit_in_memory_is_refused_before_any_work(monkeypat
     (lambda: A.LSGD(lr=0.1, period=2.0), "period"), (lambda: A.LSGD(lr=0.1, groups=0), "groups"),
     (lambda: A.LSGD(lr=0.1, global_period=0), "global_period"), (lambda: A.LSGD(lr=0.1, leader="best"), "leader"),
     (lambda: A.SGD(lr=0.1, momentum=1.0), "momentum"), (lambda: A.SGD(lr=0.1, nesterov=True), "nesterov"),
-    (lambda: A.EASGD(lr=0.1, alpha=1.5), "alpha"), (lambda: A.EASGD(lr=0.1, beta=1.5), "beta"),
+    (lambda: A.EASGD(lr=0.1, alpha=1.5), "alpha"), (lambda: A.EASGD(lr=0.1, beta=2.0), "beta"),
     (lambda: A.SGD(lr=np.array([[0.1]])), "lr"), (lambda: L.Noisy(-1.0), "sigma"), (lambda: L.Window(0), "window"),
     (lambda: L.Window(3, zero_init="yes"), "zero_init"), (lambda: S.Constant(float("nan")), "Constant"),
     (lambda: S.InverseTime("1", 1.0), "InverseTime a"), (lambda: S.StepDecay(0.1, factor="half"), "factor"),

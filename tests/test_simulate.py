@@ -169,7 +169,7 @@ BAD = [
     (dict(alg=lambda: A.LSGD(lr=0.1, leader="best")), "leader"),
     (dict(alg=lambda: A.LSGD(lr=schedules.InverseTime(1.0, 0.0), pull=schedules.InverseTime(5.0, 1.0))), "pull"),
     (dict(alg=lambda: A.EASGD(lr=0.1, alpha=0.5)), "beta"),
-    (dict(alg=lambda: A.EASGD(lr=0.1, alpha=0.1, beta=1.5)), "beta"),
+    (dict(alg=lambda: A.EASGD(lr=0.1, alpha=0.1, beta=2.0)), "beta"),
     (dict(alg=lambda: A.SGD(lr=0.1, momentum=1.0)), "momentum"),
     (dict(alg=lambda: A.SGD(lr=0.1, nesterov=True)), "nesterov"),
     (dict(alg="lsgd"), "algorithm"),

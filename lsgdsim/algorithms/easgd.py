@@ -7,6 +7,13 @@ default β = p·α (the authors' code uses α = β/p). With ``alpha=None``, α =
 Communication model: each worker receives c from the server and sends back α_i (x_i − c) (x_i with an
 explicit β), 2·p·d floats per communication.
 
+Stability (τ = 1, a quadratic of curvature h, scalar α). The workers' differences evolve by 1 − ηh − α;
+their mean x̄ and the center by the 2×2 map M = [[1 − ηh − α, α], [β, 1 − β]]. By the Jury conditions M
+is stable (spectral radius < 1) iff ηhβ > 0, (2 − ηh)(2 − β) > 2α and |(1 − ηh)(1 − β) − α| < 1: the
+center update need not be a convex combination, and β up to 2 can be stable (tests/test_easgd_stability.py
+maps the region). So 0 ≤ β < 2 is accepted (β = 2 is never stable); whether a given (η, α, β) is stable
+on the objective is that condition at its curvatures, not checked here.
+
 ``asynchronous=True`` (on the virtual clock only): every τ of its own steps a worker exchanges with the
 server on its own (Zhang et al. 2015, Algorithm 1), reading the center c as the server holds it then
 (stale by the other workers' exchanges since its last one):
@@ -49,7 +56,7 @@ class EASGD(ServerRule):
     def validate_config(self):
         super().validate_config()
         if self.beta is not None:
-            set_fields(self, beta=check_float(self.beta, "beta", 0.0, 1.0))
+            set_fields(self, beta=check_float(self.beta, "beta", 0.0, 2.0, hi_open=True))
 
     def validate(self, workers, dim):
         super().validate(workers, dim)
@@ -60,9 +67,9 @@ class EASGD(ServerRule):
             beta_max = workers * alpha.bounds()[1]
         else:
             beta_max = float(np.sum(np.broadcast_to(alpha, (workers,))))
-        if beta_max > 1 + 1e-12:
-            raise ValueError(f"beta = sum of the workers' alpha = {beta_max:g} must be <= 1 (the center update "
-                             f"is a convex combination); lower alpha or pass beta explicitly")
+        if beta_max >= 2:
+            raise ValueError(f"beta = sum of the workers' alpha = {beta_max:g} must be < 2 (the center update is "
+                             f"unstable from β = 2 on: module docstring); lower alpha or pass beta explicitly")
 
     def init(self, X, ctx):
         X, state = super().init(X, ctx)
