@@ -19,6 +19,13 @@ def flip_every_pull(orig):
 
 
 
+def group_mean(X, groups: int):
+    """Each row's group mean: groups are consecutive equal blocks of rows (LSGD's groups, and the replica
+    runs of the checks, where each group is an independent run; a mean over all rows would couple them)."""
+    blocks = X.reshape(groups, -1, X.shape[1])
+    return np.repeat(blocks.mean(axis=1, keepdims=True), blocks.shape[1], axis=1).reshape(X.shape)
+
+
 # -- mutation sensitivity: a wrong leader term changes the results ---------------------------------
 def mutated(kind):
     original = algorithms.LSGD.step
@@ -29,7 +36,7 @@ def mutated(kind):
         X_pulled, new_state, events = original(self, X, state, inp)
         if kind == "flip":                       # x ← x − ηg + λ(x − x_ℓ)
             return 2 * X_local - X_pulled, new_state, events
-        pull = state.hyper["pull"].at(inp.t)  # "mean": x ← x − ηg − λ(x − mean)
-        return X_local - pull * (X - np.mean(X, axis=0, keepdims=True)), new_state, events
+        pull = state.hyper["pull"].at(inp.t)  # "mean": x ← x − ηg − λ(x − mean of its group)
+        return X_local - pull * (X - group_mean(X, self.groups)), new_state, events
     return step
 

@@ -70,8 +70,9 @@ def test_worst_leader_makes_the_check_fail():
 
 
 def test_pull_mutations(monkeypatch):
-    """A flipped pull destroys the benefit (and the rate); a pull toward the mean instead of the leader keeps
-    it and even beats the leader here (the docstring's consensus finding)."""
+    """A flipped pull destroys the benefit (and the rate); a pull toward each run's own mean instead of the
+    leader keeps part of it, less than the leader (the mean is taken within each replica run: a mean over
+    all stacked rows, the old mutant, coupled the replicas and looked better than the leader)."""
     pr = period_rate.problem(0)
     rng = np.random.default_rng(0)
     st, sgd = period_rate.plain_gaps(pr, lambda: algorithms.SGD(lr=InverseTime(pr["a"], pr["b"])), 8, 600, 1, True)
@@ -80,7 +81,8 @@ def test_pull_mutations(monkeypatch):
     good = run()
     assert good["ratio_ci"][1] < 1
     monkeypatch.setattr(algorithms.LSGD, "step", mutated("mean"))
-    assert run()["ratio_ci"][1] < good["ratio_to_sgd"]
+    mean = run()
+    assert good["ratio_to_sgd"] < mean["ratio_to_sgd"] < 1 and mean["ratio_ci"][1] < 1
     monkeypatch.undo()                                   # mutate the real rule, not the mean-pull mutant
     monkeypatch.setattr(algorithms.LSGD, "step", mutated("flip"))
     bad = run()
