@@ -59,6 +59,10 @@ class LeaderRule:
         """``state`` with the workers ``rows`` replaced by ``part`` (from :meth:`take_rows`, observed)."""
         return state
 
+    def for_groups(self, groups: int) -> LeaderRule:
+        """The rule as LSGD with ``groups`` groups uses it (a control that ranks within groups needs them)."""
+        return self
+
     def describe(self) -> dict:
         return {"rule": type(self).__name__.lower(), **self.__dict__}
 
@@ -206,8 +210,58 @@ class Random(LeaderRule):
         return {"rule": "random"}
 
 
+@dataclass(frozen=True)
+class MidRanked(LeaderRule):
+    """Control: a worker of middling rank leads: in each group of l workers, the one ranked ⌊l/2⌋ (0 = best)
+    by ``rule``'s scores; with l ≥ 2 never the group's best (l = 2: its worst).
+
+    Ranked within each group, so that groups that are independent runs (the checks' replica runs) each get
+    their own mid-ranked leader; LSGD hands its ``groups`` over (:meth:`LeaderRule.for_groups`). The global
+    leader (the argmin over all workers of these scores) is then the first group's mid-ranked worker. A
+    leader no better than an ordinary worker: a check about the leader must fail with it.
+    """
+
+    rule: LeaderRule = Exact()
+    groups: int = 1
+
+    @property
+    def observes_every_step(self) -> bool:  # type: ignore[override]
+        return self.rule.observes_every_step
+
+    def validate(self):
+        if not isinstance(self.rule, LeaderRule):
+            raise ValueError(f"MidRanked needs a leader rule to rank by; got {self.rule!r}")
+        set_fields(self, groups=check_int(self.groups, "mid-ranked groups", 1))
+        self.rule.validate()
+
+    def for_groups(self, groups: int) -> MidRanked:
+        return self if groups == self.groups else MidRanked(self.rule, groups)
+
+    def init(self, workers, xp, dtype):
+        return self.rule.init(workers, xp, dtype)
+
+    def observe(self, state, losses, streams):
+        return self.rule.observe(state, losses, streams)
+
+    def scores(self, state, exact_values, streams):
+        s = self.rule.scores(state, exact_values, streams)
+        xp = namespace(s)
+        blocks = xp.reshape(s, (self.groups, -1))
+        ranks = xp.argsort(xp.argsort(blocks, axis=1, stable=True), axis=1, stable=True)
+        return xp.reshape(xp.abs(ranks - blocks.shape[1] // 2), (-1,))       # 0 at each group's mid rank
+
+    def take_rows(self, state, rows):
+        return self.rule.take_rows(state, rows)
+
+    def put_rows(self, state, rows, part):
+        return self.rule.put_rows(state, rows, part)
+
+    def describe(self) -> dict:
+        return {"rule": "midranked", "of": self.rule.describe(), "groups": self.groups}
+
+
 RULES = {"exact": Exact, "noisy": Noisy, "window": Window}
-CONTROLS = {"worst": Worst, "random": Random}
+CONTROLS = {"worst": Worst, "random": Random, "midranked": MidRanked}
 
 
 def make_rule(name: str, sigma: float | None = None, window: int | None = None) -> LeaderRule:

@@ -38,7 +38,7 @@ STYLE = {"figure.dpi": 110, "savefig.dpi": PNG_DPI, "font.size": 9.5, "axes.titl
 # One colour per method in every figure; the leader controls of the theory checks have their own.
 COLORS = {"lsgd": "#1b9e77", "lsgd-authors": "#2c7fb8", "easgd": "#d95f02", "eamsgd": "#e7298a", "sgd": "#7570b3",
           "localsgd": "#66a61e", "downpour": "#e6ab02", "allreduce": "#666666", "random leader": "#a6761d",
-          "worst leader": "#d62728", "bound": "#000000"}
+          "mid leader": "#8c6bb1", "worst leader": "#d62728", "bound": "#000000"}
 # Deterministic variants share their method's colour (LGD is LSGD without noise, EAGD is EASGD).
 COLORS.update(lgd=COLORS["lsgd"], eagd=COLORS["easgd"], center=COLORS["bound"],
               **{"no communication": COLORS["sgd"]})

@@ -56,7 +56,8 @@ def test_worst_leader_makes_the_check_fail():
 
 def _stats(**kw):
     base = {"benefit_tau1": 0.5, "benefit_tau1_lower": 0.4, "over_random_tau1": 0.0,
-            "over_random_tau1_upper": 0.05, "converges": [True] * 3, "kept": [1.0, 0.7, 0.6],
+            "over_random_tau1_upper": 0.05, "over_random_tau1_lower": 0.01, "converges": [True] * 3,
+            "kept": [1.0, 0.7, 0.6],
             "kept_up_to_period": 4}
     return {**base, **kw}
 
@@ -66,7 +67,7 @@ def _stats(**kw):
     ({"kept": [1.0, 0.7, 0.3]}, "holds under conditions"),
     ({"benefit_tau1_lower": -0.01}, "fails"),                   # (0): not significant
     ({"benefit_tau1": 0.05, "benefit_tau1_lower": 0.01}, "fails"),   # (0): too small to call a benefit
-    ({"over_random_tau1_upper": -0.01}, "fails"),               # (0'): below a random leader
+    ({"over_random_tau1_lower": -0.01}, "fails"),               # (0'): not above a random leader
     ({"converges": [True, False, True]}, "fails"),              # (a)
 ])
 def test_verdict_rule(change, expected):
@@ -88,5 +89,5 @@ def test_a_diverged_run_cannot_pass():
     sgd = np.array([0.2, 0.2, 0.2])
     rows = comm_period.method_rows(runs, (1,), sgd)
     s = comm_period.lsgd_stats(rows, runs, random_tau1=0.6 * sgd, scale=float(sgd.mean()))
-    assert s["benefit_tau1"] == -np.inf and s["over_random_tau1_upper"] == -np.inf
+    assert s["benefit_tau1"] == -np.inf and s["over_random_tau1_upper"] == -np.inf == s["over_random_tau1_lower"]
     assert not comm_period._significant(s) and s["converges"] == [False]

@@ -23,6 +23,7 @@ def test_verdict_and_numbers(record):
     assert record.verdict == "holds under conditions"          # the constant keeps the benefit only with λ·τ fixed
     first = m["rate"]["fixed"]["1"]
     assert first["ratio_ci"][1] < 0.6                           # a strong leader benefit at τ = 1
+    assert m["over_random"]["ci"][0] > 0                        # ... and the leader beats a random one
     taus = list(m["kept"]["scaled"])
     assert taus == ["1", "4", "16"]
     assert all(m["kept"]["scaled"][t] >= 0.8 for t in taus)     # λ·τ fixed keeps it ...
@@ -61,12 +62,47 @@ def test_controls_are_in_the_record(record):
     right = record.measured["rate"]["fixed"]["1"]["ratio_to_sgd"]
     assert c["worst"]["rate"]["fixed"]["1"]["ratio_ci"][1] >= 1      # the worst leader does not beat SGD
     assert right < c["random"]["rate"]["fixed"]["1"]["ratio_to_sgd"] < 1   # a random one keeps part of it
+    # the verdict's random-leader reference is the random control's τ = 1 run (not run twice)
+    ref, rand = record.measured["over_random"], c["random"]["rate"]["fixed"]["1"]
+    assert ref["random_ratio_to_sgd"] == rand["ratio_to_sgd"]
+    assert ref["estimate"] == pytest.approx(rand["C"] / record.measured["rate"]["fixed"]["1"]["C"] - 1)
+
+
+def test_random_reference_is_measured_in_every_mode(monkeypatch):
+    """The random leader at τ = 1 runs with the controls off or a control installed; with the controls on it is the
+    random control's run (τ = 1 and the largest τ), not a second one."""
+    calls = []
+    monkeypatch.setattr(period_rate, "rate_grid", lambda pr, ps, rule, *a, **k: calls.append((ps, rule)) or ({}, {}))
+
+    def runs(modes):
+        calls.clear()
+        out = period_rate.control_runs({}, (1, 4, 16), modes, 8, 100, 0, None, None)
+        return list(out), [ps for ps, _ in calls], [type(rule) for _, rule in calls]
+    assert runs(()) == (["random"], [(1,)], [leaders.Random])
+    assert runs(("random", "worst")) == (["random", "worst"], [(1, 16), (1, 16)], [leaders.Random, leaders.Worst])
 
 
 def test_worst_leader_makes_the_check_fail():
     rec = run_check("period-rate", quick=True, leader="worst", controls=False)
     assert rec.verdict == "fails" and not rec.controls
     assert rec.measured["rate"]["fixed"]["1"]["ratio_ci"][1] >= 1
+    assert rec.measured["over_random"]["ci"][1] < 0                 # a random leader does better
+
+
+@pytest.mark.parametrize("leader", ["random", "mid"])
+def test_a_leader_no_better_than_random_makes_the_check_fail(record, leader):
+    """With a random or mid-ranked leader installed the pull still beats SGD, but not a random leader: fails."""
+    rec = run_check("period-rate", quick=True, leader=leader, controls=False)
+    assert rec.verdict == "fails" and not rec.controls
+    m = rec.measured
+    assert m["rate"]["fixed"]["1"]["ratio_ci"][1] < 1                 # the benefit over SGD alone is still there
+    assert m["over_random"]["ci"][0] <= 0
+    # the same random-leader reference as in the right leader's run
+    assert m["over_random"]["random_ratio_to_sgd"] == record.measured["over_random"]["random_ratio_to_sgd"]
+    if leader == "random":                                            # random against itself: the same run
+        assert m["over_random"]["estimate"] == 0 and m["over_random"]["ci"] == [0, 0]
+    else:
+        assert m["over_random"]["ci"][1] < 0                           # mid-ranked: worse than a random leader
 
 
 def test_pull_mutations(monkeypatch):
@@ -99,7 +135,8 @@ def test_contraction_pull_is_tau_pulls_and_valid():
 
 
 def test_verdict_rule_on_edited_records(record):
-    """The rule reads the record: no benefit at τ = 1, or λ·τ fixed losing it, fails; both pulls keeping it holds."""
+    """The rule reads the record: no benefit at τ = 1, a leader not significantly better than a random one, or λ·τ
+    fixed losing the benefit, fails; both pulls keeping it holds."""
     from copy import deepcopy
     rec = deepcopy(record)
     rec.measured["kept"]["fixed"] = {t: 0.9 for t in rec.measured["kept"]["fixed"]}
@@ -109,6 +146,11 @@ def test_verdict_rule_on_edited_records(record):
     rec = deepcopy(record)
     rec.measured["rate"]["fixed"]["1"]["ratio_ci"] = [0.9, 1.05]
     assert period_rate.verdict(rec) == "fails"
+    rec = deepcopy(record)
+    rec.measured["over_random"].update(estimate=0.1, ci=[-0.02, 0.2])    # better on average, not significantly
+    assert period_rate.verdict(rec) == "fails"
+    rec.measured["over_random"]["ci"] = [0.01, 0.2]
+    assert period_rate.verdict(rec) == "holds under conditions"
 
 
 def test_tau_fits_recover_a_power_law():

@@ -29,24 +29,30 @@ def test_verdict_and_numbers_are_recomputed_from_the_per_seed_runs(record):
     assert m["fast_half_lead_share"] > m["fast_half_step_share"] > 0.5      # the leader drifts to the fast half
 
 
-def test_controls_and_a_worst_leader_fails(record):
-    c = record.controls
+def test_controls_are_in_the_record(record):
+    c, lead = record.controls, record.measured["leader_part"]
     assert set(c) == {"random", "worst"}
+    assert lead["lower"] > 0 and lead["seeds_to_separate"] <= len(record.setting["seeds"])
     assert c["random"]["leader_part"]["mean"] == 0.0                          # the random control is the reference
     assert c["worst"]["leader_part"]["upper"] < 0 and c["worst"]["fast_half_lead_share"] < 0.5
-    rec = run_check("stragglers", quick=True, leader="worst", controls=False)
-    assert rec.verdict == "fails" and "worse than a random one" in rec.summary
 
 
-def _measured(faster_at, leader_upper=0.1):
-    return {"faster_at": faster_at, "leader_part": {"upper": leader_upper}}
+@pytest.mark.parametrize("leader", ["worst", "random", "mid"])
+def test_a_leader_no_better_than_a_random_worker_makes_the_check_fail(leader):
+    rec = run_check("stragglers", quick=True, leader=leader, controls=False)
+    assert rec.verdict == "fails" and rec.measured["leader_part"]["lower"] <= 0
+    assert "no better than a random one" in rec.summary
+
+
+def _measured(faster_at, leader_lower=0.1):
+    return {"faster_at": faster_at, "leader_part": {"lower": leader_lower}}
 
 
 @pytest.mark.parametrize("measured, expected", [
     (_measured([True, True]), "holds"),
     (_measured([False, True]), "holds under conditions"),
     (_measured([False, False]), "fails"),
-    (_measured([True, True], leader_upper=-0.01), "fails"),
+    (_measured([True, True], leader_lower=0.0), "fails"),                   # not better than a random leader
 ])
 def test_verdict_rule(measured, expected):
     rec = stragglers.CheckRecord(name=stragglers.NAME, claim="", reading="", setting={}, expected={},

@@ -113,7 +113,8 @@ OBJECTIVE_VALUES = {
 }
 LEADER_RULES = [{"rule": "exact"}, {"rule": "noisy", "sigma": 0.05},
                 {"rule": "window", "size": 3, "sigma": 0.01, "zero_init": True},
-                {"rule": "worst", "of": {"rule": "window", "size": 4}}, {"rule": "random"}]
+                {"rule": "worst", "of": {"rule": "window", "size": 4}}, {"rule": "random"},
+                {"rule": "midranked", "of": {"rule": "noisy", "sigma": 0.1}, "groups": 2}]
 SCHEDULE_VALUES = {"InverseTime": {"a": 2.0, "b": 50.0}, "StepDecay": {"value": 0.02, "factor": 0.5, "every": 3},
                    "Constant": {"value": 0.05}}
 ALGORITHM_VALUES = {

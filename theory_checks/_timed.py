@@ -16,7 +16,7 @@ from lsgdsim.clock.clusters import CLUSTERS, JITTER, cnn7
 from lsgdsim.clock.compute import Lognormal
 from lsgdsim.clock.network import Network
 
-from .comm_period import mean_ci
+from .comm_period import mean_ci, seeds_to_separate
 
 STEP = CLUSTERS["paper"].step_seconds(cnn7())     # 4.0 ms: one local step of CNN7 on a GTX 1080
 MODEL_BYTES = cnn7().nbytes()                     # 1.41 MB: one message (a row of the state)
@@ -51,6 +51,15 @@ def paired_log_ratio(num, den) -> dict:
     if not np.isfinite(half):                  # one seed, or a run that never got there (inf): no interval
         return {"mean": m, "lower": m if np.isinf(m) else -np.inf, "upper": m if np.isinf(m) else np.inf}
     return {"mean": m, "lower": m - half, "upper": m + half}
+
+
+def leader_part(random_gaps, gaps) -> dict:
+    """The leader's part pooled over settings: per seed the mean over the settings (rows) of
+    log(random / leader), its 95% interval, and the seeds that would separate it from 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_seed = np.mean(np.log(np.asarray(random_gaps, float)) - np.log(np.asarray(gaps, float)), axis=0)
+    return {**paired_log_ratio(np.exp(per_seed), np.ones_like(per_seed)),
+            "seeds_to_separate": seeds_to_separate(per_seed)}
 
 
 def ratio_text(r: dict) -> str:

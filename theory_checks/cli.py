@@ -9,6 +9,7 @@ EXIT_CHECK_ERROR = 1
 
 def register(subparsers) -> None:
     from . import CHECKS
+    from .controls import INSTALLABLE
     p = subparsers.add_parser(
         "check", help="measure every claim of the paper and print the verdicts",
         description="Run the theory checks (one per claim of the LSGD paper, and per question it leaves open); "
@@ -21,15 +22,16 @@ def register(subparsers) -> None:
     p.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="checks run in parallel on N processes (default: the number of cores); results are "
                         "identical for every N")
-    p.add_argument("--leader", choices=("worst", "random"),
+    p.add_argument("--leader", choices=INSTALLABLE,
                    help="install a control leader in every LSGD run (worst: the worst worker leads; random: a "
-                        "random one): every check about the leader should then say fails")
+                        "random one; mid: the worker of middle rank in each group): every check about the "
+                        "leader should then say fails")
     p.add_argument("--no-controls", action="store_true",
                    help="skip the random- and worst-leader control runs beside the right leader")
     p.add_argument("--json", metavar="FILE", help="also write the records (a JSON list) to FILE")
     p.add_argument("--report", metavar="DIR",
                    help="folder for report.md, records/ and figures/ (default reports/theory, "
-                        "reports/theory-quick with --quick, with -worst/-random under --leader)")
+                        "reports/theory-quick with --quick, with -worst/-random/-mid under --leader)")
     p.add_argument("--redraw", metavar="DIR",
                    help="redraw the figures of a saved report from its records, simulating nothing")
     p.add_argument("--resume", action="store_true",

@@ -6,6 +6,8 @@ leader builds the leader rule of its LSGD runs with :func:`leader_rule`, so that
 - ``measure(leader="worst")`` installs :class:`lsgdsim.leaders.Worst` (the rule's scores negated: the
   worst worker leads) in every LSGD run of the check, and its verdict must then be *fails*;
 - ``measure(leader="random")`` installs :class:`lsgdsim.leaders.Random` (a uniformly random leader);
+- ``measure(leader="mid")`` installs :class:`lsgdsim.leaders.MidRanked` (the rule's mid-ranked worker of
+  each group leads: no better than an ordinary worker); with either, the verdict must be *fails* too;
 - ``measure(controls=True)`` (the default) also measures the LSGD-specific quantities under both
   controls in the same setting and stores them in ``record.controls``.
 """
@@ -13,13 +15,15 @@ from __future__ import annotations
 
 from lsgdsim import leaders
 
-MODES = ("random", "worst")
+MODES = ("random", "worst")                 # the controls every check measures beside the right leader
+INSTALLABLE = (*MODES, "mid")              # the leaders a check can be run with instead of the right one
 
 
 def check_mode(mode: str | None) -> str | None:
-    """``mode`` if it is None or one of MODES; ``ValueError`` naming ``leader`` otherwise."""
-    if mode is not None and mode not in MODES:
-        raise ValueError(f"leader must be one of {', '.join(MODES)} (or omitted for the right leader); got {mode!r}")
+    """``mode`` if it is None or one of INSTALLABLE; ``ValueError`` naming ``leader`` otherwise."""
+    if mode is not None and mode not in INSTALLABLE:
+        raise ValueError(f"leader must be one of {', '.join(INSTALLABLE)} (or omitted for the right leader); "
+                         f"got {mode!r}")
     return mode
 
 
@@ -31,6 +35,8 @@ def leader_rule(rule: leaders.LeaderRule | None = None, mode: str | None = None)
         return leaders.Worst(rule)
     if mode == "random":
         return leaders.Random()
+    if mode == "mid":
+        return leaders.MidRanked(rule)
     return rule
 
 

@@ -25,17 +25,27 @@ when both hold. Also reported: the best worker of the LSGD run (an oracle by tes
 mean worker, and how much of the run one worker led ("sticky").
 
 Leader dependence and controls. Everything about the leader is leader-dependent; the average, the center
-and the best worker are reported beside it. The LSGD runs are repeated with a worst leader (the highest
-window loss leads, and is evaluated) and a random one, against the same leader-free baselines. On a
-multi-valley landscape any single worker beats the average (which lies between the valleys), so the first
-test alone cannot tell a worst leader from the right one; the second can: led by the worst worker the
-group settles in a worse valley than the best worker alone.
+and the best worker are reported beside it. Where any single worker beats the average (between the valleys
+of a multi-valley landscape, or once the group has gathered in one valley), a leader picked at random is a
+better output than the average too, so being the better output says nothing about the rule. Hence, in
+every mode (controls off, or a control installed, too), every setting's LSGD runs are repeated with a random
+leader (same seeds and starts): the random-leader reference of the verdict. With controls on, they are also
+repeated with a worst leader (the highest window loss leads, and is evaluated); the random control is then
+the reference itself, and with the random leader installed the installed run is. Both controls are judged
+against the installed run's leader-free baselines. The worst leader shows what the second test adds: on a
+multi-valley landscape any single worker beats the average, so the first test alone cannot tell it from the
+right one, but led by the worst worker the group settles in a worse valley than the best worker alone.
 
-Verdict (computed): "holds" (evaluating the leader is at least as good as the average) if the leader is
-the better output in every setting, digits included; "holds under conditions" if it is in some synthetic
-setting (the summary says which); "fails" if in none. The digits settings can deny "holds" but not grant
-"holds under conditions": their 360 test images separate the outputs by a few images (1 image = 0.28%),
-within which a worst leader too can look "no worse" by chance; the synthetic errors are exact (f − f*).
+Verdict (computed). A setting *counts for the leader* when the leader is the better output there (Reading)
+and *beats a random leader*: the paired differences over seeds d_s = e_leader(random leader, seed s) −
+e_leader(the installed leader, seed s), the errors of the evaluated leader in the two runs, have a 95%
+t-interval (two-sided) whose lower end is > 0. "holds" (evaluating the leader is at least as good as the
+average, thanks to the rule) if every setting counts, digits included; "holds under conditions" if some
+synthetic setting counts (the summary says which); "fails" if none. With the random leader installed d_s = 0
+and the check fails. The digits settings can deny "holds" but not grant "holds under conditions": their 360
+test images separate the outputs by a few images (1 image = 0.28%), within which a worst leader too can look
+"no worse" by chance; the synthetic errors are exact (f − f*). Few seeds make the interval wide (quick mode:
+4, t₃ = 3.18): a margin that favours the rule on every seed may still not count.
 """
 from __future__ import annotations
 
@@ -48,6 +58,7 @@ from lsgdsim import algorithms, leaders, objectives, simulate
 from lsgdsim.nn.train import train
 from lsgdsim.schedules import StepDecay
 
+from .comm_period import mean_ci, seeds_to_separate
 from .controls import control_modes, leader_rule
 from .progress import Progress
 from .record import CheckRecord
@@ -61,6 +72,7 @@ CAPTION = ("Each output's error (leader, controls, EASGD center, best worker alo
 
 PULL, WINDOW = 0.1, 10
 OUTPUTS = ("leader", "average", "easgd_center", "best_worker", "mean_worker", "best_alone")
+BASELINES = ("easgd_center", "best_alone")      # leader-free: measured once per setting, in the installed run
 DIGITS = {"model": "mlp", "workers": 4, "batch_size": 32, "lr": 0.05, "momentum": 0.9}
 DIGITS_TOL = 1.0 / 360          # one test image
 REL_TOL, ABS_TOL = 0.01, 1e-9    # synthetic objectives
@@ -170,6 +182,28 @@ def compare(rows: list[dict], tol: Callable[[float], float], baseline: dict | No
             "choice_adds": bool(adds), "leader_better_output": bool(no_worse and adds), "seeds": len(rows)}
 
 
+def over_random(rows: list[dict], reference: list[dict]) -> dict:
+    """The verdict's second condition: d_s = e_leader(random leader) − e_leader(``rows``) paired by seed, their
+    mean and the lower end of its 95% t-interval (−inf without an interval); *beats random* if that end is > 0."""
+    d = [q["leader"] - r["leader"] for r, q in zip(rows, reference, strict=True)]
+    mean, half = mean_ci(d)
+    lower = mean - half if np.isfinite(half) else float("-inf")
+    return {"random_leader": float(np.median([q["leader"] for q in reference])), "over_random": mean,
+            "over_random_lower": lower, "beats_random": bool(lower > 0), "seeds_to_separate": seeds_to_separate(d)}
+
+
+def judge_setting(problem: str, tau: int, runs: dict, reference: str, tol: Callable[[float], float]) -> dict:
+    """Every leader's row of one setting: ``runs`` = {leader: rows by seed}, the installed leader first (its
+    rows carry the leader-free baselines); ``runs[reference]`` are the random leader's rows. A setting counts
+    for a leader (``leader_wins``) when it is the better output there and beats random."""
+    base = [{k: r[k] for k in BASELINES} for r in next(iter(runs.values()))]
+    out = {}
+    for mode, rows in runs.items():
+        row = {"problem": problem, "tau": tau, **compare(rows, tol, base), **over_random(rows, runs[reference])}
+        out[mode] = {**row, "leader_wins": row["leader_better_output"] and row["beats_random"]}
+    return out
+
+
 def _digits_tol(err: float) -> float:
     return DIGITS_TOL
 
@@ -178,61 +212,74 @@ def _synthetic_tol(err: float) -> float:
     return ABS_TOL + REL_TOL * abs(err)
 
 
+def _digit_runs(tau: int, shards: str, seeds, steps: int) -> Callable:
+    """(mode, easgd) -> the rows of one digits setting under that leader, one per seed."""
+    return lambda mode, easgd: [digits_errors(tau, s, steps, shards, mode, easgd) for s in seeds]
+
+
+def _synthetic_runs(spec: Synthetic, tau: int, seeds, quick: bool) -> Callable:
+    """(mode, easgd) -> the rows of one synthetic setting under that leader, one per seed."""
+    return lambda mode, easgd: synthetic_errors(spec, tau, seeds, spec.quick_steps if quick else spec.steps, mode,
+                                                easgd)
+
+
 # -- the check -------------------------------------------------------------------------------------
 READING = ("Final test error (digits) or f − f* of the LSGD leader, average, EASGD center, best worker. The leader "
-           "is better if no worse than the average and the best worker alone (paired medians, tol. 1 image / "
-           "1%).")
+           "wins a setting if no worse than the average and the best worker alone (paired medians, tol. 1 image / "
+           "1%), and beats a random leader (95% CI).")
 
 
-def measure(quick: bool = False, seed: int = 0, leader: str | None = None, controls: bool = True,
-            progress: Progress | None = None) -> CheckRecord:
-    progress = progress or Progress()
-    modes = control_modes(leader, controls)
+def _plan(quick: bool, seed: int) -> tuple[list[tuple], dict]:
+    """The settings as (problem, τ, tolerance, run), with run(mode, easgd) -> rows by seed; and their description."""
     taus = (4,) if quick else (1, 4, 16)
     digit_seeds = tuple(range(seed, seed + (2 if quick else 3)))
     syn_seeds = tuple(range(seed, seed + (4 if quick else 8)))
     steps = 100 if quick else 300
     digit_cases = [("disjoint", t) for t in taus] + ([] if quick else [("shared", 4)])
-    runs = [leader, *modes]
-    progress.expect(len(digit_cases) * len(digit_seeds) * len(runs) + len(SYNTHETIC) * len(taus) * len(runs))
-    settings, ctrl = [], {m: [] for m in modes}
-    for shards, tau in digit_cases:
-        label = f"digits {DIGITS['model']} ({shards})"
-        base = None
-        for mode in runs:
-            rows = []
-            for s in digit_seeds:
-                rows.append(digits_errors(tau, s, steps, shards, mode, easgd=mode == leader))
-                progress.advance()
-            base = base or [{k: r[k] for k in ("easgd_center", "best_alone")} for r in rows]
-            row = {"problem": label, "tau": tau, **compare(rows, _digits_tol, base)}
-            (settings if mode == leader else ctrl[mode]).append(row)
-    for spec in SYNTHETIC:
-        for tau in taus:
-            base = None
-            for mode in runs:
-                rows = synthetic_errors(spec, tau, syn_seeds, spec.quick_steps if quick else spec.steps, mode,
-                                        easgd=mode == leader)
-                progress.advance()
-                base = base or [{k: r[k] for k in ("easgd_center", "best_alone")} for r in rows]
-                row = {"problem": spec.label, "tau": tau, **compare(rows, _synthetic_tol, base)}
-                (settings if mode == leader else ctrl[mode]).append(row)
+    cases = [(f"digits {DIGITS['model']} ({shards})", tau, _digits_tol, _digit_runs(tau, shards, digit_seeds, steps))
+             for shards, tau in digit_cases]
+    cases += [(spec.label, tau, _synthetic_tol, _synthetic_runs(spec, tau, syn_seeds, quick))
+              for spec in SYNTHETIC for tau in taus]
     setting = {"digits": {**DIGITS, "steps": steps, "seeds": list(digit_seeds), "pull": PULL, "window": WINDOW,
                           "lr_schedule": "StepDecay(0.05, 0.1) at 90% of the run", "easgd_alpha": "0.9/p",
                           "cases": [list(c) for c in digit_cases]},
                "synthetic": [{"label": s.label, "lr": s.lr, "grad_noise": s.sigma, "batch_size": s.batch,
                               "steps": s.quick_steps if quick else s.steps} for s in SYNTHETIC],
                "synthetic_seeds": list(syn_seeds), "synthetic_workers": WORKERS, "taus": list(taus),
-               "pull": PULL, "leader_rule": f"window({WINDOW})", "leader": leader or "right"}
+               "pull": PULL, "leader_rule": f"window({WINDOW})", "random_reference": "LSGD, random leader, same seeds"}
+    return cases, setting
+
+
+def _run_leaders(run: Callable, order: list, installed: str | None, progress: Progress) -> dict:
+    """{leader: rows by seed} of one setting, in ``order``; the installed leader's run measures the baselines."""
+    runs = {}
+    for mode in order:
+        runs[mode] = run(mode, mode == installed)
+        progress.advance()
+    return runs
+
+
+def measure(quick: bool = False, seed: int = 0, leader: str | None = None, controls: bool = True,
+            progress: Progress | None = None) -> CheckRecord:
+    progress = progress or Progress()
+    modes = control_modes(leader, controls)
+    order = list(dict.fromkeys([leader, *modes, "random"]))        # the random-leader reference in every mode
+    cases, setting = _plan(quick, seed)
+    progress.expect(len(cases) * len(order))
+    judged = [judge_setting(problem, tau, _run_leaders(run, order, leader, progress), "random", tol)
+              for problem, tau, tol, run in cases]
     return CheckRecord(
-        name=NAME, claim=CLAIM, reading=READING, setting=setting, measured={"settings": settings},
-        expected={"leader_better_output": "median(e_leader − e_average) ≤ tol and median(e_leader − e_mean) ≤ tol",
+        name=NAME, claim=CLAIM, reading=READING, setting={**setting, "leader": leader or "right"},
+        measured={"settings": [j[leader] for j in judged]},
+        expected={"leader_better_output": "median(e_leader − e_average) ≤ tol and median(e_leader − e_best_alone) "
+                                          "≤ tol",
+                  "beats_random": "95% t-interval of mean_s(e_leader,random − e_leader) has its lower end > 0",
                   "tolerance": {"digits": DIGITS_TOL, "synthetic": f"{ABS_TOL:g} + {REL_TOL:g}·error"}},
-        controls={m: {"settings": rows} for m, rows in ctrl.items()})
+        controls={m: {"settings": [j[m] for j in judged]} for m in modes})
 
 
 # -- judging and drawing (pure functions of the record) ---------------------------------------------
-def _count(rows: list[dict], key: str = "leader_better_output") -> int:
+def _count(rows: list[dict], key: str = "leader_wins") -> int:
     return sum(bool(r[key]) for r in rows)
 
 
@@ -242,20 +289,30 @@ def verdict(record: CheckRecord) -> str:
     return "holds" if _count(rows) == len(rows) else "holds under conditions" if _count(synthetic) else "fails"
 
 
-def _where(rows: list[dict]) -> str:
-    """The problems where the leader is the better output, with their τ."""
+def _where(rows: list[dict], key: str = "leader_wins") -> str:
+    """The problems where ``key`` holds (default: where the setting counts for the leader), with their τ."""
     by: dict = {}
     for r in rows:
-        if r["leader_better_output"]:
+        if r[key]:
             name = r["problem"].split()[0] + (" shared" if "shared" in r["problem"] else "")
             by.setdefault(name, []).append(str(r["tau"]))
     return ", ".join(f"{p} (τ {'/'.join(t)})" for p, t in by.items()) or "nowhere"
 
 
+def _leader_text(rows: list[dict]) -> str:
+    """Where the leader is the better output, and where it also beats a random leader (with the margins)."""
+    better, wins = _count(rows, "leader_better_output"), _count(rows)
+    text = f"Leader is the better output in {better}/{len(rows)} settings: {_where(rows, 'leader_better_output')}"
+    if better:
+        text += (f"; beats a random leader in {wins}/{better}" + (f": {_where(rows)}" if wins else "")
+                 + f" (e_random − e_leader where better, mean [95% low end]: {_margins(rows)})" + _thin(rows))
+    return text + "."
+
+
 def summary(record: CheckRecord) -> str:
     rows = record.measured["settings"]
     dig = [r for r in rows if r["problem"].startswith("digits")]
-    text = f"Leader is the better output in {_count(rows)}/{len(rows)} settings: {_where(rows)}."
+    text = _leader_text(rows)
     if dig:
         e = dig[0]["errors"]
         text += (f" Digits τ={dig[0]['tau']}: leader {e['leader']:.1%}, average {e['average']:.1%}, "
@@ -298,6 +355,23 @@ def key_numbers(record: CheckRecord) -> list[dict]:
     return out[:5]
 
 
+def _thin(rows: list[dict]) -> str:
+    """' (4 seeds; about 9 would separate)' when the leader is the better output somewhere, beats a random one
+    nowhere, and more seeds would separate the two (the margins too thin for this many seeds)."""
+    better = [r for r in rows if r["leader_better_output"]]
+    need = min((r["seeds_to_separate"] for r in better), default=0)
+    if any(r["beats_random"] for r in better) or not 0 < need < 10_000 or need <= better[0]["seeds"]:
+        return ""
+    return f" ({better[0]['seeds']} seeds; about {need} would separate)"
+
+
+def _margins(rows: list[dict]) -> str:
+    """'+3.8 [-0.19], …': the margin over a random leader (mean [95% low end]) in each setting where the leader
+    is the better output, in the order of the settings."""
+    better = [r for r in rows if r["leader_better_output"]]
+    return ", ".join(f"{r['over_random']:+.2g} [{r['over_random_lower']:+.2g}]" for r in better)
+
+
 SHORT = {"digits": "dig.", "quadratic": "quad", "logistic": "logit", "rastrigin": "rast", "ring": "ring"}
 FLOOR = 1e-6                    # errors below this count as converged (ratios of two of them mean nothing)
 
@@ -329,6 +403,9 @@ def figure(record: CheckRecord):
     for m in c:
         ax.plot(x + 0.2, [ratio(r["errors"]["leader"], r["errors"]["average"]) for r in c[m]["settings"]], "o",
                 color=plotting.COLORS[f"{m} leader"], ms=6, mfc="none", label=f"{m} leader (its own average)")
+    if "random" not in c:                                   # the verdict's random-leader reference
+        ax.plot(x + 0.2, [ratio(r["random_leader"], r["errors"]["average"]) for r in rows], "s",
+                color=plotting.COLORS["random leader"], ms=5, mfc="none", label="random leader (reference)")
     ax.axhline(1.0, color=plotting.COLORS["bound"], lw=0.8, label="the LSGD average")
     ax.set_yscale("log")
     ax.set_xticks(x, [_short(r) for r in rows], fontsize=7)

@@ -77,7 +77,7 @@ CAPTION = ("Leaders improving the angle (• holds, × fails): plane vs worst x;
 
 SIM_TOL = 1e-8              # the simulator's LSGD step must be the direction analysed here
 LARGE_ANGLE = 0.75          # condition (ii): θ ≥ LARGE_ANGLE · θ_max(κ)
-KIND = {None: "sublevel", "worst": "mirror", "random": "ball"}
+KIND = {None: "sublevel", "worst": "mirror", "random": "ball", "mid": "ball"}   # mid: no better than any point
 ISSUE_CELL = (10.0, 100, 45.0, 100.0)    # κ, d, θ, λ/λ_min where random x give ≈ 0.25 (issue 7)
 SIZES = {True: dict(kappas=(10.0, 100.0), dims=(2, 20), angles=(1, 5, 15, 30, 45, 60, 75, 85), n_lams=8,
                     n=2000, n_search=2000, random_dirs=24, steps=8, per_step=4),

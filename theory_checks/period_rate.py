@@ -40,13 +40,22 @@ to beat the leader; it was wrong.)
 Leader dependence and controls. B(τ) is what the leader adds; it is measured again with a random and a
 worst leader (``controls``) at τ = 1 and at the largest τ, for both pulls. A pull toward any worker also
 shrinks the workers' spread, so a random leader keeps part of the benefit (reported); a worst leader
-must not beat SGD.
+must not beat SGD. A benefit over SGD alone therefore cannot tell the right leader from a random one:
+the rule also asks that the leader beats a random leader at τ = 1 with the fixed pull, measured by
+C_random(1)/C(1) − 1 (the random leader's constant over the installed leader's, minus 1) with a 95%
+percentile interval from a bootstrap over the replicas, paired (the same resampled replicas for both:
+the two runs share their seed, starts and gradient noise). This random-leader run at τ = 1 is made in
+every mode, with the controls off or a control leader installed too (the random control's τ = 1 run
+serves when it is measured); with the random leader installed it is the same run, so the comparison
+is 0 [0, 0] and the check fails.
 
 Verdict (computed). "fails" if LSGD's benefit at τ = 1 is not confidently positive (upper end of the
-95% bootstrap interval of C(1)/C_SGD ≥ 1), or some LSGD slope (either pull, any τ) is not confidently
-≤ −0.9, or with λ·τ fixed the share of the benefit kept drops below 50% at some τ; "holds" if the share
-stays ≥ 50% at every τ with λ fixed per communication as well; otherwise "holds under conditions" (the
-rate survives every τ, its constant only when λ is scaled with τ).
+95% bootstrap interval of C(1)/C_SGD ≥ 1), or the leader does not significantly beat a random one
+(lower end of the paired 95% bootstrap interval of C_random(1)/C(1) − 1 ≤ 0), or some LSGD slope
+(either pull, any τ) is not confidently ≤ −0.9, or with λ·τ fixed the share of the benefit kept drops
+below 50% at some τ; "holds" if the share stays ≥ 50% at every τ with λ fixed per communication as
+well; otherwise "holds under conditions" (the rate survives every τ, its constant only when λ is
+scaled with τ).
 """
 from __future__ import annotations
 
@@ -147,9 +156,10 @@ def _fit_row(steps, gaps, b, rng, sgd=None) -> dict:
 
 
 def rate_grid(pr, periods, rule, S, T, seed, rng, sgd_ref, pulls=PULLS, progress=None) -> tuple[dict, dict]:
-    """LSGD's slope, constant and C/C_SGD per pull and τ ({pull: {τ: row}}), and the seed-mean curves."""
+    """LSGD's slope, constant and C/C_SGD per pull and τ ({pull: {τ: row}}), and the replica gaps
+    ({"pull_τ": (S, records)})."""
     lr = InverseTime(pr["a"], pr["b"])
-    out, curves = {k: {} for k in pulls}, {}
+    out, runs = {k: {} for k in pulls}, {}
     for tau in periods:
         for kind in pulls:
             if tau == 1 and kind != pulls[0]:          # both pulls coincide at τ = 1: one run serves both
@@ -157,10 +167,28 @@ def rate_grid(pr, periods, rule, S, T, seed, rng, sgd_ref, pulls=PULLS, progress
                 continue
             steps, gaps = lsgd_gaps(pr, lr, pull_for(kind, tau, pr), tau, rule, S, T, derive_seed(seed, 10, tau))
             out[kind][tau] = _fit_row(steps, gaps, pr["b"], rng, sgd_ref)
-            curves[f"{kind}_{tau}"] = gaps.mean(axis=0)
+            runs[f"{kind}_{tau}"] = gaps
             if progress:
                 progress.advance()
-    return out, curves
+    return out, runs
+
+
+def control_runs(pr, periods, modes, S, T, seed, rng, sgd_ref, progress=None) -> dict:
+    """{mode: rate_grid(...)} with a control leader: the random-leader reference at τ = 1 in every mode, and the
+    controls in ``modes`` at τ = 1 and the largest τ (the random control's τ = 1 run is then that reference)."""
+    extra = {"random": (1,), **{mode: (1, periods[-1]) for mode in modes}}
+    return {mode: rate_grid(pr, ps, leader_rule(leaders.Exact(), mode), S, T, seed, rng, sgd_ref, progress=progress)
+            for mode, ps in extra.items()}
+
+
+def over_random(steps, right: tuple, random: tuple, seed: int, n_boot: int = 400) -> dict:
+    """C_random(1)/C(1) − 1 from (τ = 1 row, replica gaps) of the installed leader and of a random one, with a 95%
+    percentile interval from a paired bootstrap over the replicas (the same draws for both runs: they share
+    seeds, starts and noise); with the random leader's ratio to SGD's constant."""
+    boot = [constant_boot(steps, gaps, np.random.default_rng(seed), n_boot=n_boot) for _, gaps in (right, random)]
+    ci = np.quantile(boot[1] / boot[0] - 1, [0.025, 0.975])
+    return {"estimate": random[0]["C"] / right[0]["C"] - 1, "ci": [float(q) for q in ci],
+            "random_ratio_to_sgd": random[0]["ratio_to_sgd"]}
 
 
 def kept_shares(rows: dict) -> dict:
@@ -220,7 +248,8 @@ def benefit_exponent(rows: dict) -> float | None:
 
 
 READING = ("Noisy quadratic, p = 4, η_t = a/(b+t); C = median tail t·gap, benefit 1 − C/C_SGD. Pull η_tλ per "
-           "communication, or 1 − (1 − η_tλ)^τ (λ·τ fixed). Rate: slope CI ≤ −0.9; benefit kept: ≥ 50% of τ=1's.")
+           "communication, or 1 − (1 − η_tλ)^τ (λ·τ fixed). Rate: slope CI ≤ −0.9; benefit kept: ≥ 50% of τ=1's; "
+           "C(1) < random leader's (CI).")
 
 
 def measure(quick: bool = False, seed: int = 0, leader: str | None = None, controls: bool = True,
@@ -229,7 +258,7 @@ def measure(quick: bool = False, seed: int = 0, leader: str | None = None, contr
     periods = (1, 4, 16) if quick else (1, 2, 4, 8, 16, 32, 64)
     S, T, S_local, T_floor = (16, 1500, 4, 600) if quick else (32, 4000, 16, 1500)
     modes = control_modes(leader, controls)
-    progress.expect(2 * len(periods) + 1 + 3 * len(modes))
+    progress.expect(2 * len(periods) + 1 + 3 * len(modes) + ("random" not in modes))
     rng = np.random.default_rng(derive_seed(seed, 200))
     pr = problem(seed)
     rule = leader_rule(leaders.Exact(), leader)
@@ -237,7 +266,7 @@ def measure(quick: bool = False, seed: int = 0, leader: str | None = None, contr
     steps, sgd = plain_gaps(pr, lambda: algorithms.SGD(lr=lr), S, T, derive_seed(seed, 1), True)
     sgd_row = _fit_row(steps, sgd, pr["b"], rng)
     sgd_ref = (sgd_row["C"], constant_boot(steps, sgd, rng, n_boot=400))
-    rows, curves = rate_grid(pr, periods, rule, S, T, seed, rng, sgd_ref, progress=progress)
+    rows, gaps = rate_grid(pr, periods, rule, S, T, seed, rng, sgd_ref, progress=progress)
     local, local_curves = {}, {}
     for tau in periods:
         st, g = plain_gaps(pr, lambda: algorithms.LocalSGD(lr=lr, period=tau), S_local, T,  # noqa: B023
@@ -247,12 +276,12 @@ def measure(quick: bool = False, seed: int = 0, leader: str | None = None, contr
     progress.advance()
     floor = floors(pr, periods, rule, S, T_floor, seed)
     progress.advance()
-    ctrl = {}
-    for mode in modes:      # the leader-dependent part only: τ = 1 and the largest τ, both pulls
-        c_rows, _ = rate_grid(pr, (1, periods[-1]), leader_rule(leaders.Exact(), mode), S, T, seed, rng, sgd_ref,
-                              progress=progress)
-        ctrl[mode] = {"rate": c_rows, "kept": kept_shares(c_rows)}
-    measured = {"sgd": sgd_row, "rate": rows, "kept": kept_shares(rows), "localsgd": local,
+    runs = control_runs(pr, periods, modes, S, T, seed, rng, sgd_ref, progress)
+    ctrl = {mode: {"rate": runs[mode][0], "kept": kept_shares(runs[mode][0])} for mode in modes}
+    rand_rows, rand_gaps = runs["random"]
+    choice = over_random(steps, (rows["fixed"][1], gaps["fixed_1"]), (rand_rows["fixed"][1], rand_gaps["fixed_1"]),
+                         derive_seed(seed, 203))
+    measured = {"sgd": sgd_row, "rate": rows, "kept": kept_shares(rows), "over_random": choice, "localsgd": local,
                 "benefit_exponent": {k: benefit_exponent(rows[k]) for k in PULLS},
                 "fits": {**{k: tau_fits({t: r["C"] for t, r in rows[k].items()}) for k in PULLS},
                          "localsgd": tau_fits({t: r["C"] for t, r in local.items()}),
@@ -268,22 +297,24 @@ def measure(quick: bool = False, seed: int = 0, leader: str | None = None, contr
                  "grad_noise_per_coord": NOISE, "a": pr["a"], "b": pr["b"], "lam_theory": pr["lam"],
                  "eta_const": ETA_CONST / obj.L, "seed": seed},
         measured=measured, expected={"slope": f"<= {SLOPE_TOL} (CI upper)", "benefit_at_1": "C(1)/C_SGD < 1 (CI)",
+                                     "over_random": "C_random(1)/C(1) - 1 > 0 (paired 95% CI lower end)",
                                      "kept": f">= {KEEP:.0%} with λ·τ fixed",
                                      "localsgd": "Stich 2019: τ-term ∝ τ²/T² (higher order), C(τ) → C(1)"},
-        controls=ctrl, arrays={"steps": steps, "sgd": sgd.mean(axis=0), **curves, **local_curves})
+        controls=ctrl, arrays={"steps": steps, "sgd": sgd.mean(axis=0), **{k: g.mean(axis=0) for k, g in gaps.items()},
+                               **local_curves})
 
 
 # -- judging ---------------------------------------------------------------------------------------
 def _judge(m: dict) -> dict:
     slopes_ok = all(r["ci"][1] <= SLOPE_TOL for by in m["rate"].values() for r in by.values())
     first = m["rate"]["fixed"]["1"]
-    return {"benefit": first["ratio_ci"][1] < 1, "rate": slopes_ok,
+    return {"benefit": first["ratio_ci"][1] < 1, "leader": m["over_random"]["ci"][0] > 0, "rate": slopes_ok,
             **{k: all(v is not None and v >= KEEP for v in m["kept"][k].values()) for k in PULLS}}
 
 
 def verdict(record: CheckRecord) -> str:
     j = _judge(record.measured)
-    if not (j["benefit"] and j["rate"] and j["scaled"]):
+    if not (j["benefit"] and j["leader"] and j["rate"] and j["scaled"]):
         return "fails"
     return "holds" if j["fixed"] else "holds under conditions"
 
@@ -292,12 +323,17 @@ def _last(by: dict):
     return by[max(by, key=float)]
 
 
+def _pct_ci(d: dict) -> str:
+    return f"{d['estimate']:+.0%} [{d['ci'][0]:+.0%}, {d['ci'][1]:+.0%}]"
+
+
 def summary(record: CheckRecord) -> str:
     m = record.measured
     tmax = max(m["kept"]["fixed"], key=float)
     slope = max(r["ci"][1] for by in m["rate"].values() for r in by.values())
     kept = ["none" if m["kept"][k][tmax] is None else f"{m['kept'][k][tmax]:.0%}" for k in PULLS]
-    text = (f"C/C_SGD at τ=1: {m['rate']['fixed']['1']['ratio_to_sgd']:.2f}. At τ={tmax}: benefit kept {kept[0]} "
+    text = (f"C/C_SGD at τ=1: {m['rate']['fixed']['1']['ratio_to_sgd']:.2f}; random leader: C "
+            f"{_pct_ci(m['over_random'])}. At τ={tmax}: benefit kept {kept[0]} "
             f"(λ fixed) vs {kept[1]} (λ·τ fixed). Slopes ≤ {slope:.2f}.")
     worst = record.controls.get("worst")
     if worst:
@@ -316,6 +352,7 @@ def key_numbers(record: CheckRecord) -> list[dict]:
     return [
         {"quantity": "C(τ=1)/C_SGD (95% CI)", "measured": one(m["rate"]["fixed"]["1"]),
          **{mode: one(c[mode]["rate"]["fixed"]["1"]) for mode in c}, "expected": "< 1"},
+        {"quantity": "C_random(1)/C(1) − 1 (paired CI)", "measured": _pct_ci(m["over_random"]), "expected": "> 0"},
         {"quantity": f"benefit kept at τ={tmax}: λ fixed / λ·τ", "measured": kept(m["kept"]),
          **{mode: kept(c[mode]["kept"]) for mode in c}, "expected": f"≥ {KEEP:.0%} with λ·τ fixed"},
         {"quantity": "slowest LSGD tail slope (CI upper)", "measured": f"{slope:.2f}", "expected": f"≤ {SLOPE_TOL}"},
@@ -352,6 +389,9 @@ def figure(record: CheckRecord):
             c = colors[f"{mode} leader"]
             ax.plot([float(t) for t in by], [r["ratio_to_sgd"] for r in by.values()], mk, color=c, ms=6,
                     mfc=c if fill == "full" else "none", label=f"{mode} leader, {SHORT[kind]}")
+    if "random" not in record.controls:                 # the random-leader reference of the verdict, τ = 1
+        ax.plot([1.0], [m["over_random"]["random_ratio_to_sgd"]], "s", color=colors["random leader"], ms=5,
+                label="random leader, τ = 1 (reference)")
     ax.axhline(1.0, color=colors["sgd"], ls=":", lw=1, label="SGD (no communication)")
     ax.set(xscale="log", xlabel="communication period τ", ylabel="C(τ) / C_SGD  (C = t·gap, tail)",
            title="O(1/t) constant vs τ")

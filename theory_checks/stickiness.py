@@ -265,7 +265,8 @@ def _base(record: CheckRecord, key: str, mode: str | None = None) -> dict:
 def summary(record: CheckRecord) -> str:
     lb, rb = _base(record, BASES[0]), _base(record, BASES[1])
     rows = record.measured["configs"]
-    who = {"right": "Window rule", "worst": "Worst(Window)", "random": "Random leader"}[record.setting["leader"]]
+    who = {"right": "Window rule", "worst": "Worst(Window)", "random": "Random leader",
+           "mid": "MidRanked(Window)"}[record.setting["leader"]]
     text = (f"{who}: max share {lb['max_share']:.2f}, longest run {lb['longest_run_fraction']:.0%} on logistic "
             f"(paper 0.34, ≈5%); {rb['max_share']:.2f}, {rb['longest_run_fraction']:.0%} on Rastrigin. "
             f"{sum(r['sticks'] for r in rows)}/{len(rows)} configs stick, "

@@ -73,6 +73,7 @@ class LSGD(Periodic):
         if not isinstance(self.leader, LeaderRule):
             raise ValueError(f"leader must be a leaders.LeaderRule (Exact, Noisy, Window); got {self.leader!r}")
         self.leader.validate()
+        set_fields(self, leader=self.leader.for_groups(self.groups))   # a control ranking within groups
 
     def _implicit(self):
         return {"trigger": "own", "order": "after" if self.trigger == "total" else "before"}
