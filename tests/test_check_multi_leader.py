@@ -101,3 +101,22 @@ def test_verdict_rule_on_edited_records(record):
     assert multi_leader.verdict(rec) == "holds under conditions"
     rec.measured["one_step"]["2"]["holds_per_group"][1] = False
     assert multi_leader.verdict(rec) == "fails"
+
+
+def test_the_ring_sample_size_is_computed_from_the_rates_it_must_separate(monkeypatch):
+    """n = ⌈(z(√(p1q1) + √(p2q2)) / |p1 − p2|)²⌉: at 0.84 vs 0.76 about 400 starts (the 40 of old could not
+    separate them); ring_rates keeps adding starts while the rates so far need more, up to its cap."""
+    from theory_checks import _multi_leader as mlr
+    n = mlr.starts_to_separate(0.84, 0.76)
+    assert 350 < n < 450 and mlr.starts_to_separate(0.5, 0.5) == 100_000
+    z = 1.96
+    half = lambda p: z * np.sqrt(p * (1 - p) / n)                       # noqa: E731
+    assert 0.84 - half(0.84) >= 0.76 + half(0.76) - 1e-9               # at n the intervals just stop overlapping
+    rng = np.random.default_rng(0)
+    monkeypatch.setattr(mlr, "ring_flags", lambda seeds, rule: (rng.random(len(seeds)) < 0.84,
+                                                               rng.random(len(seeds)) < 0.76))
+    out = mlr.ring_rates(0, 40, 1000, None)["sample_size"]
+    assert out["starts_used"] >= min(out["starts_needed"][-1], 1000) and out["starts_needed"][0] == \
+        mlr.starts_to_separate(*out["pilot_rates"])
+    capped = mlr.ring_rates(0, 16, 16, None)["sample_size"]
+    assert capped["starts_used"] == 16 and capped["too_thin"] == (capped["starts_needed"][-1] > 16)

@@ -90,3 +90,13 @@ def test_flipped_pull_does_not_gather(pull_away):
     runs = sv.landscape_runs(spec, [("lsgd", 0.05, 1, None), ("sgd", None, None, None)], (0, 1), True, Progress())
     shares = [s["share"][-1] for s in runs[("lsgd", 0.05, 1, None)]]
     assert max(shares) < 0.9
+
+
+def test_every_setting_that_does_not_gather_is_in_the_record_and_the_summary(record):
+    from theory_checks import same_valley
+    cells = [c for v in record.measured["landscapes"].values() for c in v["cells"].values()
+             if c["family"] == "lsgd" and not c["gathers"]]
+    listed = record.measured["not_gathering"]
+    assert len(listed) == len({(c["lambda"], c["tau"]) for c in cells})
+    assert sum(int(x.split("(")[1].split("/")[0]) for x in listed) == len(cells)
+    assert all(x in same_valley.summary(record) for x in listed)

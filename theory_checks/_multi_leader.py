@@ -215,20 +215,53 @@ def _landscape_algs(lr, pull, rule, replicas: int = 1) -> dict:
             "multi": multi_lsgd(lr, pull, 2, rule, workers=symmetry.WORKERS, local_period=1)}
 
 
-def landscape_rates(ring_seeds, mat_seeds, ranks, mat_steps, rule, progress: Progress) -> dict:
-    """Success rates (Wilson 95%) of single- and multi-leader LGD: ring (best worker within RING_TOL of the
-    best ring) and matrix completion per rank (best worker's f ≤ MATRIX_TOL); symmetry.py's settings.
-    Deterministic runs, so the single-leader ring runs of all seeds are the replica groups of one run."""
-    ring, mat, p = symmetry.RING, symmetry.MATRIX, symmetry.WORKERS
+def starts_to_separate(p1: float, p2: float, z: float = 1.96, cap: int = 100_000) -> int:
+    """The number of starts n per rule at which two success rates p1, p2 (as measured) would have 95%
+    intervals (normal approximation) that no longer overlap: n = ⌈(z(√(p1(1−p1)) + √(p2(1−p2))) / |p1 − p2|)²⌉;
+    ``cap`` when they are equal."""
+    gap = abs(p1 - p2)
+    if gap == 0:
+        return cap
+    return min(cap, int(np.ceil((z * (np.sqrt(p1 * (1 - p1)) + np.sqrt(p2 * (1 - p2))) / gap) ** 2)))
+
+
+def ring_flags(seeds, rule) -> tuple[np.ndarray, np.ndarray]:
+    """Whether single- and multi-leader LGD's best worker reach the best ring from each seed's start.
+    Deterministic runs, so the single-leader runs of all seeds are the replica groups of one run."""
+    ring, p = symmetry.RING, symmetry.WORKERS
     obj = objectives.RingSinc()
     near = lambda f: np.abs(np.asarray(f) - obj.ring_values[0]) <= symmetry.RING_TOL   # noqa: E731
-    starts = [symmetry.ring_start(s) for s in ring_seeds]
+    starts = [symmetry.ring_start(s) for s in seeds]
     algs = _landscape_algs(ring["lr"], ring["pull"], rule, replicas=len(starts))
     single = simulate(obj, algs["single"], workers=p * len(starts), steps=ring["steps"], x0=np.concatenate(starts),
                       record_every=ring["steps"]).final_f.reshape(len(starts), p).min(axis=1)
     multi = [simulate(obj, algs["multi"], workers=p, steps=ring["steps"], x0=x0, record_every=ring["steps"])
              .final_f.min() for x0 in starts]
-    out = {"ring": {"single": symmetry._rate(near(single)), "multi": symmetry._rate(near(multi))}}
+    return near(single), near(multi)
+
+
+def ring_rates(first: int, pilot: int, cap: int, rule) -> dict:
+    """The ring's success rates from as many starts as separate the two rules: ``pilot`` starts first, then,
+    while the rates so far need more starts to separate (:func:`starts_to_separate`), more, up to ``cap`` in
+    all. The record keeps the computation: the pilot's rates, each step's starts needed, the starts used."""
+    single, multi = ring_flags(range(first, first + pilot), rule)
+    needs = [starts_to_separate(single.mean(), multi.mean())]
+    while needs[-1] > len(single) < cap:
+        more = ring_flags(range(first + len(single), first + min(needs[-1], cap)), rule)
+        single, multi = np.concatenate([single, more[0]]), np.concatenate([multi, more[1]])
+        needs.append(starts_to_separate(single.mean(), multi.mean()))
+    return {"single": symmetry._rate(single), "multi": symmetry._rate(multi),
+            "sample_size": {"pilot": pilot, "pilot_rates": [float(single[:pilot].mean()), float(multi[:pilot].mean())],
+                            "starts_needed": needs, "starts_used": len(single), "cap": cap,
+                            "too_thin": bool(needs[-1] > len(single))}}
+
+
+def landscape_rates(ring_seeds, mat_seeds, ranks, mat_steps, rule, progress: Progress, ring_cap: int = 0) -> dict:
+    """Success rates (Wilson 95%) of single- and multi-leader LGD: ring (best worker within RING_TOL of the
+    best ring; :func:`ring_rates`, ``ring_seeds`` the pilot, up to ``ring_cap`` starts) and matrix completion
+    per rank (best worker's f ≤ MATRIX_TOL); symmetry.py's settings."""
+    mat, p = symmetry.MATRIX, symmetry.WORKERS
+    out = {"ring": ring_rates(ring_seeds.start, len(ring_seeds), max(ring_cap, len(ring_seeds)), rule)}
     progress.advance()
     for rank in ranks:
         flags = {}

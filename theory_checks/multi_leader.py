@@ -31,8 +31,11 @@ C_multi/C_multi(λ_G = 0). Counting every float alike favours single-leader LSGD
 rule saves floats only on the slow links between groups, which this count does not weigh.
 (3) symmetry.py's settings (deterministic, p = 4, λ = 0.05, τ = 1), two groups of 2 with τ_G = 4 and
 λ_G = λ against single-leader LGD; success: best worker on the best ring / at f ≤ 1e-8. "Not worse":
-the Wilson 95% intervals do not separate with single-leader LGD on top.
-Quick mode: the quadratic only in (2), fewer states, seeds and matrix ranks.
+the Wilson 95% intervals do not separate with single-leader LGD on top. The ring's sample size is
+computed: 40 pilot starts, then as many as would make intervals of the pilot's two rates stop overlapping
+(``_multi_leader.starts_to_separate``; at most 1000), recorded as ``landscapes.ring.sample_size``.
+Quick mode: the quadratic only in (2), fewer states, seeds and matrix ranks, 16 ring starts and no more
+(the record says when that is too few to separate the two rates).
 
 Leader dependence and controls. (1) is about the leaders: with a worst leader P < 0 (the pull toward
 the worst of the group is an extra *increase* in the bound) and the check must fail; the one-step
@@ -66,10 +69,11 @@ CAPTION = ("One step per group (D vs P; worst leader red); C/C_SGD vs floats; t�
 
 SIZES, SLOPE_TOL = (2, 4), -0.9
 # problems: name -> (replicas S, separate multi-leader runs, steps T); quick mode leaves out logistic regression.
-QUICK = {"K": 12, "traj": 300, "problems": {"quadratic": (16, 8, 1000)}, "ring_seeds": 16, "mat_seeds": 6,
-         "ranks": (1, 3), "mat_steps": 300}
+# ring_seeds: the pilot starts; ring_cap: at most this many starts when the pilot's rates need more to separate
+QUICK = {"K": 12, "traj": 300, "problems": {"quadratic": (16, 8, 1000)}, "ring_seeds": 16, "ring_cap": 16,
+         "mat_seeds": 6, "ranks": (1, 3), "mat_steps": 300}
 FULL = {"K": 30, "traj": 600, "problems": {"quadratic": (32, 24, 3000), "logistic": (12, 12, 1000)},
-        "ring_seeds": 40, "mat_seeds": 24, "ranks": (1, 3, 10), "mat_steps": 800}
+        "ring_seeds": 40, "ring_cap": 1000, "mat_seeds": 24, "ranks": (1, 3, 10), "mat_steps": 800}
 
 
 def _arrays(prob, curves) -> dict:
@@ -112,7 +116,7 @@ def measure(quick: bool = False, seed: int = 0, leader: str | None = None, contr
         budget[prob] = ml.budget_rows(curves, SIZES, pr["b"], rng)
         arrays |= _arrays(prob, curves)
     lands = ml.landscape_rates(range(seed, seed + cfg["ring_seeds"]), range(seed, seed + cfg["mat_seeds"]),
-                               cfg["ranks"], cfg["mat_steps"], rule, progress)
+                               cfg["ranks"], cfg["mat_steps"], rule, progress, ring_cap=cfg["ring_cap"])
     return CheckRecord(
         name=NAME, claim=CLAIM,
         reading=READING,

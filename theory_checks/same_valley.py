@@ -218,13 +218,15 @@ def measure(quick: bool = False, seed: int = 0, leader: str | None = None, contr
                "landscapes": [{"label": s.label, "lr": s.lr, "steps": s.quick_steps if quick else s.steps,
                                "descent": {"lr": s.descent_lr, "max_steps": s.descent_steps, "gtol": s.gtol}}
                               for s in LANDSCAPES], "leader": leader or "exact"}
-    return CheckRecord(
+    rec = CheckRecord(
         name=NAME, claim=CLAIM, reading=READING, setting=setting, measured={"landscapes": measured},
         expected={"gather": f"final share in the leader's valley ≥ {GATHER} (seed mean)",
                   "valley_gain": "≥ 0: the workers' valleys no worse than alone (SGD, no communication)"},
         controls={m: {"landscapes": c} for m, c in ctrl.items()},
         arrays={"share": shares, "dist": dists, "steps": steps, "grid_lsgd": grid["lsgd"], "grid_easgd": grid["easgd"]},
         details={"curves": [_key(*k[:3]) for k in curve_keys[:4]] + ["random leader", "worst leader"]})
+    rec.measured["not_gathering"] = _not_gathering(rec)        # every LSGD setting that fails somewhere, listed
+    return rec
 
 
 # -- judging and drawing (pure functions of the record) ---------------------------------------------
@@ -245,13 +247,14 @@ def verdict(record: CheckRecord) -> str:
 
 
 def _not_gathering(record) -> list[str]:
-    """LSGD settings (λ, τ) where some landscape does not gather, with how many landscapes."""
+    """Every LSGD setting (λ, τ) where some landscape does not gather, with how many of the landscapes."""
     bad: dict = {}
     for _, c in _lsgd_cells(record):
         if not c["gathers"]:
             key = f"λ={c['lambda']:g} τ={c['tau']}"
             bad[key] = bad.get(key, 0) + 1
-    return [f"{k} ({n})" for k, n in bad.items()]
+    n = len(record.measured["landscapes"])
+    return [f"{k} ({m}/{n})" for k, m in bad.items()]
 
 
 def _family_count(record, key: str) -> str:
@@ -267,7 +270,7 @@ def summary(record: CheckRecord) -> str:
             f"{len(lands)} landscapes; EASGD {_family_count(record, f'easgd λ={lam:g} τ={tau}')}.")
     bad = _not_gathering(record)
     if bad:
-        text += " Not at " + ", ".join(bad[:3]) + "."
+        text += " Not at " + ", ".join(bad) + "."
     worst = record.controls.get("worst")
     if worst:
         text += f" Worst leader: {_main_count(worst['landscapes'])}/{len(lands)}."
