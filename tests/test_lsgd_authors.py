@@ -9,29 +9,22 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import test_clock_reference as shared
 
 import lsgdsim
 from lsgdsim.algorithms import LSGD, LSGDAuthors, lsgd_authors
 from lsgdsim.clock import Clock, Constant, Network
 from reference import reference_authors_run
 
-P, DIM, SIGMA, SEED, STEPS = 4, 6, 0.1, 3, 40
+SIGMA, SEED, STEPS = 0.1, 3, 40
+P, DIM = shared.P, shared.DIM
+objective, x0 = shared.objective, shared.x0          # the clock reference tests' small problem and starts
 CASES = {
     "one-group": dict(period=3),
     "two-groups": dict(period=2, global_period=4, groups=2),
     "strong-pulls": dict(period=1, groups=2, global_period=2, pull=0.4, global_pull=0.3, proximal=0.5,
                          global_proximal=0.7),
 }
-
-
-@pytest.fixture(scope="module")
-def objective():
-    return lsgdsim.objectives.Quadratic.random(dim=DIM, cond=10.0, seed=1)
-
-
-@pytest.fixture(scope="module")
-def x0():
-    return np.random.default_rng(7).normal(size=(P, DIM))
 
 
 def run(objective, alg, x0, clock=None, steps=STEPS):

@@ -126,8 +126,8 @@ def measure(quick: bool = False, seed: int = 0, leader: str | None = None, contr
                "lsgd": {"pull": PULL, "period": PERIOD}, "easgd": {"alpha": f"0.9/{WORKERS}", "period": PERIOD},
                "allreduce": "gradients averaged every step"}
     reading = (f"{WORKERS} workers, {BUDGET:g} s simulated, 1.41 MB messages; gap = f(center) − f* at the end, "
-               "paired (95%). Wins: below EASGD and all-reduce SGD. Fails if worse than a random leader anywhere or "
-               "wins nowhere.")
+               "paired (95%). Wins: below EASGD and all-reduce SGD. Fails if not better than a random leader (pooled) "
+               "or wins nowhere.")
     expected = {"over_baselines_lower_bound": "> 0 (wins)", "leader_part_lower_bound": "> 0"}
     return CheckRecord(name=NAME, claim=CLAIM, reading=reading, setting=setting, measured=measured,
                        expected=expected, controls=ctrl, arrays=arrays)
