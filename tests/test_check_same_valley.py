@@ -17,7 +17,6 @@ def record(quick_record):
 
 
 def test_lsgd_gathers_the_workers_in_the_leaders_valley(record):
-    assert record.verdict == "holds under conditions"
     lands = record.measured["landscapes"]
     assert len(lands) == 5
     for lab, v in lands.items():
@@ -29,6 +28,24 @@ def test_lsgd_gathers_the_workers_in_the_leaders_valley(record):
     ras = lands["rastrigin 2-D"]["cells"]
     assert ras["lsgd λ=0.05 τ=1"]["share_end"] < 0.5
     assert all(not v["cells"]["lsgd λ=0.2 τ=16"]["gathers"] for v in lands.values())
+
+
+def test_quick_mode_is_too_thin_to_separate_the_leader_from_a_random_one_everywhere(record):
+    """5 quick seeds from off-centre starts: the leader's workers end in better valleys than a random leader's
+    on average on every landscape whose valleys differ, significantly on Ackley only, so quick mode fails and
+    says how many seeds would separate them (the full run's 12 separate all three)."""
+    assert record.verdict == "fails" and sv._main_count(record.measured["landscapes"]) == 5
+    differ = {lab: v["over_random"] for lab, v in record.measured["landscapes"].items()
+              if not v["over_random"]["leader_independent"]}
+    assert set(differ) == {"rastrigin 2-D", "ackley 2-D", "ring sin(r)/r"}
+    assert all(r["mean"] > 0 for r in differ.values()) and differ["ackley 2-D"]["lower"] > 0
+    assert "would separate" in record.summary
+
+
+def test_the_random_reference_is_measured_without_controls_too():
+    rec = run_check("same-valley", quick=True, controls=False)
+    assert not rec.controls and all("over_random" in v for v in rec.measured["landscapes"].values())
+    assert rec.measured["landscapes"] == run_check("same-valley", quick=True).measured["landscapes"]
 
 
 def test_averaging_gathers_in_worse_valleys(record):

@@ -86,25 +86,29 @@ class Landscape:
     valleys: Callable       # (obj, E (n, d), spec) -> labels (n,), values (n,)
     start_radius: float | None = None   # uniform in a disk of this radius, else obj.initial_point
     settled: Callable | None = None     # (obj, X) -> (n,) bool: the descent may stop there
+    offset: float = 0.0                 # the starts' centre: uniform in [−offset, offset]^d per seed
 
 
 LANDSCAPES = (
     Landscape("rastrigin 2-D", lambda s: objectives.Rastrigin(dim=2), 0.002, 800, 400, 0.002, 3000, 1e-6,
-              lattice_valleys),
-    Landscape("ackley 2-D", lambda s: objectives.Ackley(dim=2), 0.01, 800, 400, 0.01, 600, 1e-6, lattice_valleys),
+              lattice_valleys, offset=3.0),
+    Landscape("ackley 2-D", lambda s: objectives.Ackley(dim=2), 0.01, 800, 400, 0.01, 600, 1e-6, lattice_valleys,
+              offset=3.0),
     Landscape("double well 2-D", lambda s: objectives.DoubleWell(dim=2), 0.1, 400, 200, 0.1, 2000, 1e-6,
               well_valleys),
     Landscape("ring sin(r)/r", lambda s: objectives.RingSinc(n_rings=10), 2.0, 800, 400, 2.0, 3000, 1e-7,
-              ring_valleys, start_radius=22.0),
+              ring_valleys, start_radius=22.0, offset=10.0),
     Landscape("matrix n=12 r=2", lambda s: objectives.MatrixFactorization(n=12, rank=2, observed=0.7, seed=s),
               0.2, 600, 300, 0.2, 1000, 1e-5, matrix_valleys, settled=matrix_settled),
 )
 
 
 def start(spec: Landscape, obj, rng, workers: int) -> np.ndarray:
-    """(workers, d) independent starting points of one seed."""
+    """(workers, d) independent starting points of one seed, around a centre drawn for the seed (off the
+    global minimum when ``spec.offset`` > 0: so that gathering anywhere is not already a good valley)."""
+    centre = rng.uniform(-spec.offset, spec.offset, obj.dim) if spec.offset else np.zeros(obj.dim)
     if spec.start_radius is None:
-        return obj.initial_point(workers, rng)
+        return centre + obj.initial_point(workers, rng)
     angle = rng.uniform(0, 2 * np.pi, workers)
     r = spec.start_radius * np.sqrt(rng.uniform(0, 1, workers))
-    return np.stack([r * np.cos(angle), r * np.sin(angle)], axis=1)
+    return centre + np.stack([r * np.cos(angle), r * np.sin(angle)], axis=1)

@@ -35,7 +35,7 @@ from .report import render_markdown, terminal_header, terminal_row
 # longest are started first when jobs > 1, so that no long check starts last (a new check counts as 30 s).
 COST = {"rate": 119, "stochastic-leader": 100, "comm-period": 93, "curse-of-symmetry": 49, "stationary-points": 49,
         "newton-alignment": 42, "iteration-complexity": 36, "period-rate": 35, "multi-leader": 80,
-        "same-valley": 33, "one-step": 19, "leader-stickiness": 14, "leader-or-average": 14, "saddle-escape": 8,
+        "same-valley": 45, "one-step": 19, "leader-stickiness": 14, "leader-or-average": 14, "saddle-escape": 8,
         "communication-efficiency": 30, "stragglers": 10}
 
 
