@@ -31,12 +31,12 @@ from .progress import Progress
 from .record import CheckRecord
 from .report import render_markdown, terminal_header, terminal_row
 
-# Seconds each check took in full mode (lsgdsim check --jobs 2 on the quiet 2-core machine, 2026-12-02): the
-# longest are started first when jobs > 1, so that no long check starts last (a new check counts as 30 s).
-COST = {"rate": 119, "stochastic-leader": 100, "comm-period": 93, "curse-of-symmetry": 49, "stationary-points": 49,
-        "newton-alignment": 42, "iteration-complexity": 36, "period-rate": 35, "multi-leader": 80,
-        "same-valley": 45, "one-step": 19, "leader-stickiness": 14, "leader-or-average": 14, "saddle-escape": 8,
-        "communication-efficiency": 30, "stragglers": 10}
+# Seconds each check took in full mode (lsgdsim check --jobs 2 on the 2-core machine, 2026-12-07): the longest
+# are started first when jobs > 1, so that no long check starts last (a new check counts as 30 s).
+COST = {"rate": 128, "stochastic-leader": 113, "comm-period": 96, "stationary-points": 58, "curse-of-symmetry": 57,
+        "same-valley": 56, "multi-leader": 53, "newton-alignment": 46, "iteration-complexity": 39, "period-rate": 34,
+        "communication-efficiency": 18, "leader-stickiness": 17, "one-step": 15, "leader-or-average": 15,
+        "saddle-escape": 9, "stragglers": 5}
 
 
 class CheckErrors(RuntimeError):
