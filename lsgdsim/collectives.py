@@ -56,6 +56,28 @@ class Message(NamedTuple):
         return self.links * self.nbytes
 
 
+class GroupBroadcasts(NamedTuple):
+    """The n sub-group broadcasts of one ``broadcast_groups`` call as one record: group j (ranks j·size …
+    (j+1)·size − 1) receives ``floats`` floats from rank ``roots[j]``. Its ``total_floats`` is what the n
+    Messages would sum to, computed at once; :meth:`messages` gives them one by one (for the log)."""
+
+    op: str
+    roots: tuple
+    size: int
+    floats: int
+    nbytes: int
+
+    def messages(self) -> list[Message]:
+        return [Message(self.op, _rank(r), range(j * self.size, (j + 1) * self.size), self.floats, self.nbytes)
+                for j, r in enumerate(self.roots)]
+
+    @property
+    def total_floats(self) -> int:
+        roots = np.asarray(self.roots)
+        inside = np.count_nonzero(roots // self.size == np.arange(len(roots)))     # a root does not send to itself
+        return (len(roots) * self.size - int(inside)) * self.floats
+
+
 def _rank(i) -> range:
     return range(int(i), int(i) + 1)
 
@@ -84,6 +106,7 @@ class Collective:
         msgs, self.pending = self.pending, []
         ops, self.ops = self.ops, []
         if self.record:
+            msgs = [one for m in msgs for one in (m.messages() if isinstance(m, GroupBroadcasts) else (m,))]
             self.log.extend((t, m) for m in msgs)
             self.op_log.extend((t, o) for o in ops)
         return msgs
@@ -133,8 +156,8 @@ class Collective:
         p, d = self._count(X.shape[0]), X.shape[1]
         n = roots.shape[0]
         size = p // n
-        for j, r in enumerate(np.asarray(to_numpy(roots)).tolist()):
-            self._send("broadcast", _rank(r), range(j * size, (j + 1) * size), d)
+        self.pending.append(GroupBroadcasts("broadcast", tuple(np.asarray(to_numpy(roots)).tolist()), size, d,
+                                            d * self.itemsize))     # one record for the n groups' messages
         self._op("broadcast", d * self.itemsize, size)   # the groups' broadcasts run in parallel
         return self._broadcast_groups(X, roots)
 

@@ -8,7 +8,7 @@ import pytest
 from lsgdsim import algorithms as A
 from lsgdsim import leaders as L
 from lsgdsim import objectives, simulate
-from lsgdsim.collectives import Message, PerWorker, Vectorized
+from lsgdsim.collectives import GroupBroadcasts, Message, PerWorker, Vectorized
 
 P, D, STEPS = 6, 3, 12
 LEADERS = {"exact": L.Exact(), "noisy": L.Noisy(0.5), "window": L.Window(3, 0.2), "worst": L.Worst(L.Exact()),
@@ -111,3 +111,14 @@ def test_sgd_sends_nothing():
 def test_bad_collective_is_rejected_before_work():
     with pytest.raises(ValueError, match="collective"):
         _run(RULES["sgd"], "per_worker")
+
+
+@pytest.mark.parametrize("config", ["groups", "groups-3-local-only"])
+def test_group_broadcasts_count_the_floats_of_their_messages(config):
+    """Without a log the n groups' broadcasts of a call are one record (GroupBroadcasts) whose floats are
+    summed at once; they must equal the logged messages' floats, one by one."""
+    alg = RULES[f"lsgd-{config}-exact"]
+    quiet, logged = _run(alg, Vectorized()), _run(alg, Vectorized(record=True))
+    assert quiet.meta["floats_communicated"] == logged.meta["floats_communicated"] > 0
+    record = GroupBroadcasts("broadcast", (1, 0, 4), 2, D, 8 * D)          # group 1 (ranks 2, 3) from rank 0
+    assert record.total_floats == sum(m.total_floats for m in record.messages()) == (6 - 2) * D
