@@ -154,15 +154,11 @@ class Window(LeaderRule):
         return {"buffer": buffer, "count": count}
 
 
-@dataclass(frozen=True)
-class Worst(LeaderRule):
-    """Control: the worker with the HIGHEST score of ``rule`` leads (its scores negated).
+class _Wrapping(LeaderRule):
+    """A control built on another rule ``self.rule``: it observes and stores what that rule does and only
+    changes the scores (Worst, MidRanked)."""
 
-    With ``Worst(Exact())`` every pull goes toward the worst worker, the opposite of what LSGD is about;
-    a check whose verdict survives it does not test anything the leader contributes.
-    """
-
-    rule: LeaderRule = Exact()
+    rule: LeaderRule
 
     @property
     def observes_every_step(self) -> bool:  # type: ignore[override]
@@ -170,7 +166,7 @@ class Worst(LeaderRule):
 
     def validate(self):
         if not isinstance(self.rule, LeaderRule):
-            raise ValueError(f"Worst needs a leader rule to invert; got {self.rule!r}")
+            raise ValueError(f"{type(self).__name__} needs a leader rule to build on; got {self.rule!r}")
         self.rule.validate()
 
     def init(self, workers, xp, dtype):
@@ -179,14 +175,25 @@ class Worst(LeaderRule):
     def observe(self, state, losses, streams):
         return self.rule.observe(state, losses, streams)
 
-    def scores(self, state, exact_values, streams):
-        return -self.rule.scores(state, exact_values, streams)
-
     def take_rows(self, state, rows):
         return self.rule.take_rows(state, rows)
 
     def put_rows(self, state, rows, part):
         return self.rule.put_rows(state, rows, part)
+
+
+@dataclass(frozen=True)
+class Worst(_Wrapping):
+    """Control: the worker with the HIGHEST score of ``rule`` leads (its scores negated).
+
+    With ``Worst(Exact())`` every pull goes toward the worst worker, the opposite of what LSGD is about;
+    a check whose verdict survives it does not test anything the leader contributes.
+    """
+
+    rule: LeaderRule = Exact()
+
+    def scores(self, state, exact_values, streams):
+        return -self.rule.scores(state, exact_values, streams)
 
     def describe(self) -> dict:
         return {"rule": "worst", "of": self.rule.describe()}
@@ -211,7 +218,7 @@ class Random(LeaderRule):
 
 
 @dataclass(frozen=True)
-class MidRanked(LeaderRule):
+class MidRanked(_Wrapping):
     """Control: a worker of middling rank leads: in each group of l workers, the one ranked ⌊l/2⌋ (0 = best)
     by ``rule``'s scores; with l ≥ 2 never the group's best (l = 2: its worst).
 
@@ -224,24 +231,12 @@ class MidRanked(LeaderRule):
     rule: LeaderRule = Exact()
     groups: int = 1
 
-    @property
-    def observes_every_step(self) -> bool:  # type: ignore[override]
-        return self.rule.observes_every_step
-
     def validate(self):
-        if not isinstance(self.rule, LeaderRule):
-            raise ValueError(f"MidRanked needs a leader rule to rank by; got {self.rule!r}")
+        super().validate()
         set_fields(self, groups=check_int(self.groups, "mid-ranked groups", 1))
-        self.rule.validate()
 
     def for_groups(self, groups: int) -> MidRanked:
         return self if groups == self.groups else MidRanked(self.rule, groups)
-
-    def init(self, workers, xp, dtype):
-        return self.rule.init(workers, xp, dtype)
-
-    def observe(self, state, losses, streams):
-        return self.rule.observe(state, losses, streams)
 
     def scores(self, state, exact_values, streams):
         s = self.rule.scores(state, exact_values, streams)
@@ -249,12 +244,6 @@ class MidRanked(LeaderRule):
         blocks = xp.reshape(s, (self.groups, -1))
         ranks = xp.argsort(xp.argsort(blocks, axis=1, stable=True), axis=1, stable=True)
         return xp.reshape(xp.abs(ranks - blocks.shape[1] // 2), (-1,))       # 0 at each group's mid rank
-
-    def take_rows(self, state, rows):
-        return self.rule.take_rows(state, rows)
-
-    def put_rows(self, state, rows, part):
-        return self.rule.put_rows(state, rows, part)
 
     def describe(self) -> dict:
         return {"rule": "midranked", "of": self.rule.describe(), "groups": self.groups}
