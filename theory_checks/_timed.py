@@ -16,7 +16,7 @@ from lsgdsim.clock.clusters import CLUSTERS, JITTER, cnn7
 from lsgdsim.clock.compute import Lognormal
 from lsgdsim.clock.network import Network
 
-from .comm_period import mean_ci, seeds_to_separate
+from ._stats import mean_ci, seeds_to_separate
 
 STEP = CLUSTERS["paper"].step_seconds(cnn7())     # 4.0 ms: one local step of CNN7 on a GTX 1080
 MODEL_BYTES = cnn7().nbytes()                     # 1.41 MB: one message (a row of the state)

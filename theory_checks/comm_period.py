@@ -44,11 +44,11 @@ on some problem; "holds" if (b) holds at every τ on every problem; "holds under
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from lsgdsim import algorithms, objectives, simulate
 from lsgdsim.simulate import DivergenceError
 
+from ._stats import mean_ci, seeds_to_separate
 from .controls import control_modes, leader_rule
 from .progress import Progress
 from .record import CheckRecord
@@ -70,28 +70,6 @@ KEPT = 0.5            # (b): at least half of the τ = 1 benefit kept
 WORKERS = 8
 BATCH = 32
 LSGD_KINDS = ("lsgd", "lsgd-scaled")       # the LSGD runs (their leader rule follows the installed control)
-
-
-def mean_ci(values, level: float = 0.95):
-    """Mean and half-width of the t-interval over seeds (half-width nan for one seed or non-finite values)."""
-    v = np.asarray(values, dtype=float)
-    m = float(v.mean())
-    if len(v) < 2 or not np.all(np.isfinite(v)):
-        return m, float("nan")
-    return m, float(stats.t.ppf(0.5 + level / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
-
-
-def seeds_to_separate(values, level: float = 0.95, cap: int = 10_000) -> int:
-    """The number of seeds whose t-interval would exclude 0 if the per-seed ``values`` kept their mean and
-    spread: the smallest n ≥ 2 with t(n − 1)·sd/√n < |mean| (``cap`` when the mean is 0 or not finite).
-    A record states it beside a comparison, so that a verdict on too few seeds says how many it needed."""
-    v = np.asarray(values, dtype=float)
-    if len(v) < 2 or not np.all(np.isfinite(v)) or v.mean() == 0:
-        return cap
-    m, sd = abs(float(v.mean())), float(v.std(ddof=1))
-    n = np.arange(2, cap + 1)
-    ok = stats.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n) < m
-    return int(n[ok][0]) if ok.any() else cap
 
 
 def _problems(quick: bool, seed: int):

@@ -58,7 +58,7 @@ from lsgdsim import algorithms, leaders, objectives, simulate
 from lsgdsim.nn.train import train
 from lsgdsim.schedules import StepDecay
 
-from .comm_period import mean_ci, seeds_to_separate
+from ._stats import paired
 from .controls import control_modes, leader_rule
 from .progress import Progress
 from .record import CheckRecord
@@ -185,11 +185,10 @@ def compare(rows: list[dict], tol: Callable[[float], float], baseline: dict | No
 def over_random(rows: list[dict], reference: list[dict]) -> dict:
     """The verdict's second condition: d_s = e_leader(random leader) − e_leader(``rows``) paired by seed, their
     mean and the lower end of its 95% t-interval (−inf without an interval); *beats random* if that end is > 0."""
-    d = [q["leader"] - r["leader"] for r, q in zip(rows, reference, strict=True)]
-    mean, half = mean_ci(d)
-    lower = mean - half if np.isfinite(half) else float("-inf")
-    return {"random_leader": float(np.median([q["leader"] for q in reference])), "over_random": mean,
-            "over_random_lower": lower, "beats_random": bool(lower > 0), "seeds_to_separate": seeds_to_separate(d)}
+    d = paired([q["leader"] - r["leader"] for r, q in zip(rows, reference, strict=True)])
+    return {"random_leader": float(np.median([q["leader"] for q in reference])), "over_random": d["mean"],
+            "over_random_lower": d["lower"], "beats_random": bool(d["lower"] > 0),
+            "seeds_to_separate": d["seeds_to_separate"]}
 
 
 def judge_setting(problem: str, tau: int, runs: dict, reference: str, tol: Callable[[float], float]) -> dict:

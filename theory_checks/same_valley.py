@@ -57,7 +57,7 @@ import numpy as np
 from lsgdsim import algorithms, leaders, simulate
 
 from ._same_valley import LANDSCAPES, Landscape, descend, start
-from .comm_period import mean_ci, seeds_to_separate
+from ._stats import paired
 from .controls import control_modes, leader_rule
 from .progress import Progress
 from .record import CheckRecord
@@ -189,10 +189,7 @@ def over_random(right: list[dict], random: list[dict]) -> dict:
     the installed leader's workers end in better valleys); mean, 95% lower end, seeds that would separate.
     Where every valley is a global minimum (double well, matrix completion) d ≡ 0: leader-independent."""
     d = [b["valley_mean"] - a["valley_mean"] for a, b in zip(right, random, strict=True)]
-    mean, half = mean_ci(d)
-    lower = mean - half if np.isfinite(half) else float("-inf")
-    return {"mean": float(mean), "lower": float(lower), "seeds_to_separate": seeds_to_separate(d),
-            "leader_independent": bool(np.max(np.abs(d)) <= VALUE_TOL)}
+    return {**paired(d), "leader_independent": bool(np.max(np.abs(d)) <= VALUE_TOL)}
 
 
 def _key(family, lam, tau) -> str:
