@@ -17,7 +17,7 @@ import numpy as np
 from lsgdsim import plotting
 from lsgdsim.clock.clusters import cluster_clock
 
-from .timed import LEADS, LR, METHODS, algorithm, on_grid, shares, timed_run
+from .timed import LEADS, LR, METHODS, PARTS, algorithm, on_grid, shares, timed_run
 
 NAME = "cluster-time"
 TITLE = "Test error vs simulated wall-clock time on the paper's cluster (4 and 16 workers)"
@@ -62,13 +62,13 @@ def combine(cfg: dict, results: list[dict]) -> tuple[dict, dict]:
         for err in ("center_error", "leader_error"):
             arrays[f"p{p}.{m}.{err}"] = np.stack([on_grid(r["time"], r[err], grid) for r in rows])
         parts = [shares(r) for r in rows]
-        arrays[f"p{p}.{m}.shares"] = np.array([[s[part] for part in ("compute", "communicate", "wait")]
+        arrays[f"p{p}.{m}.shares"] = np.array([[s[part] for part in PARTS]
                                                for s in parts])
         final = arrays[f"p{p}.{m}.center_error"][:, -1]
         info[f"p{p}.{m}"] = {"final_center_error_mean": float(final.mean()), "final_center_error": final.tolist(),
                              "mean_steps_per_worker": float(np.mean([r["worker_steps"].mean() for r in rows])),
                              **{f"{part}_share": float(np.mean([s[part] for s in parts]))
-                                for part in ("compute", "communicate", "wait")}}
+                                for part in PARTS}}
     return arrays, info
 
 

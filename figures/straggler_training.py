@@ -18,7 +18,7 @@ import numpy as np
 from lsgdsim import plotting
 from lsgdsim.clock.clusters import cluster_clock, with_stragglers
 
-from .timed import BREAKDOWN_COLORS, LR, algorithm, on_grid, shares, timed_run
+from .timed import LR, PARTS, algorithm, on_grid, shares, stacked_breakdown, timed_run
 
 NAME = "straggler-training"
 TITLE = "Heavy-tailed stragglers: Algorithm 1's total trigger vs the per-worker trigger (16 workers)"
@@ -28,7 +28,6 @@ VOLATILE = ()
 TRIGGERS = ("total", "own")
 WORKERS = 16
 GRID = 25
-PARTS = ("compute", "communicate", "wait")
 
 
 def config(quick: bool = False, seed: int = 0) -> dict:
@@ -97,13 +96,7 @@ def _errors(ax, data) -> None:
 
 
 def _breakdown(ax, data) -> None:
-    a = data.arrays
-    y = np.arange(len(TRIGGERS))[::-1]
-    left = np.zeros(len(TRIGGERS))
-    for j, part in enumerate(PARTS):
-        width = np.array([a[f"{t}.shares"][j] for t in TRIGGERS])
-        ax.barh(y, width, left=left, color=BREAKDOWN_COLORS[part], label=part, height=0.6)
-        left += width
+    y = stacked_breakdown(ax, [data.arrays[f"{t}.shares"] for t in TRIGGERS], height=0.6)
     for yi, t in zip(y, TRIGGERS, strict=True):
         ax.text(0.02, yi + 0.36, f"{data.info[t]['steps_per_worker']:.0f} steps/worker", fontsize=7)
     ax.set_yticks(y, ["total", "per-worker"])

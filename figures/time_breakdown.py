@@ -21,14 +21,13 @@ from lsgdsim.clock.clusters import CLUSTERS, cluster_clock
 
 from .cluster_time import WORKERS
 from .cluster_time import config as time_config
-from .timed import BREAKDOWN_COLORS, algorithm, shares, step_cap
+from .timed import PARTS, algorithm, shares, stacked_breakdown, step_cap
 
 NAME = "time-breakdown"
 TITLE = "Compute / communicate / wait per method, paper's and modern cluster, 4 and 16 workers"
 CLAIM = ("Reviewer 2: report the breakdown of the total time into computation and communication. The paper: "
          "LSGD's one broadcast makes it the more communication-efficient method.")
 VOLATILE = ()
-PARTS = ("compute", "communicate", "wait")
 
 
 def config(quick: bool = False, seed: int = 0) -> dict:
@@ -79,12 +78,7 @@ def draw(data):
     for row, c in enumerate(cfg["clusters"]):
         for col, p in enumerate(WORKERS):
             ax = axes[row, col]
-            left = np.zeros(len(methods))
-            y = np.arange(len(methods))[::-1]
-            for j, part in enumerate(PARTS):
-                width = np.array([a[f"{c}.p{p}.{m}"][j] for m in methods])
-                ax.barh(y, width, left=left, color=BREAKDOWN_COLORS[part], label=part, height=0.7)
-                left += width
+            y = stacked_breakdown(ax, [a[f"{c}.p{p}.{m}"] for m in methods], height=0.7)
             for yi, m in zip(y, methods, strict=True):
                 steps = data.info[f"{c}.p{p}.{m}"]["steps_per_worker"]
                 ax.text(1.01, yi, f"{steps:.0f}", va="center", fontsize=7)

@@ -20,6 +20,7 @@ METHODS = ("lsgd", "lsgd-authors", "easgd", "downpour", "allreduce", "sgd")
 LR = {"lsgd": 0.05, "lsgd-authors": 0.05, "easgd": 0.02, "downpour": 0.005, "allreduce": 0.05, "sgd": 0.02}
 PERIOD, MOMENTUM, PULL, BATCH = 4, 0.9, 0.1, 32
 LEADS = ("lsgd", "lsgd-authors")            # the methods with a leader (dashed: its test error)
+PARTS = ("compute", "communicate", "wait")   # the parts of a worker's time (Result.breakdown)
 BREAKDOWN_COLORS = {"compute": "#4a6fa5", "communicate": "#d1495b", "wait": "#c8c8c8"}   # apart from the methods
 
 
@@ -55,7 +56,7 @@ def timed_run(alg, workers: int, clock, budget: float, seed: int, model: str, ev
     return {"time": np.asarray(res.sim_time, float),
             "center_error": 100 * (1 - np.asarray(mon["center_test_accuracy"], float)),
             "leader_error": 100 * (1 - np.asarray(mon["leader_test_accuracy"], float)),
-            **{part: np.asarray(res.breakdown[part], float) for part in ("compute", "communicate", "wait")},
+            **{part: np.asarray(res.breakdown[part], float) for part in PARTS},
             "worker_steps": np.asarray(res.worker_steps[-1], float),
             "leaders": np.asarray(res.leaders if res.leaders is not None else [], float)}
 
@@ -67,5 +68,16 @@ def on_grid(time, values, grid):
 
 def shares(run: dict) -> dict:
     """Mean over workers of each part of the time, as a share of the run's end."""
-    total = run["compute"] + run["communicate"] + run["wait"]
-    return {part: float(np.mean(run[part] / total)) for part in ("compute", "communicate", "wait")}
+    total = sum(run[part] for part in PARTS)
+    return {part: float(np.mean(run[part] / total)) for part in PARTS}
+
+
+def stacked_breakdown(ax, rows, height: float) -> np.ndarray:
+    """Horizontal stacked bars, one per row of ``rows`` (n, 3: the shares of PARTS), top to bottom;
+    returns the bars' y positions."""
+    rows = np.asarray(rows, float)
+    y, left = np.arange(len(rows))[::-1], np.zeros(len(rows))
+    for j, part in enumerate(PARTS):
+        ax.barh(y, rows[:, j], left=left, color=BREAKDOWN_COLORS[part], label=part, height=height)
+        left = left + rows[:, j]
+    return y
