@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from lsgdsim import algorithms
+from lsgdsim.clock.clusters import fastest_step
 from lsgdsim.leaders import Window
 from lsgdsim.nn.train import train
 
@@ -44,7 +45,7 @@ def algorithm(method: str, lr: float, **kw):
 
 def step_cap(clock, budget: float) -> int:
     """More steps than any worker can do in ``budget`` simulated seconds (the run's nominal steps)."""
-    fastest = np.min(getattr(clock.compute, "median", None) or clock.compute.minimum)
+    fastest = fastest_step(clock)
     return int(np.ceil(1.05 * budget / fastest)) + 1
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from lsgdsim import objectives, simulate
 from lsgdsim.clock import Clock
-from lsgdsim.clock.clusters import CLUSTERS, JITTER, cnn7
+from lsgdsim.clock.clusters import CLUSTERS, JITTER, cnn7, fastest_step
 from lsgdsim.clock.compute import Lognormal
 from lsgdsim.clock.network import Network
 
@@ -38,7 +38,7 @@ def flat_clock(bandwidth: float, latency: float = LATENCY) -> Clock:
 
 def timed(objective, algorithm, workers: int, clock: Clock, budget: float, seed: int, record_every: int = 4):
     """``algorithm`` on ``objective`` until ``budget`` simulated seconds (a step cap no worker reaches)."""
-    fastest = float(np.min(getattr(clock.compute, "median", None) or clock.compute.minimum))
+    fastest = fastest_step(clock)
     return simulate(objective, algorithm, workers=workers, steps=int(1.05 * budget / fastest) + 2, grad_noise=NOISE,
                     seed=seed, clock=clock, time_budget=budget, record_every=record_every)
 

@@ -126,10 +126,16 @@ def cluster_clock(name: str, workers: int, model: ModelCost | None = None, batch
                  model_bytes=model.nbytes())
 
 
+def fastest_step(clock: Clock) -> float:
+    """The fastest worker's typical step of ``clock``: its lognormal median, or its Pareto minimum (the
+    models a cluster clock has). Time budgets divide by it to size a run's nominal steps."""
+    return float(np.min(getattr(clock.compute, "median", None) or clock.compute.minimum))
+
+
 def with_stragglers(clock: Clock, workers: int, spread: float = 2.0, shape: float = 2.0) -> Clock:
     """``clock`` with heavy-tailed compute times: worker i's step takes m_i·u^(−1/shape) seconds (Pareto),
     its minimum m_i rising linearly from the clock's median step (worker 0, the fastest) to ``spread`` times
     it (the last worker). Shape 2: the mean is twice the minimum and the variance infinite."""
-    median = float(np.min(getattr(clock.compute, "median", None) or clock.compute.minimum))
+    median = fastest_step(clock)
     minimum = tuple(float(m) for m in median * np.linspace(1.0, spread, workers))
     return replace(clock, compute=Pareto(minimum=minimum, shape=shape))
