@@ -54,14 +54,26 @@ def test_worst_leader_makes_the_check_fail():
 
 
 def test_verdict_rule():
-    def rec(main, other=0.8):
+    def rec(main, other=0.8, lower=(0.1, 0.1)):
         from theory_checks.record import CheckRecord
-        cells = {"lsgd": {f"{se.MAIN:g}": {"ratio_all": main}, "0.2": {"ratio_all": other}}}
+        cells = lambda low: {"lsgd": {f"{se.MAIN:g}": {"ratio_all": main}, "0.2": {"ratio_all": other}},  # noqa: E731
+                             "over_random": {"lower": low}}
         return CheckRecord(name=se.NAME, claim="", reading="", setting={}, expected={},
-                           measured={"saddles": {"a": cells, "b": cells}})
+                           measured={"saddles": {"a": cells(lower[0]), "b": cells(lower[1])}})
     assert se.verdict(rec(0.7)) == "holds"
     assert se.verdict(rec(0.7, other=1.3)) == "holds under conditions"
     assert se.verdict(rec(0.95)) == "fails" and se.verdict(rec(1.3)) == "fails"
+    # a speed-up no surer than a random leader's does not count
+    assert se.verdict(rec(0.7, lower=(0.1, -0.01))) == "holds under conditions"
+    assert se.verdict(rec(0.7, lower=(0.0, -0.01))) == "fails"
+
+
+def test_the_random_leader_reference_is_paired_by_seed():
+    out = se.over_random([10, 20, 30], [20, 40, 60], "x")         # twice as long under the random leader
+    assert out["mean"] == pytest.approx(np.log(2)) and out["lower"] == pytest.approx(np.log(2))
+    assert out["precision"]["enough"] and out["precision"]["quantity"].startswith("x:")
+    same = se.over_random([10, 20, 30], [10, 20, 30], "x")
+    assert same["lower"] == 0.0 and not same["precision"]["enough"]
 
 
 def test_escape_times_and_seed_batching():

@@ -70,6 +70,22 @@ def test_verdict_follows_the_rates(symmetry_result):
     assert symmetry.verdict(rec) == "fails"
 
 
+def test_the_curse_counts_only_above_a_random_leader(symmetry_result):
+    rec = copy.deepcopy(symmetry_result)
+    rec.measured["matrix_sweep"] = []
+    over = rec.measured["over_random"]
+    assert over["ring"]["significant"] and over["matrix"]["significant"]
+    assert all(over[k]["precision"]["enough"] for k in over)
+    assert symmetry.verdict(rec) == "holds"
+    over["ring"]["significant"] = False               # as good as EAGD's loss, but no better than a random leader
+    assert symmetry.verdict(rec) == "holds under conditions"
+    over["matrix"]["significant"] = False
+    assert symmetry.verdict(rec) == "fails"
+    # the comparison itself: equal rates never separate, and say how far from separating they are
+    same = symmetry.over_random(symmetry._lgd_main(rec.measured), symmetry._lgd_main(rec.measured))
+    assert not same["ring"]["significant"] and not same["ring"]["precision"]["enough"]
+
+
 @pytest.mark.parametrize("rule", [leaders.Exact(), leaders.Worst(leaders.Exact())])
 def test_batched_ring_runs_equal_single_runs(rule):
     obj, seeds = objectives.RingSinc(), (3, 4, 5)

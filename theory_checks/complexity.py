@@ -34,6 +34,9 @@ Controls: LSGD with a worst leader (``leaders.Worst``) and with a random one, tu
 seeds, and G at the main LSGD's (η, T') so that only the rule differs; the references do not involve the
 leader and are not re-run (a random leader IS the random pull: G = 0 exactly).
 
+Sample sizes. The record's ``precision`` gives, per problem, the copies "G > 2 SE" needs (n·(2 SE/G)², the SE
+narrowing like 1/√n) and whether the run had them; the summary names a problem where it did not.
+
 Verdict (computed). "fails" if (ii) fails on more than half of the problems or LSGD is worse (> 1.1×) than
 EASGD or than SGD on more than half; "holds" if (i) and (ii) hold on every problem; otherwise "holds under
 conditions", naming where.
@@ -47,6 +50,7 @@ import numpy as np
 from lsgdsim import leaders
 
 from . import _complexity as cx
+from ._stats import precision, thin_note
 from .controls import control_modes, leader_rule
 from .progress import Progress
 from .record import CheckRecord
@@ -156,7 +160,14 @@ def judged(table: dict) -> dict:
     """Where LSGD is worse than a comparator, and where the leader part (ii) fails."""
     worse = [f"{p} vs {o}" for p, t in table.items() for o in ("easgd", "sgd") if not t[f"lsgd_over_{o}"] <= SLACK]
     return {"lsgd_worse_than": worse, "leader_fails_on": [p for p, t in table.items() if not leader_ok(t)],
-            "problems_count": len(table)}
+            "problems_count": len(table), "precision": [gain_precision(p, t["leader_gain"]) for p, t in table.items()]}
+
+
+def gain_precision(problem: str, g: dict) -> dict:
+    """The copies "G > 2 SE" needs on ``problem`` (the interval G ± 2 SE narrows like 1/√copies)."""
+    h = 2 * g["over_random_pull_se"]
+    return precision(f"{problem}: G over a random pull", g["copies"], g["over_random_pull"],
+                     (g["over_random_pull"] - h, g["over_random_pull"] + h), 0.0)
 
 
 def verdict(record: CheckRecord) -> str:
@@ -180,7 +191,7 @@ def summary(record: CheckRecord) -> str:
     worst = record.controls.get("worst")
     if worst:
         text += f" Worst leader: {n - len(worst['leader_fails_on'])}/{n}."
-    return text
+    return text + thin_note(m.get("precision", []))
 
 
 def _z(t: dict) -> str:

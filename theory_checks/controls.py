@@ -43,3 +43,17 @@ def leader_rule(rule: leaders.LeaderRule | None = None, mode: str | None = None)
 def control_modes(leader: str | None, controls: bool) -> tuple[str, ...]:
     """The control modes a check should also measure: both, unless a control is installed or they are off."""
     return MODES if (controls and leader is None) else ()
+
+
+def with_reference(modes: tuple[str, ...], leader: str | None) -> tuple[str, ...]:
+    """The leader modes a check runs beside its main runs: its controls, plus the random-leader reference
+    every leader-dependent verdict compares the rule's leader with (measured in every mode, so that a random
+    or mid-ranked leader installed fails). Not repeated when the installed leader is itself random: the main
+    runs are then the reference (see :func:`reference`)."""
+    return modes if "random" in modes or leader == "random" else (*modes, "random")
+
+
+def reference(leader: str | None, main, by_mode: dict):
+    """The random-leader reference: the main runs when the installed leader is random, else the runs of the
+    "random" mode in ``by_mode`` (a control or the reference :func:`with_reference` added)."""
+    return main if leader == "random" else by_mode["random"]

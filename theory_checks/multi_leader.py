@@ -16,7 +16,10 @@ group the one-step theorem must hold for every worker: P = ηλ(f(x) − f(z_j))
 at least as good) and D ≥ P, D = (1 − mη)(f(x) − f*) + η²Mσ²/2 − (E f(x⁺) − f*) the decrease below the
 SGD bound. With both pulls at once (a global step), D ≥ ηλ(f(x) − f(z_j)) + ηλ_G(f(x) − f(z)) is
 derived here [RECON] from the theorem with the leader (λz_j + λ_Gz)/(λ + λ_G) (convexity) and is
-checked the same way. Also reported: the decrease over the SGD step itself, E f(x_SGD⁺) − E f(x⁺),
+checked the same way. With the rule's own leader P ≥ 0 holds by construction (the local leader is its
+group's best); what can fail with it is D ≥ P, the theorem itself: a pull that moves away from the leader
+breaks it (tests/test_check_multi_leader.py), as does any leader that is not the group's best. Also
+reported: the decrease over the SGD step itself, E f(x_SGD⁺) − E f(x⁺),
 against P (the theorem does not bound it).
 (2) η_t = a/(b + t), a·m = 2, b = a·M, λ = λ_G chosen so that the first pull η_1λ is 0.4, τ = 2,
 τ_G = 4 (the authors' τ_G = 2τ), exact leader; mean-worker gap; C = median over the tail of t·gap;

@@ -44,6 +44,10 @@ part of every measurement (the baseline); the worst-leader runs are the extra co
 random one in ``controls``. C(LSGD)/C(EASGD) is reported (EASGD replicas are separate runs, so that
 interval is unpaired); the poster claims only the same order against EASGD, so it is not in the verdict.
 
+Sample sizes. For each constant ratio the verdict reads, the record's ``precision`` states how many
+replicas its bootstrap interval needs to exclude 1 (it narrows like 1/√n: n·(h/|ratio − 1|)², h the
+interval's half facing 1), and whether the run had them; the summary says when it did not.
+
 Verdict (computed). "fails" if LSGD's tail slope (mean or best worker, either objective) is not
 confidently ≤ −0.9 with a·m = 2, or if on either objective the upper end of the 95% interval of
 C(LSGD)/C(SGD) or of C(LSGD)/C(random leader) (mean worker) is not below 1 (the leader does not lower
@@ -70,7 +74,8 @@ from ._rate_runs import (
     sgd_expected_gap,
     start_point,
 )
-from .controls import control_modes, leader_rule
+from ._stats import precision, thin_note
+from .controls import control_modes, leader_rule, reference, with_reference
 from .progress import Progress
 from .record import CheckRecord
 
@@ -157,7 +162,7 @@ def measure(quick: bool = False, seed: int = 0, leader: str | None = None, contr
     progress = progress or Progress()
     z = SIZES[bool(quick)]
     modes = control_modes(leader, controls)
-    progress.expect(3 + 2 * (leader != "random") + 2 * ("worst" in modes))
+    progress.expect(3 + 2 * len(with_reference(modes, leader)))
     rng = np.random.default_rng(derive_seed(seed, 100))
     rule = leader_rule(Exact(), leader)
     settings = main_settings(seed, z)
@@ -176,10 +181,8 @@ def measure(quick: bool = False, seed: int = 0, leader: str | None = None, contr
         progress.advance()
         return out
 
-    runs = {"random": {obj: main[obj]["lsgd"] if leader == "random" else lsgd_only(obj, "random")
-                       for obj in OBJECTIVES}}
-    if "worst" in modes:
-        runs["worst"] = {obj: lsgd_only(obj, "worst") for obj in OBJECTIVES}
+    runs = {mode: {obj: lsgd_only(obj, mode) for obj in OBJECTIVES} for mode in with_reference(modes, leader)}
+    runs["random"] = reference(leader, {obj: main[obj]["lsgd"] for obj in OBJECTIVES}, runs)
     fit = {obj: fits(main[obj], rng, settings[obj]["b"]) for obj in OBJECTIVES}
     ours = leader_part({obj: main[obj]["lsgd"] for obj in OBJECTIVES}, main, runs["random"], settings, rng)
     quad = settings["quadratic"]
@@ -198,6 +201,11 @@ def measure(quick: bool = False, seed: int = 0, leader: str | None = None, contr
         "c_ratio_lsgd_over_easgd": {obj: c_ratio(main[obj], "lsgd", "easgd", rng, paired=False) for obj in OBJECTIVES},
         "c_ratio_easgd_over_sgd": {obj: c_ratio(main[obj], "easgd", "sgd", rng, paired=False) for obj in OBJECTIVES},
     }
+    replicas = {"quadratic": z["S"], "logistic": z["S_log"]}
+    measured["precision"] = [precision(f"{obj}: C/C({ref})", replicas[obj], r["ratio"], r["ci"], C_RATIO_MAX)
+                             for key, ref in (("c_ratio_lsgd_over_random", "random leader"),
+                                              ("c_ratio_lsgd_over_sgd", "SGD"))
+                             for obj, r in measured[key].items()]
     return CheckRecord(
         name=NAME, claim=CLAIM,
         reading=READING,
@@ -286,7 +294,8 @@ def summary(record: CheckRecord) -> str:
             f"{rs['quadratic']['ratio']:.2f}, {rs['logistic']['ratio']:.2f}; C/C(random leader) "
             f"{rr['quadratic']['ratio']:.2f}, {rr['logistic']['ratio']:.2f}"
             f"{'' if constant_ok(m) else ': the leader does not lower C'}. a·m = 1/4: LSGD "
-            f"{small['lsgd']['mean_worker']['slope']:.2f}, SGD {small['sgd']['mean_worker']['slope']:.2f} (theory −½).")
+            f"{small['lsgd']['mean_worker']['slope']:.2f}, SGD {small['sgd']['mean_worker']['slope']:.2f} (theory −½)."
+            + thin_note(m.get("precision", [])))
 
 
 def _fmt_ratio(r: dict) -> str:

@@ -58,7 +58,7 @@ from lsgdsim import algorithms, leaders, simulate
 
 from ._same_valley import LANDSCAPES, Landscape, descend, start
 from ._stats import paired
-from .controls import control_modes, leader_rule
+from .controls import control_modes, leader_rule, reference, with_reference
 from .progress import Progress
 from .record import CheckRecord
 
@@ -175,13 +175,7 @@ def settings_for(quick: bool, leader: str | None, controls: bool) -> list[tuple]
     local = (LOCAL_PERIOD,) if quick else PERIODS
     return ([("lsgd", lam, tau, leader) for lam, tau in lsgd] + [("easgd", lam, tau, None) for lam, tau in easgd]
             + [("localsgd", None, tau, None) for tau in local] + [("sgd", None, None, None)]
-            + [("lsgd", *MAIN, mode) for mode in _with_reference(leader, controls)])
-
-
-def _with_reference(leader: str | None, controls: bool) -> tuple:
-    """The control modes to run, the random-leader reference of the verdict always among them."""
-    modes = control_modes(leader, controls)
-    return modes if "random" in modes or leader == "random" else (*modes, "random")
+            + [("lsgd", *MAIN, mode) for mode in with_reference(control_modes(leader, controls), leader)])
 
 
 def over_random(right: list[dict], random: list[dict]) -> dict:
@@ -236,9 +230,9 @@ def measure(quick: bool = False, seed: int = 0, leader: str | None = None, contr
                 shares[li, ci] = np.mean([s["share"] for s in runs[key]], axis=0)
                 dists[li, ci] = np.mean([s["dist"] for s in runs[key]], axis=0)
         steps[li] = runs[sgd][0]["steps"]
-        reference = runs[main_lsgd] if leader == "random" else runs[("lsgd", *MAIN, "random")]
+        ref = reference(leader, runs[main_lsgd], {"random": runs.get(("lsgd", *MAIN, "random"))})
         measured[spec.label] = {"main": cells[_key("lsgd", *MAIN)], "cells": cells,
-                                "over_random": over_random(runs[main_lsgd], reference)}
+                                "over_random": over_random(runs[main_lsgd], ref)}
     setting = {"workers": WORKERS, "seeds": list(seeds), "grad_noise": 0.0, "records": RECORDS,
                "main": {"lambda": MAIN[0], "tau": MAIN[1]}, "lambdas": list(LAMBDAS), "periods": list(PERIODS),
                "runs": [list(s) for s in settings], "easgd_beta": f"min({EASGD_BETA}, p·α)",

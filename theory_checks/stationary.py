@@ -42,6 +42,10 @@ pulled toward a worse point and cannot be stationary unless every worker has mer
 with a random leader the pulls change target every step and runs do not settle. Reading B and the EASGD
 contrast do not involve the choice of leader (the record shows them once).
 
+Sample size. Nothing here is a mean with a sampling interval: gradients are exact, so each run's fixed
+point and the gradient at its best worker are judged exactly, and the thresholds below count these runs (the
+record's ``setting.sample_size`` says so); the starts only have to cover the landscapes' basins.
+
 Reading A holds when (i) at least 90% of the runs reach a fixed point inside Ω (the best worker unique
 up to workers merged with it, ‖x_j − x_best‖ ≤ 1e-6), (ii) at every such fixed point ‖∇f(best)‖ ≤ 1e-6,
 and (iii) at least half of them are informative (some non-leader has not merged with the best worker;
@@ -310,6 +314,8 @@ def measure(quick: bool = False, seed: int = 0, leader: str | None = None, contr
                        for lab, _, lr, pull in LANDSCAPES],
                "workers": list(workers), "seeds": list(seeds), "max_steps": max_steps, "period": 1, "grad_noise": 0,
                "leader": leader or "exact",
+               "sample_size": ("not a sampled mean: gradients are exact, every run's fixed point and ∇f(best) are "
+                               "judged exactly, and the shares counted are of these runs"),
                "easgd": {"objective": "double well (x²−1)²/4, 1-D", "lr": 0.1, "alpha": "lr·ρ", "beta": "p·α",
                          "rhos": list(rhos), "symmetric_start": [-0.5, 0.5], "asymmetric_start": list(ASYM_START),
                          "asymmetric_rho": ASYM_RHO}}

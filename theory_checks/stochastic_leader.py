@@ -37,6 +37,9 @@ O(1/t): η_t = a/(b + t) (a·m = 2, b = aM), λ_t = λ·b/(b + t) (so the pull �
 assumes), noisy (σ_f = 0.3) and exact leader; tail slope of the mean worker's gap against log(b + t),
 bootstrap CI over replicas. A constant-λ run (pull ∝ 1/t) is shown beside it, not judged.
 
+Sample sizes. The record's ``precision`` gives, for (A) and (B) at every configuration, the replicas the
+"> 2 SE" comparison needs (n·(2 SE/gain)², the SE narrowing like 1/√n) and whether S reached it.
+
 Verdict (computed). "fails" if (A) or (B) fails at some configuration, or (C) is violated anywhere; else
 "holds" if the noisy leader's λ_t = Θ(1/t) slope is ≤ −0.9 (95% CI upper end), "holds under conditions"
 if it is not.
@@ -52,6 +55,7 @@ from lsgdsim.schedules import InverseTime
 
 from . import _stochastic_leader as sl
 from ._convex import derive_seed, plot_tail_fit
+from ._stats import precision, thin_note
 from .controls import control_modes, leader_rule
 from .progress import Progress
 from .record import CheckRecord
@@ -202,7 +206,21 @@ def measure(quick: bool = False, seed: int = 0, leader: str | None = None, contr
                  "recovery_fits": {k: {f: v[f] for f in ("fit_mean", "fit_best")} for k, v in rec["curves"].items()}},
         arrays={"recovery_steps": rec["curves"]["noisy"]["steps"],
                 **{f"recovery_{k}": v["mean_curve"] for k, v in rec["curves"].items()}})
+    record.measured["precision"] = precision_rows(rows, size["S"])
     return record
+
+
+def precision_rows(rows, replicas: int) -> list[dict]:
+    """(A) and (B) at every configuration as :func:`~theory_checks._stats.precision` entries: a gain judged by
+    "> 2 SE" is an interval gain ± 2 SE that narrows like 1/√replicas."""
+    out = []
+    for r in rows:
+        cfg = f"p={r['p']}, λ={r['lam']:g}, σ_f={r['sigma_f']:g}"
+        for key, what in (("choice_gain", "exact leader vs random pull"),
+                          ("gain_over_nopull_noisy", "noisy leader vs no pull")):
+            g, h = r[key], 2 * r[f"{key}_se"]
+            out.append(precision(f"{cfg}: {what}", replicas, g, (g - h, g + h), 0.0))
+    return out
 
 
 def summarize(rows, brows, rec, grid) -> dict:
@@ -269,7 +287,7 @@ def summary(record: CheckRecord) -> str:
             f"of the bound{_falsifiable(m)}; λ_t∝1/t slope {r['slope']:.2f}.")
     if worst:
         text += f" Worst leader: {worst['choice_helps']}/{worst['configs']}."
-    return text
+    return text + thin_note(m.get("precision", []))
 
 
 def _ld(stats: dict) -> str:

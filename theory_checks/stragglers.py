@@ -37,7 +37,7 @@ from lsgdsim import algorithms
 from lsgdsim.clock.clusters import with_stragglers
 
 from ._timed import flat_clock, leader_part, paired_log_ratio, quadratic, ratio_text, timed
-from .controls import control_modes, leader_rule
+from .controls import control_modes, leader_rule, reference, with_reference
 from .progress import Progress
 from .record import CheckRecord
 
@@ -103,13 +103,12 @@ def measure(quick: bool = False, seed: int = 0, leader: str | None = None, contr
     progress = progress or Progress()
     seeds = [seed + k for k in range(10 if quick else 24)]
     modes = control_modes(leader, controls)
-    own_reference = "random" not in modes and leader != "random"     # else the random runs are the reference
+    own_reference = with_reference(modes, leader) != modes           # the reference is not a control's runs
     progress.expect(len(seeds) * (len(TRIGGERS) * (1 + len(modes)) + own_reference))
     main = runs(seeds, leader, progress=progress)
     ctrl_runs = {m: runs(seeds, m, progress=progress) for m in modes}
-    reference = ctrl_runs["random"] if "random" in ctrl_runs else (
-        main if leader == "random" else runs(seeds, "random", ("total",), progress))
-    ref_final = reference["total"]["final_gap"]
+    by_mode = {"random": runs(seeds, "random", ("total",), progress)} if own_reference else ctrl_runs
+    ref_final = reference(leader, main, by_mode)["total"]["final_gap"]
     measured = statistics(main, ref_final)
     ctrl = {m: statistics(r, ref_final) for m, r in ctrl_runs.items()}
     arrays = {f"{t}.{k}": v for t, r in main.items() for k, v in r.items()}

@@ -33,13 +33,18 @@ the worst worker); EAGD does not depend on the leader and is run once. The succe
 (Wilson intervals) are in ``record.controls`` and in the figure. The output of an LGD run is always its
 best worker, whoever led.
 
-Verdict (computed). A configuration (problem, rank, pull) shows the curse when the 95% Wilson lower bound
-of LGD's success rate exceeds the upper bound of EAGD's; it shows *no* curse when EAGD succeeds in at
-least half of the runs and the intervals overlap. "holds": the curse shows on both problems in the main
-setting (ranks pooled) and in no configuration is it absent; "holds under conditions": it shows in the
-main setting on at least one problem but is absent in some configuration (or shows on one problem
-only); "fails": it shows on neither (with the worst leader LGD loses its advantage: fails). Quick mode
-adds one strong-coupling probe (rank 3, λ = α = 0.1).
+The random leader is also the verdict's reference, measured in every mode: in the main setting the curse
+counts on a problem only where LGD's success rate is also above the same runs' with a random leader (95%
+Wilson intervals separate; ``over_random`` in the record, with the sample size that separation would need,
+``precision``: n·(h/|difference|)², h the two facing half-widths).
+
+Verdict (computed). A configuration (problem, rank, pull) shows the curse when the 95% Wilson lower bound of
+LGD's success rate exceeds the upper bound of EAGD's; it shows *no* curse when EAGD succeeds in at least
+half of the runs and the intervals overlap. "holds": the curse shows, above a random leader, on both
+problems in the main setting (ranks pooled) and in no configuration is it absent; "holds under conditions":
+it shows in the main setting on at least one problem but is absent in some configuration (or shows on one
+problem only); "fails": it shows on neither (with the worst leader LGD loses its advantage: fails). Quick
+mode adds one strong-coupling probe (rank 3, λ = α = 0.1).
 """
 from __future__ import annotations
 
@@ -49,7 +54,8 @@ from lsgdsim import algorithms, objectives, simulate
 from lsgdsim.leaders import LeaderRule
 
 from ._convex import replica_lsgd
-from .controls import control_modes, leader_rule
+from ._stats import precision, thin_note
+from .controls import control_modes, leader_rule, reference, with_reference
 from .progress import Progress
 from .record import CheckRecord
 
@@ -260,6 +266,21 @@ def configurations(m: dict) -> list[dict]:
             for name, r in configs]
 
 
+def over_random(rule: dict, random: dict) -> dict:
+    """Per problem of the main setting (ring; matrix ranks pooled): the rule's LGD success rate minus the same
+    runs' with a random leader (same starts and problems), whether their 95% Wilson intervals separate, and
+    the :func:`~theory_checks._stats.precision` of that separation (its half-width the two facing halves)."""
+    out = {}
+    for key in ("ring", "matrix"):
+        a, b = rule[key], random[key]
+        diff = a["rate"] - b["rate"]
+        h = (a["rate"] - a["ci95"][0]) + (b["ci95"][1] - b["rate"]) if diff >= 0 else \
+            (a["ci95"][1] - a["rate"]) + (b["rate"] - b["ci95"][0])
+        out[key] = {"difference": float(diff), "significant": _significant(a, b),
+                    "precision": precision(f"{key}: LGD vs a random leader", a["n"], diff, (diff - h, diff + h), 0.0)}
+    return out
+
+
 def main_gaps(lgd_rates: dict, m: dict) -> dict:
     """Curse observed in the main setting (ring; matrix ranks pooled) for LGD rates ``lgd_rates``."""
     return {"ring": _significant(lgd_rates["ring"], m["ring"]["eagd_either"]),
@@ -295,7 +316,7 @@ def measure(quick: bool = False, seed: int = 0, leader: str | None = None, contr
     ring_seeds, mat_seeds = range(seed, seed + n_ring), range(seed, seed + n_mat)
     modes = control_modes(leader, controls)
     progress.expect((1 + n_ring) * (1 + len(ring_pulls)) + 2 * n_mat * (len(ranks) + len(mat_sweep))
-                    + len(modes) * (1 + n_mat * len(ranks)))
+                    + len(with_reference(modes, leader)) * (1 + n_mat * len(ranks)))
     rule = leader_rule(mode=leader)
     obj, arrays = objectives.RingSinc(), {}
     poster_lgd = _poster(obj, rule, arrays, "lgd")
@@ -320,8 +341,7 @@ def measure(quick: bool = False, seed: int = 0, leader: str | None = None, contr
         "matrix_sweep": sweep_mat}
     measured["significant_gap_main_setting"] = main_gaps(_lgd_main(measured), measured)
     measured["per_configuration"] = configurations(measured)
-    ctrl = {}
-    for mode in modes:   # LGD only, main setting: EAGD does not depend on the leader
+    def lgd_control(mode):   # LGD only, main setting: EAGD does not depend on the leader
         c_rule = leader_rule(mode=mode)
         c = {"ring_poster_start": {"lgd_final_f": _poster(obj, c_rule, arrays, f"lgd-{mode}")},
              "ring": ring_success(ring_seeds, rule=c_rule, with_eagd=False, progress=progress), "matrix": []}
@@ -331,7 +351,13 @@ def measure(quick: bool = False, seed: int = 0, leader: str | None = None, contr
             arrays[f"matrix.r{r}.lgd-{mode}"] = curve["lgd"]
         c["matrix_pooled"] = {"lgd_leader": _pooled(c["matrix"], "lgd_leader")}
         c["significant_gap_main_setting"] = main_gaps(_lgd_main(c), measured)
-        ctrl[mode] = c
+        return c
+
+    ctrl = {mode: lgd_control(mode) for mode in with_reference(modes, leader)}
+    measured["over_random"] = over_random(_lgd_main(measured), _lgd_main(reference(leader, measured, ctrl)))
+    for mode in modes:
+        ctrl[mode]["over_random"] = over_random(_lgd_main(ctrl[mode]), _lgd_main(ctrl["random"]))
+    ctrl = {mode: ctrl[mode] for mode in modes}                  # the reference alone is not a control
     expected = {"poster_ring": {"lgd_workers": -0.217, "eagd_workers": -0.091},
                 "poster_matrix": "EAGD plateaus at 1e-2 … 1 (ranks 1–100), LGD linear to ≤ 1e-7",
                 "curse_observed": "Wilson 95% lower(LGD) > upper(EAGD)",
@@ -350,11 +376,17 @@ def measure(quick: bool = False, seed: int = 0, leader: str | None = None, contr
 
 def verdict(record: CheckRecord) -> str:
     m = record.measured
-    gaps = main_gaps(_lgd_main(m), m)
+    shows = curse_shows(m)
     absent = [c for c in configurations(m) if c["curse_absent"]]
-    if not (gaps["ring"] or gaps["matrix"]):
+    if not (shows["ring"] or shows["matrix"]):
         return "fails"
-    return "holds" if gaps["ring"] and gaps["matrix"] and not absent else "holds under conditions"
+    return "holds" if shows["ring"] and shows["matrix"] and not absent else "holds under conditions"
+
+
+def curse_shows(m: dict) -> dict:
+    """Per problem of the main setting: LGD beats EAGD *and* a random leader (95% Wilson intervals separate)."""
+    gaps = main_gaps(_lgd_main(m), m)
+    return {key: bool(gaps[key] and m["over_random"][key]["significant"]) for key in gaps}
 
 
 def _control_rates(controls: dict, key: str) -> str:
@@ -369,12 +401,15 @@ def summary(record: CheckRecord) -> str:
     text = (f"Best ring: LGD {m['ring']['lgd_leader']['rate']:.2f} vs EAGD {m['ring']['eagd_either']['rate']:.2f}"
             f"{ctrl('ring')}; matrix solved: {m['matrix_pooled']['lgd_leader']['rate']:.2f} vs "
             f"{m['matrix_pooled']['eagd_either']['rate']:.2f}{ctrl('matrix')}.")
+    over = m["over_random"]
+    text += (" Above a random leader (95%): " + ", ".join(
+        f"{key} {'yes' if over[key]['significant'] else 'no'} ({over[key]['difference']:+.2f})" for key in over) + ".")
     configs = configurations(m)
     absent = [f"{x['problem']} λ=α={x['pull']:g}" for x in configs if x["curse_absent"]]
     if absent:   # name at most two (the record lists every configuration)
         text += (f" No curse in {len(absent)}/{len(configs)} configurations: " + "; ".join(absent[:2])
                  + ("; …" if len(absent) > 2 else "."))
-    return text
+    return text + thin_note([over[key]["precision"] for key in over])
 
 
 def _fmt_rate(r: dict) -> str:
