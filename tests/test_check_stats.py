@@ -13,7 +13,7 @@ def test_precision_scales_the_sample_by_the_squared_ratio_of_half_width_to_margi
     assert p["needed"] == 40 and not p["enough"]
     assert precision("q", 10, 2.0, (1.5, 2.5), 1.0)["enough"]          # the interval already excludes it
     # the side facing the threshold counts (an asymmetric bootstrap interval of a ratio below 1)
-    assert precision("q", 100, 0.9, (0.85, 1.05), 1.0)["needed"] == 225      # not 25 (the far side)
+    assert precision("q", 16, 0.5, (0.25, 1.5), 1.0)["needed"] == 64        # not 4 (the far side)
     assert precision("q", 8, 0.0, (-1, 1), 0.0)["needed"] == 10_000   # on the threshold: never
 
 
