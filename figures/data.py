@@ -12,16 +12,16 @@ from __future__ import annotations
 import ast
 import functools
 import hashlib
-import io
 import json
 import re
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from lsgdsim import __version__
+from lsgdsim import __version__, digest
 from lsgdsim.result import atomic_write_bytes, atomic_write_text
 
 PARTS = ".parts"
@@ -78,17 +78,6 @@ def config_hash(config: dict) -> str:
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _npz_bytes(arrays: dict) -> bytes:
-    buf = io.BytesIO()
-    np.savez_compressed(buf, **{k: np.asarray(v) for k, v in arrays.items()})
-    return buf.getvalue()
-
-
-def _read_npz(path: Path, names=None) -> dict:
-    with np.load(path, allow_pickle=False) as z:
-        return {k: z[k] for k in (z.files if names is None else names)}
-
-
 @dataclass
 class FigureData:
     """What one figure draws: ``arrays`` (name → ndarray, numeric or string) and JSON-able ``info``."""
@@ -117,12 +106,14 @@ class FigureData:
         for key, arr in self.arrays.items():
             if np.asarray(arr).dtype == object:
                 raise ValueError(f"figure data {self.name!r}: array {key!r} has dtype object")
-        npz = atomic_write_bytes(folder / f"{self.name}.npz", _npz_bytes(self.arrays))
+        npz = atomic_write_bytes(folder / f"{self.name}.npz", digest.npz_bytes(self.arrays))
         doc = {"name": self.name, "title": self.title, "claim": self.claim, "config": self.config,
                "info": self.info, "meta": self.meta,
                "arrays": {k: {"shape": list(np.shape(v)), "dtype": str(np.asarray(v).dtype)}
                           for k, v in self.arrays.items()}}
-        text = json.dumps(doc, indent=1, allow_nan=True, default=_json_default) + "\n"
+        doc = json.loads(json.dumps(doc, allow_nan=True, default=_json_default))    # as a reader will see it
+        doc[digest.FIELD] = digest.of({k: np.asarray(v) for k, v in self.arrays.items()}, doc)
+        text = json.dumps(doc, indent=1, allow_nan=True) + "\n"
         return [atomic_write_text(folder / f"{self.name}.json", text), npz]
 
     @classmethod
@@ -131,11 +122,16 @@ class FigureData:
         path = Path(path)
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
-            arrays = _read_npz(path.with_suffix(".npz"), list(doc["arrays"]))
-        except FileNotFoundError as exc:
-            raise ValueError(f"no saved figure data at {path} ({exc.filename} is missing)") from None
-        except (OSError, KeyError, ValueError, TypeError) as exc:
-            raise ValueError(f"{path} is not readable figure data: {exc}") from None
+        except FileNotFoundError:
+            raise ValueError(f"no saved figure data at {path}") from None
+        except (OSError, ValueError) as exc:
+            raise digest.DamagedFile(path, f"not readable figure data ({' '.join(str(exc).split())})") from None
+        keys = ("name", "title", "claim", "config", "arrays")
+        if not isinstance(doc, dict) or any(k not in doc for k in keys) or not isinstance(doc["arrays"], dict):
+            raise digest.DamagedFile(path, f"not figure data (it needs the fields {', '.join(keys)})")
+        recorded = doc.pop(digest.FIELD, None)
+        arrays = digest.arrays_of(path.with_suffix(".npz"), doc["arrays"])
+        digest.check(path, recorded, arrays, doc)
         return cls(doc["name"], doc["title"], doc["claim"], doc["config"], arrays, doc.get("info", {}),
                    doc.get("meta", {}))
 
@@ -158,14 +154,20 @@ class Parts:
         return self.dir / (re.sub(r"[^A-Za-z0-9_.=-]+", "_", key) + ".npz")
 
     def get(self, key: str) -> dict | None:
-        """The saved result of task ``key``, or None (also when the file is unreadable: it is rerun)."""
+        """The saved result of task ``key``, or None: none saved, or one that fails its content digest
+        (damaged: said in one line, removed, and the task is run again)."""
+        path = self._path(key)
         try:
-            return _read_npz(self._path(key))
-        except (OSError, ValueError):
+            return digest.read_npz(path)
+        except FileNotFoundError:
+            return None
+        except ValueError as exc:                   # DamagedFile, or a name that is not a file
+            print(f"lsgdsim: {exc}; running task {key} again", file=sys.stderr)
+            path.unlink(missing_ok=True)
             return None
 
     def put(self, key: str, result: dict) -> None:
-        atomic_write_bytes(self._path(key), _npz_bytes(result))
+        atomic_write_bytes(self._path(key), digest.npz_bytes(result))
 
     def clear(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)

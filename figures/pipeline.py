@@ -8,6 +8,7 @@ Files of experiment NAME in the figures folder::
 """
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 from threadpoolctl import threadpool_limits
 
 from lsgdsim import plotting
+from lsgdsim.digest import DamagedFile
 
 from . import load
 from .data import FigureData, Parts, describe
@@ -50,7 +52,10 @@ def saved_data(name: str, folder, config: dict, quick: bool, seed: int) -> Figur
     """The data of ``name`` saved in ``folder`` by the same code and configuration, else None."""
     try:
         data = FigureData.load(Path(folder) / f"{name}.json")
-    except ValueError:
+    except DamagedFile as exc:                 # never reused, never a traceback: measured again, said once
+        print(f"lsgdsim: {exc}; measuring {name} again", file=sys.stderr)
+        return None
+    except ValueError:                         # none saved
         return None
     want = describe(name, config, quick, seed)
     return data if data.identity() == {k: want[k] for k in ("config_hash", "code")} else None

@@ -9,13 +9,15 @@ from __future__ import annotations
 import csv
 import json
 import zipfile
-import zlib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 
+from . import digest
 from .outputs import atomic_write, atomic_write_text
+
+MAX_LOAD_BYTES = 16 * 2**30     # Result.load refuses archives whose arrays would inflate beyond this
 
 ARRAY_FIELDS = ("f", "steps", "x", "leaders", "leader_steps", "local_leaders", "center",
                 "dist_to_leader", "dist_to_center", "times", "sim_time", "worker_steps", "leader_times")
@@ -192,38 +194,45 @@ class Result:
             for name, val in (getattr(self, group) or {}).items():
                 arrays[f"{group}__{name}"] = np.asarray(val)
         arrays["meta_json"] = np.array(json.dumps(self.meta, default=_json_default))
+        arrays[digest.KEY] = np.array(digest.of(arrays))     # a reader verifies it (lsgdsim.digest)
         return atomic_write(path, lambda fh: np.savez_compressed(fh, **arrays), binary=True)
 
     @classmethod
-    def load(cls, path) -> Result:
+    def load(cls, path, require_digest: bool = False, max_bytes: int = MAX_LOAD_BYTES) -> Result:
         """Load a Result written by :meth:`save` (never unpickles).
 
         Raises ``FileNotFoundError`` when there is no file, and a one-line ``ValueError`` naming the file
-        and what is wrong when it is not a complete lsgdsim result (empty, truncated, corrupted, another
-        kind of file, or arrays whose shapes do not fit together).
+        and what is wrong when it is not a complete lsgdsim result: empty, truncated, corrupted, edited
+        (its content digest does not match: :class:`lsgdsim.digest.DamagedFile`), not a regular file (a
+        FIFO is refused, not waited on), arrays that would inflate beyond ``max_bytes``, arrays of the
+        wrong kind or whose shapes do not fit together, or a spec in its meta that the arrays contradict.
+        Files from an lsgdsim without digests load unverified unless ``require_digest`` (what a cache
+        that reuses results asks for).
         """
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"no result file at {path}")
-        _check_container(path)
+        _check_container(path, max_bytes)
+        members = digest.read_npz(path, verify=False)
+        recorded = members.pop(digest.KEY, None)
+        if recorded is not None or require_digest:
+            digest.check(path, None if recorded is None else str(recorded), members)
         try:
-            with np.load(path, allow_pickle=False) as data:
-                kw = {name: data[name] for name in ARRAY_FIELDS if name in data.files}
-                groups = {g: {k[len(g) + 2:]: data[k] for k in data.files if k.startswith(g + "__")}
-                          for g in DICT_FIELDS}
-                meta = json.loads(str(data["meta_json"])) if "meta_json" in data.files else None
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as exc:
-            raise ValueError(f"{path} is damaged: truncated or corrupted ({_one_line(exc)})") from None
+            kw = {name: members[name] for name in ARRAY_FIELDS if name in members}
+            groups = {g: {k[len(g) + 2:]: v for k, v in members.items() if k.startswith(g + "__")}
+                      for g in DICT_FIELDS}
+            meta = json.loads(str(members["meta_json"])) if "meta_json" in members else None
         except json.JSONDecodeError as exc:
             raise ValueError(f"{path} is damaged: its metadata is not valid JSON ({_one_line(exc)})") from None
-        except ValueError as exc:  # object arrays, bad .npy headers inside the archive
-            raise ValueError(f"{path} is not an lsgdsim result: {_one_line(exc)}") from None
         missing = [n for n in ("f", "steps", "x", "leaders", "leader_steps") if n not in kw]
         if meta is None:
             missing.append("meta_json")
         if missing:
             raise ValueError(f"{path} is not an lsgdsim result (missing {', '.join(missing)})")
-        _check_shapes(path, kw)
+        if not isinstance(meta, dict):
+            raise ValueError(f"{path} is not an lsgdsim result: its metadata is a {type(meta).__name__}, "
+                             "not an object")
+        _check_arrays(path, kw, meta)
         monitor = groups.pop("monitor")
         return cls(**kw, monitor=monitor, meta=meta, **{g: v or None for g, v in groups.items()})
 
@@ -256,10 +265,14 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-def _check_container(path: Path) -> None:
-    """A .npz is a zip archive: say plainly when the file is empty, a folder, or something else."""
+def _check_container(path: Path, max_bytes: int) -> None:
+    """A .npz is a zip archive: say plainly when the file is empty, a folder, a FIFO or device (never
+    opened: reading one would block), something else, or when its arrays would inflate beyond
+    ``max_bytes`` (read from the archive's directory, before anything is inflated)."""
     if path.is_dir():
         raise ValueError(f"{path} is a folder, not an lsgdsim result file")
+    if not path.is_file():
+        raise ValueError(f"{path} is not a regular file (a FIFO, socket or device), not an lsgdsim result")
     try:
         with open(path, "rb") as fh:
             head = fh.read(4)
@@ -270,14 +283,44 @@ def _check_container(path: Path) -> None:
     if head not in (b"PK\x03\x04", b"PK\x05\x06"):
         kind = "a text file" if all(32 <= c < 127 or c in (9, 10, 13) for c in head) else "not a .npz archive"
         raise ValueError(f"{path} is not an lsgdsim result ({kind}; a result is a .npz written by Result.save)")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            inflated = sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise digest.DamagedFile(path, f"damaged: truncated or corrupted ({_one_line(exc)})") from None
+    if inflated > max_bytes:
+        raise ValueError(f"{path}: its arrays would take {inflated / 2**30:.1f} GiB once read, more than "
+                         f"max_bytes = {max_bytes / 2**30:.1f} GiB (Result.load(..., max_bytes=...) allows more)")
 
 
-def _check_shapes(path: Path, arrays: dict) -> None:
+def _check_arrays(path: Path, arrays: dict, meta: dict) -> None:
+    """The arrays of a result fit together: numbers where numbers belong, shapes that agree, leaders that
+    are workers, and the spec in ``meta`` (workers, dim) agreeing with them; ``ValueError`` otherwise."""
+    def bad(why):
+        raise ValueError(f"{path} is damaged: {why}")
+
+    for name, a in arrays.items():
+        if a.dtype.kind not in "biuf":
+            bad(f"{name} holds {a.dtype} values, not numbers")
     f, steps, x, leaders = arrays["f"], arrays["steps"], arrays["x"], arrays["leaders"]
     if f.ndim != 2 or steps.shape != (f.shape[0],) or x.ndim != 2 or x.shape[0] != f.shape[1] or \
             leaders.shape != arrays["leader_steps"].shape:
-        raise ValueError(f"{path} is damaged: inconsistent shapes (f {f.shape}, steps {steps.shape}, x {x.shape}, "
-                         f"leaders {leaders.shape}, leader_steps {arrays['leader_steps'].shape})")
+        bad(f"inconsistent shapes (f {f.shape}, steps {steps.shape}, x {x.shape}, leaders {leaders.shape}, "
+            f"leader_steps {arrays['leader_steps'].shape})")
+    p, d = x.shape
+    if leaders.size and (leaders.dtype.kind not in "iu" or leaders.min() < 0 or leaders.max() >= p):
+        bad(f"leaders must be worker indices in [0, {p}); got {leaders.min()} … {leaders.max()}")
+    center = arrays.get("center")
+    if center is not None and center.shape[-1:] != (d,):
+        bad(f"center has shape {center.shape}, not (…, {d}) for d = {d}")
+    for name in ("dist_to_leader", "dist_to_center", "worker_steps"):
+        if arrays.get(name) is not None and arrays[name].shape != f.shape:
+            bad(f"{name} has shape {arrays[name].shape}, not f's {f.shape}")
+    spec = meta.get("spec") if isinstance(meta.get("spec"), dict) else {}
+    for key, have in (("workers", p), ("dim", d)):
+        want = spec.get(key, meta.get(key))
+        if isinstance(want, int) and not isinstance(want, bool) and want != have:
+            bad(f"its meta says {key} = {want}, its arrays hold {have}")
 
 
 def atomic_write_bytes(path, data: bytes) -> Path:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import sys
 import time
 from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
 from lsgdsim import __version__
+from lsgdsim.digest import DamagedFile
 
 from . import load
 from .controls import check_mode
@@ -48,7 +50,10 @@ def saved_record(name: str, report_dir, meta: dict) -> CheckRecord | None:
     report_dir = Path(report_dir)
     try:
         rec = CheckRecord.load(report_dir / RECORDS / f"{name}.json")
-    except ValueError:
+    except DamagedFile as exc:                 # never reused, never a traceback: measured again, said once
+        print(f"lsgdsim: {exc}; measuring {name} again", file=sys.stderr)
+        return None
+    except ValueError:                         # none saved
         return None
     if any(rec.meta.get(k) != v for k, v in meta.items()):
         return None

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lsgdsim import digest
+
 VERDICTS = ("holds", "holds under conditions", "fails")
 JSON_FIELDS = ("name", "claim", "reading", "setting", "measured", "expected", "controls", "details", "verdict",
                "summary", "figure", "elapsed_s", "meta")
@@ -78,11 +80,14 @@ class CheckRecord:
         return out
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=1, allow_nan=True) + "\n"
+        """The record's JSON file: :meth:`to_dict` and its content digest over that and the arrays."""
+        doc = json.loads(json.dumps(self.to_dict(), allow_nan=True))     # as a reader will see it
+        doc[digest.FIELD] = digest.of({k: np.asarray(v) for k, v in self.arrays.items()}, doc)
+        return json.dumps(doc, indent=1, allow_nan=True) + "\n"
 
     def normalized(self) -> CheckRecord:
         """The record as a reload would see it: JSON parts round-tripped (tuples → lists, NumPy → Python)."""
-        data = json.loads(self.to_json())
+        data = json.loads(json.dumps(self.to_dict(), allow_nan=True))
         return replace(self, **{f: data[f] for f in JSON_FIELDS},
                        arrays={k: np.asarray(v) for k, v in self.arrays.items()})
 
@@ -101,28 +106,29 @@ class CheckRecord:
 
     @classmethod
     def load(cls, path) -> CheckRecord:
-        """Read a record saved by :meth:`save` (``path`` is NAME.json; its NAME.npz is read if listed)."""
+        """Read a record saved by :meth:`save` (``path`` is NAME.json; its NAME.npz is read if listed) and
+        verify its content digest: a record that is damaged, edited or from an lsgdsim without digests
+        raises :class:`lsgdsim.digest.DamagedFile` (a ValueError naming the file and why)."""
         path = Path(path)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ValueError(f"no check record at {path}") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{path} is not a check record: {exc}") from None
-        missing = [f for f in ("name", "claim", "measured") if f not in data]
-        if missing:
-            raise ValueError(f"{path} is not a check record (missing {', '.join(missing)})")
-        arrays = {}
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise digest.DamagedFile(path, f"not a check record: unreadable ({' '.join(str(exc).split())})") from None
+        if not isinstance(data, dict) or any(f not in data for f in ("name", "claim", "measured")):
+            raise digest.DamagedFile(path, "not a check record (no name, claim and measured fields)")
+        recorded = data.pop(digest.FIELD, None)
         listed = data.get("arrays") or {}
-        if listed:
-            npz = path.with_suffix(".npz")
-            try:
-                with np.load(npz, allow_pickle=False) as z:
-                    arrays = {k: z[k] for k in listed}
-            except (OSError, KeyError, ValueError) as exc:
-                raise ValueError(f"the arrays of record {path.name} ({npz}) cannot be read: {exc}") from None
+        if not isinstance(listed, dict):
+            raise digest.DamagedFile(path, "not a check record (its arrays field is not an object)")
+        arrays = digest.arrays_of(path.with_suffix(".npz"), listed) if listed else {}
+        digest.check(path, recorded, arrays, data)
         kw = {f.name: data[f.name] for f in fields(cls) if f.name in data and f.name != "arrays"}
-        return cls(**kw, arrays=arrays)
+        try:
+            return cls(**kw, arrays=arrays)
+        except (TypeError, ValueError) as exc:
+            raise digest.DamagedFile(path, f"not a valid check record ({' '.join(str(exc).split())})") from None
 
 
 # The records of checks not yet split into measure/verdict/figure were built with this name.

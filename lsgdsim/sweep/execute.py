@@ -23,6 +23,7 @@ import traceback
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 
+from ..lifeline import watch_parent
 from ..spec import RunSpec
 from ..validate import check_choice, check_int
 
@@ -61,7 +62,8 @@ def limit_blas() -> None:
         _BLAS_LIMITED = True
 
 
-def _init_process(initializer=None, initargs=()) -> None:
+def _init_process(parent: int, initializer=None, initargs=()) -> None:
+    watch_parent(parent)                           # gone with the parent, even after a SIGKILL (lifeline.py)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the parent, which stops the pool
     os.environ.setdefault("MPLBACKEND", "Agg")
     limit_blas()
@@ -99,7 +101,7 @@ def process_pool(jobs: int | None = None, initializer=None, initargs: tuple = ()
     --jobs`` all run on this one pool."""
     jobs = default_jobs() if jobs is None else check_int(jobs, "jobs", 1)
     pool = ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), initializer=_init_process,
-                               initargs=(initializer, initargs))
+                               initargs=(os.getpid(), initializer, initargs))
     try:
         yield pool
     except BaseException:

@@ -31,6 +31,7 @@ from .grid import Grid
 
 MANIFEST, RUNS = "sweep.json", "runs"
 ERROR_SUFFIX = ".error.json"
+REJECTED = ".rejected"                # a result that failed verification, kept beside the runs
 
 
 @dataclass
@@ -76,9 +77,9 @@ def run_sweep(grid: Grid | list, out, *, jobs: int | None = None, executor=None,
     manifest = {"lsgdsim": __version__, "grid": grid.source if isinstance(grid, Grid) else None,
                 "runs": [{"run": s.hash, "point": p} for s, p in zip(specs, points, strict=True)]}
     atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=1) + "\n")
-    todo = [s for s in specs if force or not result_path(folder, s).is_file()]
-    report = SweepReport(folder, len(specs), skipped=len(specs) - len(todo))
     log = log or (lambda line: print(line, file=sys.stderr))
+    todo = [s for s in specs if force or not verified_result(folder, s, log)]
+    report = SweepReport(folder, len(specs), skipped=len(specs) - len(todo))
     with _Progress(report, progress) as bar:
         if not todo:
             log(f"sweep {folder}: all {len(specs)} runs already done")
@@ -98,6 +99,35 @@ def run_sweep(grid: Grid | list, out, *, jobs: int | None = None, executor=None,
         except KeyboardInterrupt as exc:
             raise SweepInterrupted(report, getattr(exc, "signal_name", "Ctrl-C")) from None
     return report
+
+
+def result_problem(path: Path, run: str) -> str | None:
+    """Why the file at ``path`` is not the finished result of the run with spec hash ``run`` (None when it is): a link, damaged or
+    edited (its content digest), or the result of another run (its spec's hash is not the file's)."""
+    from ..result import Result
+    if path.is_symlink():
+        return "a symbolic link, not a result this sweep wrote"
+    try:
+        meta = Result.load(path, require_digest=True).meta
+        ran = RunSpec.from_dict(meta["spec"]).hash if isinstance(meta.get("spec"), dict) else None
+    except (ValueError, KeyError, TypeError) as exc:
+        return " ".join(str(exc).split())
+    return None if ran == run else f"the result of another run (spec hash {ran}, not {run})"
+
+
+def verified_result(folder, spec: RunSpec, log) -> bool:
+    """Whether ``spec``'s result in ``folder`` is there and verified; a file that fails (:func:`result_problem`)
+    is moved aside to ``HASH.npz.rejected`` with one line to ``log``, and the run is due again."""
+    path = result_path(folder, spec)
+    if not path.is_file() and not path.is_symlink():
+        return False
+    why = result_problem(path, spec.hash)
+    if why is None:
+        return True
+    path.replace(path.with_name(path.name + REJECTED))
+    log(f"sweep: {path.name}: {why.removeprefix(str(path) + ': ')}; running it again (the file is kept as "
+        f"{path.name + REJECTED})")
+    return False
 
 
 def _start_line(report: SweepReport, todo: int, where: str) -> str:
@@ -184,13 +214,16 @@ def result_meta(path) -> dict:
 
 def status(folder) -> dict:
     """A sweep folder's state: runs in its grid, done (diverged among them), failed, pending, and results
-    of runs no longer in the grid; ``errors`` maps each failed run's hash to its error line."""
+    of runs no longer in the grid; ``errors`` maps each failed run's hash to its error line, ``damaged``
+    each result that fails verification (:func:`result_problem`; pending: the next start runs it again)."""
     folder = Path(folder)
     hashes = [r["run"] for r in read_manifest(folder)["runs"]]
     runs = folder / RUNS
     results = {p.stem for p in runs.glob("*.npz")}
     error_files = {p.name[:-len(ERROR_SUFFIX)]: p for p in runs.glob("*" + ERROR_SUFFIX)}
-    done = [h for h in hashes if h in results]
+    damaged = {h: result_problem(runs / f"{h}.npz", h) for h in hashes if h in results}
+    damaged = {h: why for h, why in damaged.items() if why is not None}
+    done = [h for h in hashes if h in results and h not in damaged]
     failed = [h for h in hashes if h not in results and h in error_files]
     errors = {}
     for h in failed:
@@ -202,4 +235,4 @@ def status(folder) -> dict:
     diverged = sum(bool(result_meta(runs / f"{h}.npz").get("diverged")) for h in done)
     return {"folder": str(folder), "runs": len(hashes), "done": len(done), "diverged": diverged,
             "failed": len(failed), "pending": len(hashes) - len(done) - len(failed),
-            "other_results": len(results - set(hashes)), "errors": errors}
+            "other_results": len(results - set(hashes)), "errors": errors, "damaged": damaged}
