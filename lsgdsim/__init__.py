@@ -13,6 +13,11 @@ Quick start::
     res = simulate(obj, alg, workers=8, steps=1000, clock=clock.Clock(compute=clock.Lognormal(0.05, 0.3)))
     res.sim_time, res.breakdown, res.save_trace("run.json")      # the same run in simulated time
 """
+from . import signals as _signals
+
+if _signals.launched_as_command():   # before the heavy imports: a signal now gives one line, not a traceback
+    _signals.install_early()
+
 from . import algorithms, backend, clock, collectives, leaders, objectives, schedules, trace
 from ._version import __version__
 from .result import Result
