@@ -9,11 +9,12 @@ written, marked ``-partial``, never over a complete result).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 
 from ._version import __version__
-from .signals import EXIT_INTERRUPTED, EXIT_TERMINATED, SignalGuard, Terminated
+from .signals import EXIT_INTERRUPTED, EXIT_TERMINATED, SignalGuard, Terminated, launched_as_command, quiet_exit
 from .sweep.command import add_sweep_options, cmd_sweep
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
@@ -181,8 +182,11 @@ def _algorithm_flat(args) -> dict:
     return flat
 
 
-def run_spec(args):
-    """The RunSpec of ``lsgdsim run``: from --spec FILE, or from the options (one-line errors naming them)."""
+def run_spec(args, check_memory: bool = False):
+    """The RunSpec of ``lsgdsim run``: from --spec FILE, or from the options (one-line errors naming them).
+
+    ``check_memory`` (``run``, on this one machine): a run whose arrays, its objective's included, would not
+    fit in the memory available now is refused from the spec, before its objective is built."""
     from .spec import RunSpec
     if getattr(args, "spec_", None) is None:
         given = {SPEC_FLAGS.get(d, d): getattr(args, d) for d in _RUN_DESTS if getattr(args, d) is not None}
@@ -193,9 +197,9 @@ def run_spec(args):
             if given:
                 raise UsageError(f"{names(next(iter(given)))} does not go with --spec (the spec gives the whole run; "
                                  "edit the spec file instead)")
-            args.spec_ = RunSpec.load(args.spec, names)
+            args.spec_ = RunSpec.load(args.spec, names, check_memory=check_memory)
         else:
-            args.spec_ = RunSpec.from_dict(given, names)
+            args.spec_ = RunSpec.from_dict(given, names, check_memory=check_memory)
     return args.spec_
 
 
@@ -227,7 +231,8 @@ def load_clock_table(path: str) -> dict | str:
 
 
 def build_objective(args):
-    """The objective of ``lsgdsim run``'s spec (a function of its own, so that tests can instrument it)."""
+    """The objective of ``lsgdsim run``'s spec (a function of its own, so that tests can instrument it): the one
+    the spec's checks built, handed over (:meth:`lsgdsim.RunSpec.build_objective`), so it is built once."""
     return run_spec(args).build_objective()
 
 
@@ -260,7 +265,7 @@ def check_outputs(args, default_dir: str | None = None) -> None:
 
 
 def cmd_run(args) -> int:
-    spec = run_spec(args)
+    spec = run_spec(args, check_memory=True)
     if spec.algorithm.get("asynchronous") and spec.clock is None:
         raise UsageError("--asynchronous needs a clock: give --compute, --latency, ... or --clock FILE (without one "
                          "the run is lockstep; mpiexec ... lsgdsim mpi-run runs it for real)")
@@ -471,8 +476,10 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
 
 def cmd_train(args) -> int:
     from .components import algorithm_fields
+    from .nn.train import BACKENDS as TRAIN_BACKENDS
     from .nn.train import PERIOD, load_data, steps_for, summarize, train
     from .simulate import DivergenceError
+    from .validate import check_choice
 
     if args.steps is not None and args.epochs is not None:
         raise UsageError("give --steps or --epochs, not both")
@@ -481,22 +488,40 @@ def cmd_train(args) -> int:
     check_outputs(args)
     if args.momentum is None:
         args.momentum = 0.9  # the trainer's default (nesterov only with --nesterov)
-    data = load_data(args.data, args.data_folder)
-    steps = args.steps if args.steps is not None else steps_for(
-        data, args.workers, args.batch_size, 100.0 if args.epochs is None else args.epochs, args.shards)
+    with _said_as_flags(args):
+        check_choice(args.backend, "backend", TRAIN_BACKENDS)
+        data = load_data(args.data, args.data_folder)
+        steps = args.steps if args.steps is not None else steps_for(
+            data, args.workers, args.batch_size, 100.0 if args.epochs is None else args.epochs, args.shards)
     if args.period is None and "period" in algorithm_fields(args.algorithm):
         args.period = PERIOD  # the trainer's default, as in lsgdsim.nn.train.default_algorithm
     alg = build_algorithm(args, steps=steps, default_leader="window")
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     try:
-        res = train(args.model, args.data, alg, workers=args.workers, steps=steps, batch_size=args.batch_size,
-                    shards=args.shards, weight_decay=args.weight_decay, seed=args.seed,
-                    evaluations=args.evaluations, backend=args.backend, dtype=args.dtype,
-                    data_folder=args.data_folder, progress=progress)
+        with _said_as_flags(args):
+            res = train(args.model, args.data, alg, workers=args.workers, steps=steps, batch_size=args.batch_size,
+                        shards=args.shards, weight_decay=args.weight_decay, seed=args.seed,
+                        evaluations=args.evaluations, backend=args.backend, dtype=args.dtype,
+                        data_folder=args.data_folder, progress=progress)
     except DivergenceError as exc:
         print(f"lsgdsim: {exc}; nothing was written", file=sys.stderr)
         return EXIT_DIVERGED
     return _report(res, summarize(res), args)
+
+
+@contextlib.contextmanager
+def _said_as_flags(args):
+    """A library ValueError that starts with the name of one of the command's options (``weight_decay must
+    be ...``, as lsgdsim.validate words them) says that option's --flag instead."""
+    try:
+        yield
+    except UsageError:
+        raise
+    except ValueError as exc:
+        name, _, rest = str(exc).partition(" ")
+        if rest and name in vars(args):
+            raise UsageError(f"{_flag(name)} {rest}") from None
+        raise
 
 
 # -- entry point -------------------------------------------------------------------------------------
@@ -555,6 +580,13 @@ def _one_line(exc: BaseException) -> str:
 
 
 def main(argv=None) -> int:
+    status = _main(argv)
+    if launched_as_command():        # the work is done: a late signal must not turn the exit into a kill
+        quiet_exit()
+    return status
+
+
+def _main(argv) -> int:
     parser = make_parser()
     try:
         with SIGNALS.installed():

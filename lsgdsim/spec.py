@@ -42,9 +42,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 
@@ -63,7 +66,7 @@ from .spec_flat import (
     from_flat,
     toml_value,
 )
-from .validate import check_choice, check_float, check_int, check_seed, set_fields
+from .validate import check_choice, check_float, check_int, check_seed, is_int, is_real, set_fields
 
 CLOCK_RUN_KEYS = ("clock", "time_budget", "oracle")   # in the nested form only when given (hashes kept)
 
@@ -115,18 +118,23 @@ class RunSpec:
 
     # -- the two forms -----------------------------------------------------------------------------
     @classmethod
-    def from_dict(cls, data: Mapping, names: Names = str, default_leader: str = "exact") -> RunSpec:
+    def from_dict(cls, data: Mapping, names: Names = str, default_leader: str = "exact", *,
+                  check_memory: bool = False) -> RunSpec:
         """A spec from its nested or its flat form (told apart by a mapping under objective/algorithm).
 
         ``names(key)`` says how keys are named in error messages (the CLI gives ``--flags``);
-        ``default_leader`` is the LSGD leader rule when the flat form names none.
+        ``default_leader`` is the LSGD leader rule when the flat form names none. Every spec refuses an
+        objective whose own arrays would not fit in the memory available now, before building it;
+        ``check_memory`` refuses the whole run so, its state and records too (``lsgdsim run``: a spec read
+        back from a result made on a larger machine is not refused for it).
         """
         data = plain(data)
         if not isinstance(data, dict):
             raise ValueError(f"a run spec must be a table of keys; got {type(data).__name__}")
         if isinstance(data.get("objective"), dict) or isinstance(data.get("algorithm"), dict):
-            return cls(**_canonical_parts(data, names))
-        return cls(**_canonical_parts(from_flat(data, names, default_leader), names))
+            return cls(**_canonical_parts(data, names, check_memory))
+        _check_flat_lr(data, names)
+        return cls(**_canonical_parts(from_flat(data, names, default_leader), names, check_memory))
 
     @classmethod
     def from_meta(cls, meta: Mapping) -> RunSpec:
@@ -147,8 +155,9 @@ class RunSpec:
         return cls(objective=objective, algorithm=algorithm, **run)
 
     @classmethod
-    def load(cls, path, names: Names = str) -> RunSpec:
-        """The spec in a file: a result (.npz, its ``meta["spec"]``), or a spec in .json or .toml (either form)."""
+    def load(cls, path, names: Names = str, *, check_memory: bool = False) -> RunSpec:
+        """The spec in a file: a result (.npz, its ``meta["spec"]``), or a spec in .json or .toml (either form);
+        ``check_memory`` as in :meth:`from_dict` (for .json and .toml)."""
         path = Path(path)
         if path.suffix == ".npz":
             from .result import Result
@@ -162,12 +171,14 @@ class RunSpec:
             else:
                 import tomllib
                 data = tomllib.loads(text)
+        except RecursionError:
+            raise ValueError(f"{path} nests lists or tables too deeply to be read") from None
         except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError and TOMLDecodeError are ValueErrors
             raise ValueError(f"{path} is not valid {path.suffix[1:].upper()}: {' '.join(str(exc).split())}") from None
         if isinstance(data, dict) and {"base", "grid"} & set(data):
             raise ValueError(f"{path} is a sweep grid ([base], [grid]); run it with lsgdsim sweep")
         try:
-            return cls.from_dict(data, names)
+            return cls.from_dict(data, names, check_memory=check_memory)
         except ValueError as exc:
             raise ValueError(f"{path}: {exc}") from None
 
@@ -216,8 +227,13 @@ class RunSpec:
 
     # -- running -----------------------------------------------------------------------------------
     def build_objective(self, blas_threads: int | None = 1):
-        """The objective (built fresh: objectives hold per-backend caches), with BLAS on ``blas_threads``
-        threads as in :meth:`run`: a random problem's matrices (QR, eigen-decompositions) depend on it too."""
+        """The objective, with BLAS on ``blas_threads`` threads as in :meth:`run`: a random problem's matrices
+        (QR, eigen-decompositions) depend on it too. Never shared (objectives hold per-backend caches): built
+        fresh, or, with one thread, the very one this process's checks built (with one thread too), handed
+        over and no longer theirs, so that a run made and run here builds its objective once."""
+        taken = _take_checked(canonical_json(self.objective)) if blas_threads == 1 else None
+        if taken is not None:
+            return taken
         with _blas_limit(blas_threads):
             return components.build_objective(self.objective)
 
@@ -231,14 +247,22 @@ class RunSpec:
 
     def check(self, objective=None) -> None:
         """Every check ``simulate`` makes before work (objects built, per-worker arrays, groups dividing p,
-        batch size, backend, memory, the clock), without running; ``ValueError`` naming what is wrong."""
+        batch size, backend, memory, the clock), without running; ``ValueError`` naming what is wrong. Memory
+        is estimated first (:meth:`check_memory`), the objective's own arrays included."""
         from .simulate import check_clock, validate_run
+        self.check_memory()
         obj = _checked_objective(canonical_json(self.objective)) if objective is None else objective
         kw = self.simulate_kwargs()
         clock, budget, _ = kw.pop("clock"), kw.pop("time_budget"), kw.pop("oracle")
         algorithm = self.build_algorithm()
         validate_run(obj, algorithm, kw.pop("workers"), kw.pop("steps"), None, **kw)
         check_clock(clock, budget, algorithm, self.workers, self.backend)
+
+    def check_memory(self, names: Names = str) -> int:
+        """The bytes this run holds at its peak (the objective's own arrays, the state, the records), from the
+        spec alone, nothing built; ``ValueError`` naming the keys (as ``names`` says them) when that is more
+        than the memory available now."""
+        return _check_memory(self.objective, {k: getattr(self, k) for k in RUN_DEFAULTS}, names, run=True)
 
     def run(self, *, progress: bool = False, monitor=None, on_interrupt: str = "raise",
             on_divergence: str = "raise", objective=None, blas_threads: int | None = 1):
@@ -278,8 +302,9 @@ def _from_nested(data: dict) -> RunSpec:
 
 
 # -- canonical parts ------------------------------------------------------------------------------------
-def _canonical_parts(data: Mapping, names: Names) -> dict:
-    """Nested form → complete canonical values, each checked; ValueError naming the first bad key."""
+def _canonical_parts(data: Mapping, names: Names, check_memory: bool = False) -> dict:
+    """Nested form → complete canonical values, each checked; ValueError naming the first bad key. Memory is
+    checked before the objective is built: its own arrays, or with ``check_memory`` the whole run's."""
     known = ("objective", "algorithm", *RUN_DEFAULTS, *CLOCK_RUN_KEYS)
     unknown = [k for k in data if k not in known]
     if unknown:
@@ -288,8 +313,9 @@ def _canonical_parts(data: Mapping, names: Names) -> dict:
     alg = _named(data.get("algorithm", DEFAULT_ALGORITHM), "algorithm", names)
     alg.setdefault("lr", DEFAULT_LR)
     out = {"objective": components.objective_dict(obj.pop("name"), obj, names),
-           "algorithm": components.algorithm_dict(alg.pop("name"), alg, names)}
-    _checked_objective(canonical_json(out["objective"]))  # its factory checks the values
+           "algorithm": _algorithm_dict(alg.pop("name"), alg, names)}
+    _check_memory(out["objective"], data, names, run=check_memory)
+    _check_objective(out["objective"], names)  # its factory checks the values
     _check_effective(out["algorithm"], names)
     run = {**RUN_DEFAULTS, **{k: data[k] for k in RUN_DEFAULTS if k in data}}
     out.update(_check_run(run, names))
@@ -318,15 +344,116 @@ def _check_clock_keys(data: Mapping, workers: int, backend: str, algorithm: dict
     return {"clock": clock, "time_budget": budget, "oracle": oracle}
 
 
-@lru_cache(maxsize=8)
+_CHECKED: OrderedDict[str, object] = OrderedDict()  # canonical objective JSON -> its objective, the latest 8
+_CHECKED_LOCK = threading.Lock()
+
+
 def _checked_objective(objective_json: str):
-    """The objective of a canonical objective dict, built once per process for checks (never run on:
-    ``RunSpec.run`` builds its own)."""
-    objective = json.loads(objective_json)
+    """The objective of a canonical objective dict, built once per process for checks, with one BLAS thread as
+    :meth:`RunSpec.build_objective` builds it, and kept (the latest 8) until a run takes it (:func:`_take_checked`)."""
+    with _CHECKED_LOCK:
+        if objective_json in _CHECKED:
+            _CHECKED.move_to_end(objective_json)
+            return _CHECKED[objective_json]
+    with _blas_limit(1):
+        objective = _build_checked(json.loads(objective_json))
+    with _CHECKED_LOCK:
+        _CHECKED[objective_json] = objective
+        while len(_CHECKED) > 8:
+            _CHECKED.popitem(last=False)
+    return objective
+
+
+def _take_checked(objective_json: str):
+    """The objective the checks built for this canonical JSON, removed from their cache (None if there is none)."""
+    with _CHECKED_LOCK:
+        return _CHECKED.pop(objective_json, None)
+
+
+# An objective's own arrays at their peak while it is built, in bytes, from its size options (float64): measured
+# peaks at d = n = 3000 were quadratic 5.3 d², indefinite 5.3 d², matrix 7.3 n², logistic 4.1 n·d + 3.5 d²; rounded
+# up. Other objectives hold a few vectors of d.
+OBJECTIVE_ARRAYS = {
+    "quadratic": (("dim",), lambda d: 6 * 8 * d * d),
+    "indefinite": (("dim",), lambda d: 6 * 8 * d * d),
+    "logistic": (("dim", "n_samples"), lambda d, n: 8 * (4 * n * d + 4 * d * d)),
+    "matrix": (("n", "rank"), lambda n, r: 8 * 8 * n * n),
+}
+
+
+def objective_size(objective: Mapping) -> tuple[int | None, int, tuple[str, ...]]:
+    """(dimension, bytes of its own arrays at their peak, the options that set them) of an objective dict, from
+    the dict alone, nothing built; a size that is not a positive integer counts as unknown (None, 0 bytes):
+    the objective's factory refuses it."""
+    keys, arrays = OBJECTIVE_ARRAYS.get(objective.get("name"), (("dim",), lambda d: 4 * 8 * d))
+    sizes = [objective.get(k) for k in keys]
+    if not all(is_int(v) and v > 0 for v in sizes):
+        return None, 0, keys
+    sizes = [int(v) for v in sizes]
+    dim = sizes[0] * sizes[1] if objective.get("name") == "matrix" else sizes[0]
+    return dim, arrays(*sizes), keys
+
+
+def _check_memory(objective: Mapping, data: Mapping, names: Names, run: bool) -> int:
+    """Refuse, before the objective is built, what would not fit in the memory available now: the objective's own
+    arrays (checked from 64 MiB), and with ``run`` the whole run (state and records too); returns the estimate."""
+    from .validate import check_available, check_memory
+    dim, need, keys = objective_size(objective)
+    said = ", ".join(f"{names(OBJECTIVE_KEYS.get(k, k))} {objective[k]}" for k in keys if k in objective)
+    if dim is not None and run:
+        r = _check_run({**RUN_DEFAULTS, **{k: data[k] for k in RUN_DEFAULTS if k in data}}, names)
+        return check_memory(r["workers"], dim, r["steps"], r["record_every"], 4 if r["dtype"] == "float32" else 8,
+                            objective_bytes=need, objective=said, names=names)
+    if need < 2**26:
+        return need
+    return check_available(need, f"{names('objective')} {objective['name']} with {said} needs about {need / 2**30:.3g} "
+                           "GiB for its own arrays", f"use a smaller {' or '.join(names(k) for k in keys)}")
+
+
+def _build_checked(objective: dict):
     try:
         return components.build_objective(objective)
     except TypeError as exc:  # a value of the wrong type that the factory did not check itself
         raise ValueError(f"objective {objective['name']}: {' '.join(str(exc).split())}") from None
+
+
+def _check_objective(objective: dict, names: Names) -> None:
+    """The objective's factory checks its values (built once per process); its message names the value as
+    ``names`` says the flat key (the CLI: ``--cond``, ``--problem-seed``), a nan or inf (not JSON) included."""
+    try:
+        if objective.get("seed") is not None:
+            check_seed(objective["seed"], "seed")  # else NumPy's own words, which name nothing
+        bad = [k for k, v in objective.items() if isinstance(v, float) and not math.isfinite(v)]
+        if bad:  # the factory says the accepted range; where it has none, the finite check speaks
+            _build_checked(objective)
+            check_float(objective[bad[0]], bad[0])
+        _checked_objective(canonical_json(objective))
+    except ValueError as exc:
+        raise _said_as(exc, {k: OBJECTIVE_KEYS.get(k, k) for k in objective}, names) from None
+
+
+def _algorithm_dict(name: str, options: dict, names: Names) -> dict:
+    """``components.algorithm_dict``, its class's messages (``momentum must be ...``) said as ``names`` says."""
+    try:
+        return components.algorithm_dict(name, options, names)
+    except ValueError as exc:
+        raise _said_as(exc, {k: k for k in options}, names) from None
+
+
+def _said_as(exc: ValueError, keys: Mapping[str, str], names: Names) -> ValueError:
+    """``exc`` with the parameter its message starts with (a factory's or a class's own name → its flat key)
+    said as ``names`` says it (the CLI: its --flag); unchanged where ``names`` is ``str``."""
+    text = str(exc)
+    for own, key in keys.items():
+        if names is not str and text.startswith(f"{own} "):
+            return ValueError(names(key) + text[len(own):])
+    return exc
+
+
+def _check_flat_lr(flat: Mapping, names: Names) -> None:
+    """A number lr under a schedule is checked as lr (the schedule's own check names its field: StepDecay value)."""
+    if flat.get("lr_schedule") not in (None, "constant") and is_real(flat.get("lr")):
+        check_float(flat["lr"], names("lr"), 0.0, lo_open=True)
 
 
 def _named(value, key: str, names: Names) -> dict:
@@ -370,7 +497,8 @@ def algorithm_spec(name: str, options: Mapping, names: Names = str, default_lead
     flat options (lr with lr_schedule, leader with leader_noise/window), with the same checks as a spec.
     ``step_decay_steps``: b of the step schedule when ``lr_decay_steps`` is not given (``lsgdsim train``:
     90 % of the steps; else 100)."""
+    _check_flat_lr(plain(options), names)
     opts = algorithm_options(name, dict(plain(options)), names, default_leader, step_decay_steps)
-    out = components.algorithm_dict(name, opts, names)
+    out = _algorithm_dict(name, opts, names)
     _check_effective(out, names)
     return out

@@ -94,16 +94,18 @@ RECORD_OVERHEAD_BYTES = 3 * 112 + 3 * 32  # per record: three small ndarray head
 STATE_COPIES = 8  # X, the new X, gradients, noise, the pull gap, momentum/accumulator, a snapshot, headroom
 
 
-def estimate_run_bytes(workers: int, dim: int, steps: int, record_every: int, itemsize: int = 8) -> int:
+def estimate_run_bytes(workers: int, dim: int, steps: int, record_every: int, itemsize: int = 8,
+                       objective_bytes: int = 0) -> int:
     """Bytes a run holds at its peak, as an order of magnitude (documented in the README).
 
     Records: f, dist_to_leader and dist_to_center, (R, p) float64 each, kept per record and stacked at
     the end (so twice), R = steps // record_every + 2. State: about ``STATE_COPIES`` (p, d) arrays of the
-    run's dtype. The objective's own data and ``monitor`` arrays are not counted.
+    run's dtype. The objective's own data is ``objective_bytes`` (its spec's estimate,
+    :func:`lsgdsim.spec.objective_size`; 0 where it is not counted); ``monitor`` arrays are not counted.
     """
     records = steps // record_every + 2
     per_record = 2 * 3 * workers * 8 + RECORD_OVERHEAD_BYTES
-    return records * per_record + STATE_COPIES * workers * dim * itemsize
+    return records * per_record + STATE_COPIES * workers * dim * itemsize + objective_bytes
 
 
 def available_memory_bytes() -> int | None:
@@ -121,16 +123,30 @@ def available_memory_bytes() -> int | None:
         return None
 
 
-def check_memory(workers: int, dim: int, steps: int, record_every: int, itemsize: int = 8) -> int:
-    """ValueError, with the estimate, when the run's arrays would not fit in the available memory."""
-    need = estimate_run_bytes(workers, dim, steps, record_every, itemsize)
+def check_memory(workers: int, dim: int, steps: int, record_every: int, itemsize: int = 8, *,
+                 objective_bytes: int = 0, objective: str = "the objective", names=str) -> int:
+    """ValueError, with the estimate, when the run's arrays would not fit in the available memory.
+
+    ``objective_bytes``: the objective's own arrays, counted too (``objective`` says what sets them: the CLI's
+    ``--dim 100000``); ``names(key)`` says how the run keys are named (the CLI: ``--workers``). Returns the estimate.
+    """
+    need = estimate_run_bytes(workers, dim, steps, record_every, itemsize, objective_bytes)
+    records = steps // record_every + 2
+    parts = (f"{records:,} records x {workers} workers x 48 B for f and the distances, plus {STATE_COPIES} arrays "
+             f"of {workers} x {dim} for the state")
+    if objective_bytes:
+        parts += f", plus {_gib(objective_bytes)} for the objective's own arrays ({objective})"
+    advice = (f"record less often ({names('record_every')}), or use fewer {names('steps')}, {names('workers')} or "
+              f"dimensions" + (f" ({objective})" if objective_bytes else ""))
+    return check_available(need, f"this run needs about {_gib(need)} ({parts})", advice)
+
+
+def check_available(need: int, what: str, advice: str) -> int:
+    """ValueError ``{what} but N GiB is available; {advice}`` when ``need`` bytes are more than the memory
+    available now (:func:`available_memory_bytes`); returns ``need``."""
     have = available_memory_bytes()
     if have is not None and need > have:
-        records = steps // record_every + 2
-        raise ValueError(
-            f"this run needs about {_gib(need)} ({records:,} records x {workers} workers x 48 B for f and the "
-            f"distances, plus {STATE_COPIES} arrays of {workers} x {dim} for the state) but {_gib(have)} is "
-            f"available; record less often (record_every), or use fewer steps, workers or dimensions")
+        raise ValueError(f"{what} but {_gib(have)} is available; {advice}")
     return need
 
 

@@ -19,7 +19,6 @@ import numpy as np
 import pytest
 
 from lsgdsim import Result, algorithms, digest, objectives, simulate
-from lsgdsim.cli import main
 from lsgdsim.sweep import load_grid, run_sweep, status
 from theory_checks.pipeline import RECORDS, saved_record
 from theory_checks.record import CheckRecord

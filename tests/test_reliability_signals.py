@@ -41,3 +41,27 @@ def test_a_signal_while_the_command_starts_gives_one_line_and_its_status(tmp_pat
     lines = err.strip().splitlines()
     assert proc.returncode == status, err
     assert len(lines) == 1 and f"interrupted ({name})" in lines[0] and "Traceback" not in err
+
+
+@pytest.mark.parametrize("delay", [1.0, 2.5])
+def test_a_stopped_process_pool_prints_one_line_and_no_thread_traceback(tmp_path, delay):
+    (tmp_path / "g.toml").write_text('[base]\nsteps = 200000\nworkers = 4\ndim = 50\n[grid]\nseed = [0, 1, 2, 3]\n')
+    proc = _start(tmp_path, ["sweep", "g.toml", "--out", "out", "--jobs", "2", "--no-progress"])
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "InvalidStateError" not in err
+    assert [x for x in err.splitlines() if x.startswith("lsgdsim:")][-1].startswith("lsgdsim: interrupted (Ctrl-C)")
+
+
+def test_reproduce_exits_143_on_sigterm(tmp_path):
+    proc = _start(tmp_path, ["reproduce", "--quick", "--only", "ring", "--out", "f", "--jobs", "1", "--no-progress"])
+    time.sleep(2.5)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode in (143, 0), err            # 0: it finished first (a fast machine)
+    if proc.returncode == 143:
+        assert "interrupted (SIGTERM)" in err and "Traceback" not in err

@@ -200,7 +200,7 @@ def test_output_locations_and_options_are_checked_before_any_work(tmp_path, caps
                         (["--status", str(tmp_path)], "not a sweep folder"), ([str(tmp_path)], "--table OUT"),
                         ([str(tmp_path / "nope.toml")], "no grid file"), ([g, "--table", "t.txt"], ".parquet or .csv"),
                         ([str(tmp_path / "bad.toml")], "is not valid TOML"),
-                        ([str(tmp_path / "unknown.toml")], "(pull=0.05, period=1, seed=0): unknown option stepz"),
+                        ([str(tmp_path / "unknown.toml")], "[base]: unknown option stepz"),   # before expansion
                         ([g, "--out", str(tmp_path / "file" / "sub")], "file is not a folder"),
                         (["--status", str(tmp_path), "--force"], "--force")]:
         assert main(["sweep", *argv]) == 2, argv

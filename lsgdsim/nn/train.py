@@ -20,7 +20,7 @@ from ..leaders import Window
 from ..result import Result
 from ..schedules import StepDecay
 from ..simulate import simulate
-from ..validate import check_float, check_int
+from ..validate import check_choice, check_float, check_int, check_seed
 from .data import load_cifar10, load_digits, load_mnist, shard
 from .models import cnn, mlp
 from .objective import NetworkObjective
@@ -28,6 +28,7 @@ from .objective import NetworkObjective
 MODELS = ("mlp", "cnn")
 PERIOD = 4  # default communication period of the trainer
 DATASETS = ("digits", "mnist", "cifar10")
+BACKENDS = ("numpy", "cupy")  # not array_api_strict: the layers index (p, ...) batches as NumPy and CuPy do
 
 
 def default_algorithm(steps: int) -> Algorithm:
@@ -108,12 +109,15 @@ def train(model: str = "cnn", data: str = "digits", algorithm=None, workers: int
     and leader (R,); ``Result.f`` is each worker's full training loss (weight decay included).
     ``clock`` (a :class:`lsgdsim.clock.Clock`, e.g. :func:`lsgdsim.clock.clusters.cluster_clock`) runs it in
     simulated time, ``time_budget`` stopping it at that many simulated seconds; ``Result.sim_time`` then
-    dates every record and ``Result.breakdown`` splits each worker's time (docs/clock.md).
+    dates every record and ``Result.breakdown`` splits each worker's time (docs/clock.md). ``backend`` is one
+    of :data:`BACKENDS`.
     """
     if steps is not None and epochs is not None:
         raise ValueError("give steps or epochs, not both")
     evaluations = check_int(evaluations, "evaluations", 1)
     workers = check_int(workers, "workers", 1)
+    seed = check_seed(seed, "seed")
+    check_choice(backend, "backend", BACKENDS)
     dataset = load_data(data, data_folder)
     obj = build_objective(model, dataset, workers, shards, weight_decay, seed)
     if steps is None:

@@ -25,8 +25,10 @@ options; :mod:`lsgdsim.spec`); the axes say what varies::
 
 Each point of the product gives a flat dict ``{**base, **point}`` and so a :class:`~lsgdsim.RunSpec`;
 every point is checked before any run starts (a key both in [base] and on an axis, or on two axes, is an
-error). A value of an axis may be anything its key takes: a per-worker list (``lr = [[0.01, 0.02]]``),
-a schedule table. Float ranges are rounded to 12 significant digits.
+error). Before anything is expanded, every key and value is checked and the runs are counted from the axes'
+lengths (:func:`grid_size`): a grid of more than ``MAX_RUNS`` (100 000) is refused, with its size, unless
+``max_runs`` (``lsgdsim sweep --max-runs N``) allows it. A value of an axis may be anything its key takes:
+a per-worker list (``lr = [[0.01, 0.02]]``), a schedule table. Float ranges are rounded to 12 significant digits.
 
 Running (:func:`run_sweep`, ``lsgdsim sweep GRID.toml --out DIR``): one result file per run, named by
 its spec's hash and written atomically, so that a sweep killed in any way resumes with nothing lost and
@@ -41,11 +43,12 @@ The table (:func:`load`, ``lsgdsim sweep --table OUT.parquet DIR``): one row per
 ``dask`` extra; ``import lsgdsim.sweep`` needs neither.
 """
 from .execute import MissingExtra, check_scheduler_address, dask_executor, default_jobs, map_runs, process_pool, require
-from .grid import Grid, axis_values, expand_grid, load_grid
-from .store import SweepInterrupted, SweepReport, result_path, run_sweep, status
+from .grid import MAX_RUNS, Grid, axis_length, axis_values, expand_grid, grid_size, load_grid
+from .store import SweepInterrupted, SweepReport, SweepWriteError, result_path, run_sweep, status
 from .table import check_table_path, load, record_columns, table, write_table
 
-__all__ = ["Grid", "MissingExtra", "SweepInterrupted", "SweepReport", "axis_values", "check_scheduler_address",
-           "check_table_path", "dask_executor", "default_jobs", "expand_grid", "load", "load_grid", "map_runs",
-           "process_pool", "record_columns", "require", "result_path", "run_sweep", "status", "table",
-           "write_table"]
+__all__ = ["MAX_RUNS", "Grid", "MissingExtra", "SweepInterrupted", "SweepReport", "SweepWriteError", "axis_length",
+           "axis_values",
+           "check_scheduler_address", "check_table_path", "dask_executor", "default_jobs", "expand_grid", "grid_size",
+           "load", "load_grid", "map_runs", "process_pool", "record_columns", "require", "result_path", "run_sweep",
+           "status", "table", "write_table"]

@@ -11,6 +11,9 @@ from pathlib import Path
 from ..outputs import check_output_dir, check_output_path
 from ..signals import EXIT_INTERRUPTED, EXIT_TERMINATED
 from ..validate import check_int
+from .grid import MAX_RUNS
+
+EXIT_DISK = 2                   # the sweep folder could not be written (the README's contract: exit 2)
 
 EXIT_FAILED = 1  # some runs raised (as lsgdsim.cli's EXIT_FAILED); their errors are saved beside the results
 
@@ -27,6 +30,8 @@ def add_sweep_options(p: argparse.ArgumentParser) -> None:
                        help="run on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786)")
     where.add_argument("--dask-local", type=int, metavar="N",
                        help="start a Dask LocalCluster of N single-threaded worker processes and run on it")
+    p.add_argument("--max-runs", type=int, metavar="N", help=f"run a grid of more than {MAX_RUNS:,} runs (up to N); "
+                   "a larger grid is refused, before it is expanded, with its size")
     p.add_argument("--force", action="store_true",
                    help="rerun the runs already done (default: resume, running only the runs without a result)")
     p.add_argument("--status", metavar="DIR", help="summarise the sweep folder DIR (done, diverged, failed, pending)")
@@ -37,7 +42,7 @@ def add_sweep_options(p: argparse.ArgumentParser) -> None:
 
 
 def _only(args, option: str, allowed: tuple[str, ...]) -> None:
-    for dest in ("path", "out", "jobs", "scheduler", "dask_local", "force", "table"):
+    for dest in ("path", "out", "jobs", "scheduler", "dask_local", "force", "table", "max_runs"):
         value = getattr(args, dest)
         if dest not in allowed and value not in (None, False):
             what = "the grid or folder" if dest == "path" else "--" + dest.replace("_", "-")
@@ -64,12 +69,13 @@ def cmd_sweep(args) -> int:
         return 0
     if args.jobs is not None:
         check_int(args.jobs, "--jobs", 1)
+    max_runs = MAX_RUNS if args.max_runs is None else check_int(args.max_runs, "--max-runs", 1)
     if args.scheduler is not None or args.dask_local is not None:
         sweep.require("distributed", "dask", "--scheduler and --dask-local")
     if args.scheduler is not None:
         sweep.check_scheduler_address(args.scheduler, "--scheduler")
-    grid = sweep.load_grid(path)                          # every run checked before any work
-    out = check_output_dir(args.out or Path("sweeps") / path.stem, "--out")
+    out = check_output_dir(Path("sweeps") / path.stem if args.out is None else args.out, "--out")   # "" refused
+    grid = sweep.load_grid(path, max_runs)                # sized, then every run checked, before any work
     if args.scheduler is not None or args.dask_local is not None:
         where = sweep.dask_executor(args.scheduler, args.dask_local)
     else:
@@ -79,6 +85,12 @@ def cmd_sweep(args) -> int:
         with where as executor:
             report = sweep.run_sweep(grid, out, jobs=args.jobs, executor=executor, force=args.force,
                                      progress=args.progress)
+    except sweep.SweepWriteError as exc:
+        r = exc.report
+        kept = f"that run's result was written to {exc.rescued} instead" if exc.rescued else "that run's result is lost"
+        print(f"lsgdsim: error: --out: {exc}; stopped: {r.skipped + r.ran} of {r.total} runs are saved in {out}, "
+              f"{kept}; the same command resumes once {out} can be written", file=sys.stderr)
+        return EXIT_DISK
     except sweep.SweepInterrupted as exc:
         r = exc.report
         print(f"lsgdsim: interrupted ({exc.signal_name}): {r.skipped + r.ran} of {r.total} runs are saved in {out}; "
@@ -105,3 +117,5 @@ def _print_status(st: dict) -> None:
         print(f"  and {st['other_results']} results of runs no longer in the grid (kept; in the table too)")
     for run, error in st["errors"].items():
         print(f"  failed {run}: {error}")
+    for run, why in st.get("damaged", {}).items():
+        print(f"  pending {run}: its result is not used: {why.split(': ', 1)[-1]}")

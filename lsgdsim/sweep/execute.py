@@ -19,9 +19,10 @@ import multiprocessing as mp
 import os
 import re
 import signal
+import threading
 import traceback
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, InvalidStateError, ProcessPoolExecutor
 
 from ..lifeline import watch_parent
 from ..spec import RunSpec
@@ -105,11 +106,35 @@ def process_pool(jobs: int | None = None, initializer=None, initargs: tuple = ()
     try:
         yield pool
     except BaseException:
-        for proc in list((getattr(pool, "_processes", None) or {}).values()):
-            proc.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
+        with _quiet_manager(pool):
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                proc.terminate()
+            pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
+
+
+@contextlib.contextmanager
+def _quiet_manager(pool):
+    """While a stopped pool winds down, its manager thread may try to fail futures that were just cancelled
+    (CPython 3.11: InvalidStateError in ``terminate_broken``, also at exit), printing a thread traceback
+    after the command's one line; that one error is silenced until the thread has ended (for good if it
+    has not ended within 5 s: the process is stopping)."""
+    previous = threading.excepthook
+    manager = getattr(pool, "_executor_manager_thread", None)     # shutdown() forgets it
+
+    def hook(args):
+        if not issubclass(args.exc_type, InvalidStateError):
+            previous(args)
+
+    threading.excepthook = hook
+    try:
+        yield
+    finally:
+        if manager is not None:
+            manager.join(timeout=5)
+        if manager is None or not manager.is_alive():
+            threading.excepthook = previous
 
 
 @contextlib.contextmanager

@@ -47,6 +47,28 @@ class SweepReport:
     errors: dict = field(default_factory=dict)  # hash -> "Error: message"
 
 
+class SweepWriteError(OSError):
+    """A result could not be written in the sweep folder (disk full, read-only, folder gone): the sweep
+    stops. ``path`` is the file, ``why`` the reason, ``rescued`` where that run's result went instead (a
+    fallback folder) or None, ``report`` what was finished and saved before (every earlier file is whole)."""
+
+    def __init__(self, report: SweepReport, path: Path, why: str, rescued: Path | None):
+        super().__init__(f"cannot write {path}: {why}")
+        self.report, self.path, self.why, self.rescued = report, path, why, rescued
+
+
+def _save_or_stop(result, path: Path, report: SweepReport) -> None:
+    """Save a finished run's result; if that fails, rescue it to a fallback folder and stop the sweep."""
+    from ..outputs import OutputError, write_with_fallback
+    try:
+        written = write_with_fallback(result.save, path)
+    except OutputError as exc:
+        raise SweepWriteError(report, path, " ".join(str(exc).split()), None) from None
+    if written.rescued:
+        why = getattr(written.error, "strerror", None) or str(written.error)
+        raise SweepWriteError(report, path, why, written.path)
+
+
 class SweepInterrupted(KeyboardInterrupt):
     """Ctrl-C or SIGTERM during a sweep; ``report`` says what was finished and saved."""
 
@@ -102,8 +124,8 @@ def run_sweep(grid: Grid | list, out, *, jobs: int | None = None, executor=None,
 
 
 def result_problem(path: Path, run: str) -> str | None:
-    """Why the file at ``path`` is not the finished result of the run with spec hash ``run`` (None when it is): a link, damaged or
-    edited (its content digest), or the result of another run (its spec's hash is not the file's)."""
+    """Why the file at ``path`` is not the finished result of the run with spec hash ``run`` (None when it is):
+    a link, damaged or edited (its content digest), or the result of another run (its spec's hash differs)."""
     from ..result import Result
     if path.is_symlink():
         return "a symbolic link, not a result this sweep wrote"
@@ -176,13 +198,16 @@ class _Progress:
         path = result_path(folder, spec)
         error_path = path.with_name(spec.hash + ERROR_SUFFIX)
         if status == "ok":
-            payload.save(path)
+            _save_or_stop(payload, path, report)
             error_path.unlink(missing_ok=True)
             report.diverged += bool(payload.meta.get("diverged"))
         else:
             record = {"run": spec.hash, "spec": spec.to_dict(), **payload, "lsgdsim": __version__,
                       "when": time.strftime("%Y-%m-%dT%H:%M:%S")}
-            atomic_write_text(error_path, json.dumps(record, indent=1) + "\n")
+            try:
+                atomic_write_text(error_path, json.dumps(record, indent=1) + "\n")
+            except OSError as exc:
+                raise SweepWriteError(report, error_path, exc.strerror or str(exc), None) from None
             report.failed += 1
             report.errors[spec.hash] = f"{payload['error']}: {payload['message']}"
         report.ran += 1

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -39,17 +40,34 @@ def load(folder, runs=None):
     """The table of the sweep folder ``folder`` as a pandas DataFrame (one row per run × record).
 
     ``runs``: only these hashes (default every result in ``folder/runs``; runs that raised have no
-    records and are in :func:`lsgdsim.sweep.status`).
+    records and are in :func:`lsgdsim.sweep.status`). A folder that does not exist, or is not a folder, is a
+    ``ValueError`` naming it (not an empty table).
     """
     pd = require("pandas", "sweep", "the sweep table")
     from ..result import Result
     folder = Path(folder)
+    if not folder.is_dir():
+        if folder.exists():
+            raise ValueError(f"{folder} is not a folder (the table is read from a sweep folder)")
+        raise ValueError(f"no sweep folder at {folder} (lsgdsim sweep GRID.toml --out {folder} makes one)")
     found = {p.stem: p for p in sorted((folder / RUNS).glob("*.npz"))}
     order = [h for h in _grid_order(folder) if h in found]   # the grid's order, then runs no longer in it
     order += [h for h in found if h not in set(order)]
     paths = [found[h] for h in order if runs is None or h in set(runs)]
+    paths = [p for p in paths if _verified(p)]
     results = [Result.load(p) for p in paths]
     return table(results, [p.stem for p in paths], pd)
+
+
+def _verified(path: Path) -> bool:
+    """Whether ``path`` is its run's verified result; one line on stderr and no row when it is not (damaged,
+    edited, another run's, a link: the next start of the sweep runs it again)."""
+    from .store import result_problem
+    why = result_problem(path, path.stem)
+    if why is not None:
+        print(f"lsgdsim: {path.name} left out of the table: {why.removeprefix(str(path) + ': ')} (the sweep "
+              "runs it again when started again)", file=sys.stderr)
+    return why is None
 
 
 def _grid_order(folder: Path) -> list[str]:
