@@ -252,3 +252,11 @@ def test_a_sigkilled_sweep_leaves_no_pool_process_behind(tmp_path):
             proc.kill()
         for w in _children(proc.pid):
             os.kill(w, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("doc", ["[]", '{"runs": 5}', '{"runs": [1, 2]}', '{"runs": [{"x": 1}]}'])
+def test_a_malformed_sweep_manifest_is_one_line_naming_it(tmp_path, doc):
+    _, out = _sweep(tmp_path)
+    (out / "sweep.json").write_text(doc)
+    with pytest.raises(ValueError, match="sweep.json is damaged: not a sweep manifest"):
+        status(out)

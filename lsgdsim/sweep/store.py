@@ -219,12 +219,17 @@ class _Progress:
 def read_manifest(folder) -> dict:
     path = Path(folder) / MANIFEST
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ValueError(f"{folder} is not a sweep folder (no {MANIFEST}; lsgdsim sweep GRID.toml --out "
                          f"{folder} makes one)") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path} is damaged: {' '.join(str(exc).split())}") from None
+    runs = manifest.get("runs") if isinstance(manifest, dict) else None
+    if not isinstance(runs, list) or not all(isinstance(r, dict) and isinstance(r.get("run"), str) for r in runs):
+        raise ValueError(f"{path} is damaged: not a sweep manifest (it needs a list of runs, each with its hash "
+                         "under \"run\"); starting the sweep again writes a new one")
+    return manifest
 
 
 def result_meta(path) -> dict:
