@@ -65,3 +65,21 @@ def test_reproduce_exits_143_on_sigterm(tmp_path):
     assert proc.returncode in (143, 0), err            # 0: it finished first (a fast machine)
     if proc.returncode == 143:
         assert "interrupted (SIGTERM)" in err and "Traceback" not in err
+
+
+def test_an_interrupted_check_over_a_complete_report_says_what_it_saved(tmp_path):
+    cmd = ["check", "--quick", "--only", "saddle-escape", "--only", "stationary-points", "--jobs", "1",
+           "--report", "rep", "--no-progress"]
+    first = _start(tmp_path, cmd)
+    assert first.wait(timeout=300) == 0
+    complete = (tmp_path / "rep" / "report.md").read_bytes()
+    proc = _start(tmp_path, cmd)
+    time.sleep(4.0)                                        # saddle-escape done, stationary-points running
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    if proc.returncode == 0:
+        pytest.skip("the checks finished before the signal (a fast machine)")
+    assert proc.returncode == 143, err
+    assert "interrupted (SIGTERM)" in err and "nothing was written" not in err and "--resume" in err
+    assert (tmp_path / "rep" / "report.md").read_bytes() == complete   # the complete report is not replaced
+    assert (tmp_path / "rep" / "report-partial.md").exists()
