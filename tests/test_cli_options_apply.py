@@ -12,15 +12,10 @@ import io
 import json
 
 import pytest
+from cli_helpers import one_line_error
 
 from lsgdsim.algorithms.base import Algorithm
 from lsgdsim.cli import main
-
-
-def one_line_error(capsys) -> str:
-    err = capsys.readouterr().err
-    assert err.startswith("lsgdsim: error: ") and err.count("\n") == 1, err
-    return err
 
 
 @pytest.fixture

@@ -258,5 +258,5 @@ def test_a_sigkilled_sweep_leaves_no_pool_process_behind(tmp_path):
 def test_a_malformed_sweep_manifest_is_one_line_naming_it(tmp_path, doc):
     _, out = _sweep(tmp_path)
     (out / "sweep.json").write_text(doc)
-    with pytest.raises(ValueError, match="sweep.json is damaged: not a sweep manifest"):
+    with pytest.raises(ValueError, match=r"sweep\.json is damaged: not a sweep manifest"):
         status(out)

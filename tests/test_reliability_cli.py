@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_helpers import one_line_error
 from oracle_traps import trap_oracle
 
 from lsgdsim import Result
@@ -23,12 +24,6 @@ from lsgdsim import cli as cli_module
 from lsgdsim.cli import main
 
 QUICK = ["run", "--objective", "quadratic", "--workers", "4", "--steps", "300", "--no-progress"]
-
-
-def one_line_error(capsys) -> str:
-    err = capsys.readouterr().err
-    assert err.startswith("lsgdsim: error: ") and err.count("\n") == 1, err
-    return err
 
 
 @pytest.fixture
