@@ -228,11 +228,18 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+POOLED = {"sweep": ["sweep", "g.toml", "--out", "out", "--jobs", "2", "--no-progress"],
+          "check": ["check", "--only", "rate", "--only", "stochastic-leader", "--report", "rep", "--jobs", "2",
+                    "--no-progress"],
+          "reproduce": ["reproduce", "--only", "rates", "--only", "leaders", "--out", "figs", "--jobs", "2",
+                        "--no-progress"]}
+
+
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process table from /proc")
-def test_a_sigkilled_sweep_leaves_no_pool_process_behind(tmp_path):
+@pytest.mark.parametrize("command", list(POOLED))
+def test_a_sigkilled_command_leaves_no_pool_process_behind(tmp_path, command):
     (tmp_path / "g.toml").write_text('[base]\nsteps = 200000\nworkers = 4\ndim = 50\n[grid]\nseed = [0, 1, 2, 3]\n')
-    proc = subprocess.Popen([sys.executable, "-m", "lsgdsim", "sweep", str(tmp_path / "g.toml"), "--out",
-                             str(tmp_path / "out"), "--jobs", "2", "--no-progress"],
+    proc = subprocess.Popen([sys.executable, "-m", "lsgdsim", *POOLED[command]], cwd=tmp_path,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
