@@ -35,7 +35,7 @@ EXPERIMENTS: dict[str, str] = {
 def load(name: str):
     """The module of experiment ``name``; ValueError naming ``only`` if unknown."""
     if name not in EXPERIMENTS:
-        raise ValueError(f"only must be one of {', '.join(EXPERIMENTS)}; got {name!r}")
+        raise ValueError(f"--only must be one of {', '.join(EXPERIMENTS)}; got {name!r}")
     return importlib.import_module(EXPERIMENTS[name])
 
 

@@ -48,7 +48,7 @@ def find(names=None, folder=None) -> list[Path]:
     names = list(NOTEBOOKS) if not names else list(dict.fromkeys(names))
     for name in names:
         if name not in NOTEBOOKS:
-            raise ValueError(f"only must be one of {', '.join(NOTEBOOKS)}; got {name!r}")
+            raise ValueError(f"--only must be one of {', '.join(NOTEBOOKS)}; got {name!r}")
     paths = [folder / f"{name}.ipynb" for name in names]
     missing = [p.name for p in paths if not p.is_file()]
     if missing:

@@ -24,7 +24,7 @@ ARRAY_FIELDS = ("f", "steps", "x", "leaders", "leader_steps", "local_leaders", "
 DICT_FIELDS = ("monitor", "breakdown", "trace")   # saved as NAME__KEY arrays
 
 
-@dataclass
+@dataclass(repr=False)
 class Result:
     """Arrays of one run (all NumPy) and its metadata.
 
@@ -75,6 +75,16 @@ class Result:
     leader_times: np.ndarray | None = None
     breakdown: dict | None = None
     trace: dict | None = None
+
+    def __repr__(self) -> str:
+        """One line: what ran and how it ended, and the arrays by shape (``summary()`` has the numbers)."""
+        algorithm = self.meta.get("algorithm", {}).get("algorithm", "?")
+        objective = self.meta.get("objective", {}).get("name", "?")
+        arrays = ", ".join(f"{name} {tuple(getattr(self, name).shape)}" for name in ARRAY_FIELDS
+                           if getattr(self, name) is not None)
+        return (f"<Result {algorithm} on {objective}: {self.workers} workers × d = {self.x.shape[1]}, "
+                f"{int(self.steps[-1])} steps, {len(self.steps)} records, final best f {float(self.best_f[-1]):.6g}; "
+                f"{arrays}>")
 
     # -- derived views -----------------------------------------------------------------------------
     @property

@@ -31,7 +31,7 @@ def register(name: str, module: str) -> None:
 def load(name: str):
     """The module of check ``name``; ValueError naming ``only`` if unknown."""
     if name not in CHECKS:
-        raise ValueError(f"only must be one of {', '.join(CHECKS)}; got {name!r}")
+        raise ValueError(f"--only must be one of {', '.join(CHECKS)}; got {name!r}")
     return importlib.import_module(CHECKS[name])
 
 

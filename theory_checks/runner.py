@@ -241,8 +241,13 @@ class _Run:
         records = self.ordered()
         for path in self.written:
             self._print(f"wrote {path}")
-        self._print(f"wrote {len(records)} records in {self.report_dir / RECORDS}/ (JSON, arrays in .npz)")
+        self._print(f"wrote {_count(len(records), 'record')} in {self.report_dir / RECORDS}/ (JSON, arrays in .npz)")
         figures = [self.report_dir / r.figure for r in records if r.figure]
         if figures:
-            self._print(f"wrote {len(figures)} figures in {self.report_dir / FIGURES}/: "
+            self._print(f"wrote {_count(len(figures), 'figure')} in {self.report_dir / FIGURES}/: "
                         + ", ".join(p.name for p in figures))
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 figure', '3 figures'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -1,0 +1,19 @@
+"""What a reader sees of a run: a one-line repr, not thousands of numbers (issue 24, item 6)."""
+from __future__ import annotations
+
+from lsgdsim import Result, algorithms, objectives, simulate
+from theory_checks.runner import _count
+
+
+def test_the_repr_of_a_long_run_is_one_short_line(tmp_path):
+    res = simulate(objectives.Quadratic.random(dim=20, cond=10.0, seed=0), algorithms.LSGD(lr=0.05, pull=0.1),
+                   workers=8, steps=2000)
+    text = repr(res)
+    assert "\n" not in text and len(text) < 400
+    assert "lsgd on quadratic" in text and "2000 steps" in text and "x (8, 20)" in text
+    assert repr(Result.load(res.save(tmp_path / "r.npz"))) == text
+
+
+def test_counts_are_said_in_the_singular_for_one():
+    assert _count(1, "figure") == "1 figure" and _count(3, "record") == "3 records"
+    assert _count(0, "figure") == "0 figures"
