@@ -17,3 +17,15 @@ def test_the_repr_of_a_long_run_is_one_short_line(tmp_path):
 def test_counts_are_said_in_the_singular_for_one():
     assert _count(1, "figure") == "1 figure" and _count(3, "record") == "3 records"
     assert _count(0, "figure") == "0 figures"
+
+
+def test_training_summaries_print_plain_accuracies_and_no_leader_fields_without_a_leader():
+    from lsgdsim.algorithms import SGD
+    from lsgdsim.nn.train import summarize, train
+    res = train("mlp", "digits", SGD(lr=0.05), workers=2, steps=4, batch_size=16, seed=1, evaluations=2,
+                dtype="float32")
+    s = summarize(res)
+    for key in ("test_accuracy", "mean_worker_test_accuracy", "best_worker_test_accuracy"):
+        hits = s[key] * 720                                 # 360 test images; the mean of 2 workers halves them
+        assert abs(hits - round(hits)) < 1e-9, s[key]       # an exact fraction, not float32's 0.0972222238779068
+    assert "leader_test_accuracy" not in s and "leader_share" not in s

@@ -159,6 +159,8 @@ def summarize(res: Result) -> dict:
     if len(res.leaders):
         out["leader_changes"] = int(len(res.leader_runs()) - 1)
         out["leader_share"] = [round(float(s), 4) for s in res.leader_share()]
+    else:                                   # a rule without a leader: no leader fields
+        del out["leader_test_accuracy"]
     if res.meta.get("interrupted"):
         out["interrupted"] = True
     return out
