@@ -5,7 +5,7 @@ inputs (``namespace(X)``), never at import time, so NumPy, CuPy and array-api-st
 one process. ``resolve(name)`` maps a backend name to its namespace for the entry points that create
 arrays (``simulate``, the CLI).
 
-Randomness (DESIGN.md §5) comes from :class:`RandomStreams`: one independent stream per purpose
+Randomness (docs/design.md §5) comes from :class:`RandomStreams`: one independent stream per purpose
 (gradient noise, loss-estimate noise, mini-batch indices, initial points, dropout). Every draw is a
 *block* with a leading worker axis, (p, ...), and worker i's values are row i of the block.
 

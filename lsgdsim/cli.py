@@ -568,7 +568,7 @@ def _load_plugin_commands(sub) -> None:
     """Subcommands registered by packages above the library (theory_checks, figures, ...).
 
     They are found through the ``lsgdsim.commands`` entry-point group, so nothing in lsgdsim/ imports
-    them (imports flow downward, DESIGN.md §2).
+    them (imports flow downward, docs/design.md §2).
     """
     from importlib.metadata import entry_points
     for ep in sorted(entry_points(group="lsgdsim.commands"), key=lambda e: e.name):

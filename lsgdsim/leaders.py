@@ -1,7 +1,7 @@
 """Leader selection rules: which worker is the leader at a communication.
 
 A rule turns what the workers know about their losses into one score per worker; the leader is the
-argmin (ties go to the lowest index, DESIGN.md §3). Three rules, matching the paper's readings:
+argmin (ties go to the lowest index, docs/design.md §3). Three rules, matching the paper's readings:
 
 - :class:`Exact`: the true f(x_i) at step t − 1 (LGD / the deterministic theory);
 - :class:`Noisy`: an unbiased estimate f(x_i) + σ_f·ξ_i, ξ_i ~ N(0, 1) drawn fresh at every

@@ -1,6 +1,6 @@
 """Plain per-worker reference loops: the test oracle for the vectorized simulator.
 
-Every rule of DESIGN.md §3 written the slow, obvious way: Python lists of 1-D NumPy vectors, one
+Every rule of docs/design.md §3 written the slow, obvious way: Python lists of 1-D NumPy vectors, one
 worker at a time. It reads the algorithm object's hyperparameters but
 none of its code. Randomness is replayed the way a process owning one worker would replay it: draw the
 run's block (p, ...) from the same stream and keep row i.

@@ -99,7 +99,7 @@ def test_leader_takes_a_plain_sgd_step():
 
 
 def test_theory_form_equals_algorithmic_form():
-    """λ = η·λ_theory with τ = 1 is x⁺ = x − η(g + λ_theory (x − z)) (DESIGN.md §3)."""
+    """λ = η·λ_theory with τ = 1 is x⁺ = x − η(g + λ_theory (x − z)) (docs/design.md §3)."""
     obj = objectives.Quadratic.random(dim=3, cond=4.0, seed=2)
     x0 = np.random.default_rng(1).standard_normal((4, 3))
     eta, lam = 0.05, 2.0

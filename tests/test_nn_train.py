@@ -44,7 +44,7 @@ class DropoutReplay:
 
 def per_worker_run(alg, model, data, workers, steps, batch_size, seed, weight_decay, same_init):
     """Train ``workers`` copies of ``model`` one worker at a time: lists of 1-D vectors, one (1, D)
-    forward/backward per worker, LSGD or EASGD written out as in DESIGN.md §3.
+    forward/backward per worker, LSGD or EASGD written out as in docs/design.md §3.
 
     Returns (x (p, D), leaders, center or None)."""
     p = workers

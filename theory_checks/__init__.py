@@ -35,7 +35,7 @@ def load(name: str):
     return importlib.import_module(CHECKS[name])
 
 
-# Report order: the paper's claims (DESIGN.md §1, 1–6), then the reviewers' questions.
+# Report order: the paper's claims (docs/design.md §1, 1–6), then the reviewers' questions.
 for _name, _module in [
     ("one-step", "one_step"),                   # claim 1: one-step improvement over SGD
     ("rate", "rate"),                           # claim 2: O(1/t) with η_t = Θ(1/t)

@@ -24,7 +24,7 @@ def replica_lsgd(lr, pull, replicas: int, period: int = 1, **kw) -> algorithms.L
     """LSGD on ``replicas`` independent groups (leader chosen within each group; no global pull).
 
     With workers = replicas·p, group j = rows j·p … (j+1)·p − 1 evolves exactly as a single-leader
-    LSGD run of p workers with communication period ``period`` (DESIGN.md §3, multi-leader rule with
+    LSGD run of p workers with communication period ``period`` (docs/design.md §3, multi-leader rule with
     λ_G = 0); all randomness is per worker.
     """
     return algorithms.LSGD(lr=lr, pull=pull, period=period, groups=replicas, global_pull=0.0, **kw)

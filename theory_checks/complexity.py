@@ -2,7 +2,7 @@
 
 Question (NeurIPS 2019 review of paper 5205, Reviewer 2; digest §6 item 5): "They do not compare the
 convergence rate with existing methods theoretically, which is important to see the theoretical
-improvement." The paper's one-step theorem (DESIGN.md §1, claim 1) predicts an extra decrease over SGD
+improvement." The paper's one-step theorem (docs/design.md §1, claim 1) predicts an extra decrease over SGD
 of ηλ(f(x) − f(z)) per step for a worker x with leader z, but no rate comparison.
 
 Claim tested (precise reading). "LSGD needs no more iterations than EASGD or SGD, and its leader is what

@@ -1,7 +1,7 @@
 """Multi-leader LSGD: local leaders (λ, τ) on groups of l = p/n workers plus a global leader (λ_G, τ_G).
 
 Question. The paper's theory covers one leader (digest §3.8: no multi-leader theory was found); its
-experiments use the multi-leader rule (DESIGN.md §3; digest §2.3–2.4). Three questions, with data:
+experiments use the multi-leader rule (docs/design.md §3; digest §2.3–2.4). Three questions, with data:
 (1) Does the one-step extra decrease hold per group with the local leader, and what does the global
 pull add? (2) What is the O(1/t) constant against single-leader LSGD at the same communication budget,
 across group sizes, on a quadratic and on logistic regression? (3) Does the multi-leader rule keep

@@ -11,7 +11,7 @@ deterministic gradients (LGD), exact leader selection, pull every step (τ = 1).
 Two readings are tested, because the supplement's definition of "stationary point" was not recovered:
 
 (A) *Fixed point of the update map with the leader's identity held fixed on Ω_i* — the map
-    x_j ← x_j − η∇f(x_j) − λ(x_j − x_ℓ) of the simulator (DESIGN.md §3). The leader's own row is a
+    x_j ← x_j − η∇f(x_j) − λ(x_j − x_ℓ) of the simulator (docs/design.md §3). The leader's own row is a
     plain gradient step, so a fixed point needs ∇f(x_ℓ) = 0. Measured: LGD is run to a fixed point
     (residual ‖T(X) − X‖/η ≤ 1e-8, T one step of ``simulate``) on the double well, Rastrigin, the
     sin(r)/r rings and Styblinski–Tang, several seeds and worker counts, with a weak pull so that the

@@ -13,7 +13,7 @@ fair share; the paper's figure has 62/182 = 0.34 ≤ 0.5 for p = 4) and (b) the 
 at most 10% of the communications (the paper's ≈10/182 = 5.5%). A configuration "sticks" when the median
 over seeds of the max share or of the longest-run fraction breaks (a) or (b).
 
-What is measured. Single-leader LSGD (DESIGN.md §3) for C communications (C = 182 as in the paper's
+What is measured. Single-leader LSGD (docs/design.md §3) for C communications (C = 182 as in the paper's
 figure, 100 in quick mode; steps = C·τ + τ − 1, so that the run ends just before the next communication
 and final positions are where the workers' own SGD steps took them) on
 - logistic regression (convex finite sum) with mini-batch gradients and the Window rule on the mini-batch

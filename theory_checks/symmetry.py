@@ -9,7 +9,7 @@ plateaus (1e-2 … 1) while LGD converges linearly (ranks 1, 10, 50, 100). The p
 matrix sizes and sampling rates are NOT FOUND; the values below are our choices.
 
 Reading tested. Deterministic gradients, 4 workers, pulls every step (τ = 1), exact leader, the simulator's
-rules (DESIGN.md §3): LGD x_i ← x_i − η∇f(x_i) − λ(x_i − x_ℓ); EAGD x_i ← x_i − η∇f(x_i) − α(x_i − c),
+rules (docs/design.md §3): LGD x_i ← x_i − η∇f(x_i) − λ(x_i − x_ℓ); EAGD x_i ← x_i − η∇f(x_i) − α(x_i − c),
 c ← c + β(mean − c), β = pα (ρ = α/η). The same coefficient is used for λ and α.
 - Ring (RingSinc, scale 1): η = 2 (ηL = 2/3), λ = α = 0.05, 600 steps (converged: 1000 steps give the same
   numbers). Starts: the poster's four points, and, per seed, 4 points uniform in the disk of radius 22.

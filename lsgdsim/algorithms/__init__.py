@@ -1,4 +1,4 @@
-"""Distributed update rules, one small file each; exact forms in DESIGN.md §3 and each docstring."""
+"""Distributed update rules, one small file each; exact forms in docs/design.md §3 and each docstring."""
 from .base import Algorithm, RunContext, StepInput
 from .downpour import Downpour
 from .easgd import EAMSGD, EASGD

@@ -29,7 +29,7 @@ executor (lockstep :func:`lsgdsim.simulate`, the virtual clock, an MPI job):
   ``exchange``; only on the clock).
 
 ``step(X, state, inp) -> (X, state, events)`` is the lockstep composition of the three (one synchronous
-step t, all right-hand sides at step t − 1, DESIGN.md §3): it is what ``simulate`` runs without a clock.
+step t, all right-hand sides at step t − 1, docs/design.md §3): it is what ``simulate`` runs without a clock.
 ``round_ops(due, workers, nbytes)`` lists what a round sends (:class:`lsgdsim.clock.network.Op`), which
 the clock prices; a test holds it equal to what ``communicate`` records on the collective.
 The rules never loop over workers, and never modify their inputs (X, the state, the gradients):

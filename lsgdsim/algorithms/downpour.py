@@ -1,4 +1,4 @@
-"""DOWNPOUR (Dean et al. 2012), synchronous simulation of the parameter server (DESIGN.md §3).
+"""DOWNPOUR (Dean et al. 2012), synchronous simulation of the parameter server (docs/design.md §3).
 
 The server s starts at the mean of x0 and every worker starts at s. Each step a worker takes a local
 step and accumulates it: v_i ← v_i + η d_i (d_i = g_i without momentum). At comm(τ):

@@ -1,4 +1,4 @@
-"""Elastic averaging SGD (Zhang, Choromanska, LeCun 2015), synchronous with period τ (DESIGN.md §3).
+"""Elastic averaging SGD (Zhang, Choromanska, LeCun 2015), synchronous with period τ (docs/design.md §3).
 
     x_i ← x_i − η g_i − α·comm(τ)·(x_i − c)
     c   ← c + comm(τ)·Σ_i α_i (x_i − c)        = c + β·comm(τ)·(mean_i x_i − c) with β = p·α

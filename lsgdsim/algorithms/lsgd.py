@@ -1,4 +1,4 @@
-"""Leader SGD (Teng et al. 2019), single- and multi-leader (DESIGN.md §3; Algorithm 1, digest §2.4).
+"""Leader SGD (Teng et al. 2019), single- and multi-leader (docs/design.md §3; Algorithm 1, digest §2.4).
 
 Single leader (groups = 1):
     ℓ = argmin_i s_i;   x_i ← x_i − η g_i − λ·comm(τ)·(x_i − x_ℓ)
