@@ -338,7 +338,19 @@ def summary(record: CheckRecord) -> str:
     worst = record.controls.get("worst")
     if worst:
         text += f" Worst leader: C/C_SGD {worst['rate']['fixed']['1']['ratio_to_sgd']:.2f}."
-    return text
+    return text + _local_sgd(m)
+
+
+def _local_sgd(m: dict) -> str:
+    """' Local SGD's constant is below LSGD's at every τ (C/C_SGD 0.23–0.40).' when it is (a reference the
+    verdict does not use, said because the figure shows it), else ''."""
+    local, lsgd = m.get("localsgd") or {}, m["rate"]["fixed"]
+    below = [tau for tau in local if tau in lsgd and local[tau]["C"] < lsgd[tau]["C"]]
+    if not below:
+        return ""
+    ratios = [local[tau]["ratio_to_sgd"] for tau in below]
+    where = "every τ" if len(below) == len(local) else "τ = " + ", ".join(below)
+    return f" Local SGD's constant is below LSGD's at {where} (C/C_SGD {min(ratios):.2f}–{max(ratios):.2f})."
 
 
 def key_numbers(record: CheckRecord) -> list[dict]:
