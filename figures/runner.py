@@ -43,7 +43,7 @@ def split_names(only) -> tuple[list[str], list[str]]:
     known = [*theory_checks.CHECKS, *EXPERIMENTS]
     for name in only:
         if name not in known:
-            raise ValueError(f"only must be one of {', '.join(known)}; got {name!r}")
+            raise ValueError(f"--only must be one of {', '.join(known)}; got {name!r}")
     return ([n for n in theory_checks.CHECKS if n in only], [n for n in EXPERIMENTS if n in only])
 
 

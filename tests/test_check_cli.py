@@ -128,7 +128,7 @@ def test_a_complete_report_survives_an_interrupted_rerun(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--only", "nope"], "only must be one of"),
+    (["--only", "nope"], "--only must be one of"),
     (["--jobs", "0"], "--jobs must be"),
     (["--seed", "-1"], "--seed must be"),
     (["--report", "/proc/lsgdsim-nope"], "--report"),

@@ -141,7 +141,7 @@ def test_saved_data_are_reused_and_a_killed_run_resumes(tmp_path, monkeypatch, q
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--only", "nope"], "only must be one of"),
+    (["--only", "nope"], "--only must be one of"),
     (["--jobs", "0"], "--jobs must be a positive integer"),
     (["--seed", "-2"], "--seed must be an integer >= 0"),
     (["--from-data"], "from-data needs the saved data of every figure"),
