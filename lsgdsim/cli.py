@@ -560,6 +560,8 @@ def make_parser() -> argparse.ArgumentParser:
     sweep.set_defaults(handler=cmd_sweep)
     from .notebooks_run import register as register_notebooks  # executes notebooks/; imports nothing above
     register_notebooks(sub)
+    from .plot_run import register as register_plot
+    register_plot(sub)
     _load_plugin_commands(sub)
     return parser
 
