@@ -29,3 +29,19 @@ def test_training_summaries_print_plain_accuracies_and_no_leader_fields_without_
         hits = s[key] * 720                                 # 360 test images; the mean of 2 workers halves them
         assert abs(hits - round(hits)) < 1e-9, s[key]       # an exact fraction, not float32's 0.0972222238779068
     assert "leader_test_accuracy" not in s and "leader_share" not in s
+
+
+def test_a_reused_check_is_marked_not_shown_with_an_old_time(tmp_path):
+    import subprocess
+    import sys
+
+    from theory_checks.report import terminal_row
+    row = terminal_row("rate", "holds", "reused", "summary", 80)
+    timed = terminal_row("rate", "holds", 12.0, "summary", 80)
+    assert row.split()[2] == "reused" and row.index("summary") == timed.index("summary")      # the same columns
+    cmd = [sys.executable, "-m", "lsgdsim", "check", "--quick", "--only", "saddle-escape", "--report", "rep",
+           "--no-progress"]
+    subprocess.run(cmd, cwd=tmp_path, check=True, capture_output=True)
+    out = subprocess.run([*cmd, "--resume"], cwd=tmp_path, check=True, capture_output=True, text=True).stdout
+    assert [line.split()[2] for line in out.splitlines() if line.startswith("saddle-escape")] == ["reused"]
+    assert "s when it was measured (reused by this run)" in (tmp_path / "rep" / "report.md").read_text()

@@ -71,14 +71,17 @@ def render_markdown(records: list[CheckRecord], header: dict, errors: dict | Non
         if r.figure:
             cap = caption(r)
             lines += [f"![]({r.figure})", ""] + ([f"*{cap}*", ""] if cap else [])   # the caption describes it
-        lines.append(f"[record](records/{r.name}.json) · {r.elapsed_s:.0f} s")
+        took = f"{r.elapsed_s:.0f} s" + (" when it was measured (reused by this run)" if r.meta.get("reused") else "")
+        lines.append(f"[record](records/{r.name}.json) · {took}")
     return "\n".join(lines) + "\n"
 
 
-def terminal_row(name: str, verdict: str, seconds: float, summary: str, width: int | None = None) -> str:
-    """One line of the terminal table, the summary cut to the terminal's width."""
+def terminal_row(name: str, verdict: str, seconds: float | str, summary: str, width: int | None = None) -> str:
+    """One line of the terminal table, the summary cut to the terminal's width; ``seconds`` may be a word
+    ("reused": a record saved by an earlier run, whose time is not this run's)."""
     width = width or shutil.get_terminal_size((120, 24)).columns
-    head = f"{name:<22} {verdict:<23} {seconds:6.1f}s  "
+    when = f"{seconds:6.1f}s" if not isinstance(seconds, str) else f"{seconds:>7}"
+    head = f"{name:<22} {verdict:<23} {when}  "
     room = max(10, width - len(head) - 1)
     text = " ".join(summary.split())
     return head + (text if len(text) <= room else text[: room - 1] + "…")

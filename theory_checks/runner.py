@@ -204,7 +204,8 @@ class _Run:
     def finished(self, rec: CheckRecord) -> None:
         self.records[rec.name] = rec
         self.bar.update(1)
-        self._print(terminal_row(rec.name, rec.verdict, rec.elapsed_s, rec.summary))
+        self._print(terminal_row(rec.name, rec.verdict, "reused" if rec.meta.get("reused") else rec.elapsed_s,
+                                 rec.summary))
         self._write()
 
     def failed(self, name: str, exc: BaseException) -> None:
