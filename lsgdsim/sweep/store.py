@@ -21,8 +21,6 @@ from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from .. import __version__
 from ..outputs import atomic_write_text, check_output_dir
 from ..spec import RunSpec
@@ -123,18 +121,24 @@ def run_sweep(grid: Grid | list, out, *, jobs: int | None = None, executor=None,
     return report
 
 
-def result_problem(path: Path, run: str) -> str | None:
-    """Why the file at ``path`` is not the finished result of the run with spec hash ``run`` (None when it is):
-    a link, damaged or edited (its content digest), or the result of another run (its spec's hash differs)."""
+def checked_result(path: Path, run: str):
+    """``(result, None)`` when the file at ``path`` is the verified finished result of the run with spec hash
+    ``run``, else ``(None, why)``: a link, damaged or edited (its content digest), or another run's result
+    (its spec's hash differs). One load serves both the check and the caller."""
     from ..result import Result
     if path.is_symlink():
-        return "a symbolic link, not a result this sweep wrote"
+        return None, "a symbolic link, not a result this sweep wrote"
     try:
-        meta = Result.load(path, require_digest=True).meta
-        ran = RunSpec.from_dict(meta["spec"]).hash if isinstance(meta.get("spec"), dict) else None
+        res = Result.load(path, require_digest=True)
+        ran = RunSpec.from_dict(res.meta["spec"]).hash if isinstance(res.meta.get("spec"), dict) else None
     except (ValueError, KeyError, TypeError) as exc:
-        return " ".join(str(exc).split())
-    return None if ran == run else f"the result of another run (spec hash {ran}, not {run})"
+        return None, " ".join(str(exc).split())
+    return (res, None) if ran == run else (None, f"the result of another run (spec hash {ran}, not {run})")
+
+
+def result_problem(path: Path, run: str) -> str | None:
+    """Why the file at ``path`` is not the finished result of run ``run`` (None when it is): :func:`checked_result`."""
+    return checked_result(path, run)[1]
 
 
 def verified_result(folder, spec: RunSpec, log) -> bool:
@@ -232,16 +236,6 @@ def read_manifest(folder) -> dict:
     return manifest
 
 
-def result_meta(path) -> dict:
-    """The metadata of a saved result, without loading its arrays."""
-    from ..result import Result
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            return json.loads(str(data["meta_json"]))
-    except Exception:  # damaged: let Result.load say how, in one line
-        return Result.load(path).meta
-
-
 def status(folder) -> dict:
     """A sweep folder's state: runs in its grid, done (diverged among them), failed, pending, and results
     of runs no longer in the grid; ``errors`` maps each failed run's hash to its error line, ``damaged``
@@ -251,8 +245,8 @@ def status(folder) -> dict:
     runs = folder / RUNS
     results = {p.stem for p in runs.glob("*.npz")}
     error_files = {p.name[:-len(ERROR_SUFFIX)]: p for p in runs.glob("*" + ERROR_SUFFIX)}
-    damaged = {h: result_problem(runs / f"{h}.npz", h) for h in hashes if h in results}
-    damaged = {h: why for h, why in damaged.items() if why is not None}
+    checked = {h: checked_result(runs / f"{h}.npz", h) for h in hashes if h in results}
+    damaged = {h: why for h, (_, why) in checked.items() if why is not None}
     done = [h for h in hashes if h in results and h not in damaged]
     failed = [h for h in hashes if h not in results and h in error_files]
     errors = {}
@@ -262,7 +256,7 @@ def status(folder) -> dict:
             errors[h] = f"{rec.get('error')}: {rec.get('message')}"
         except (OSError, ValueError):
             errors[h] = "(unreadable error record)"
-    diverged = sum(bool(result_meta(runs / f"{h}.npz").get("diverged")) for h in done)
+    diverged = sum(bool(checked[h][0].meta.get("diverged")) for h in done)
     return {"folder": str(folder), "runs": len(hashes), "done": len(done), "diverged": diverged,
             "failed": len(failed), "pending": len(hashes) - len(done) - len(failed),
             "other_results": len(results - set(hashes)), "errors": errors, "damaged": damaged}

@@ -44,7 +44,6 @@ def load(folder, runs=None):
     ``ValueError`` naming it (not an empty table).
     """
     pd = require("pandas", "sweep", "the sweep table")
-    from ..result import Result
     folder = Path(folder)
     if not folder.is_dir():
         if folder.exists():
@@ -54,20 +53,20 @@ def load(folder, runs=None):
     order = [h for h in _grid_order(folder) if h in found]   # the grid's order, then runs no longer in it
     order += [h for h in found if h not in set(order)]
     paths = [found[h] for h in order if runs is None or h in set(runs)]
-    paths = [p for p in paths if _verified(p)]
-    results = [Result.load(p) for p in paths]
-    return table(results, [p.stem for p in paths], pd)
+    loaded = [(p, _verified(p)) for p in paths]
+    loaded = [(p, res) for p, res in loaded if res is not None]
+    return table([res for _, res in loaded], [p.stem for p, _ in loaded], pd)
 
 
-def _verified(path: Path) -> bool:
-    """Whether ``path`` is its run's verified result; one line on stderr and no row when it is not (damaged,
-    edited, another run's, a link: the next start of the sweep runs it again)."""
-    from .store import result_problem
-    why = result_problem(path, path.stem)
+def _verified(path: Path):
+    """``path``'s verified Result, or None with one line on stderr (damaged, edited, another run's, a link:
+    no row; the next start of the sweep runs it again)."""
+    from .store import checked_result
+    res, why = checked_result(path, path.stem)
     if why is not None:
         print(f"lsgdsim: {path.name} left out of the table: {why.removeprefix(str(path) + ': ')} (the sweep "
               "runs it again when started again)", file=sys.stderr)
-    return why is None
+    return res
 
 
 def _grid_order(folder: Path) -> list[str]:
