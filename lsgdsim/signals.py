@@ -95,8 +95,9 @@ class SignalGuard:
 def launched_as_command() -> bool:
     """Whether this process is the ``lsgdsim`` command (its console script, or ``python -m lsgdsim`` while
     the package is located: ``sys.argv[0]`` is then ``-m``), not a program that imports the library."""
-    mp = sys.modules.get("multiprocessing")
-    if "__mp_main__" in sys.modules or (mp is not None and mp.parent_process() is not None):
+    mp, mp_main = sys.modules.get("multiprocessing"), sys.modules.get("__mp_main__")
+    if (mp_main is not None and mp_main is not sys.modules.get("__main__")) or \
+            (mp is not None and mp.parent_process() is not None):
         return False                         # a pool process: spawn copies the parent's argv, not its role
     argv0 = sys.argv[0] if sys.argv else ""
     return argv0 == "-m" or os.path.basename(argv0) == "lsgdsim" or \
