@@ -33,7 +33,7 @@ setup(
         "mpi": ["mpi4py>=3.1", "mpich"],
         "dask": ["dask[distributed]>=2024.1"],
         "sweep": ["pandas>=2.0", "pyarrow>=14"],  # lsgdsim.sweep.load (the table) and its Parquet export
-        "notebooks": ["jupyter", "jupyterlab", "ipywidgets", "nbclient", "nbformat", "nbconvert", "ipykernel"],
+        "notebooks": ["jupyter", "jupyterlab", "ipywidgets", "nbclient>=0.6", "nbformat", "nbconvert", "ipykernel"],
         "pep": ["pepit>=0.3", "cvxpy>=1.4"],   # one-step check: worst case over the function class (PEPit)
     },
     entry_points={

@@ -84,20 +84,20 @@ def draw(data):
         ids, info = a[f"{run}.leaders"], data.info[run]
         ax = axes[0, col]
         comm = np.arange(1, len(ids) + 1)
-        ax.step(comm, ids + 1, where="post", color="#bbbbbb", lw=0.8)
-        ax.scatter(comm, ids + 1, c=[plotting.worker_color(i) for i in ids], s=9, zorder=3)
-        ax.set_yticks(range(1, p + 1))
-        ax.set_ylim(0.5, p + 0.5)
+        ax.step(comm, ids, where="post", color="#bbbbbb", lw=0.8)
+        ax.scatter(comm, ids, c=[plotting.worker_color(i) for i in ids], s=9, zorder=3)
+        ax.set_yticks(range(p))
+        ax.set_ylim(-0.5, p - 0.5)
         ax.set(xlabel="communication", ylabel="leader (worker)",
                title=f"{titles[run]}\n{info['switches']} switches, longest run {info['longest_run']}")
         ax = axes[1, col]
         share = a[f"{run}.share"]
-        ax.bar(np.arange(1, p + 1), share, color=[plotting.worker_color(i) for i in range(p)], label="this run")
+        ax.bar(np.arange(p), share, color=[plotting.worker_color(i) for i in range(p)], label="this run")
         paper = np.sort(a["paper_counts"]) / a["paper_counts"].sum()
         if len(paper) == p:
-            ax.plot(np.arange(1, p + 1), paper, "k_", ms=18, mew=2, label="paper, Fig. 5 (sorted)")
+            ax.plot(np.arange(p), paper, "k_", ms=18, mew=2, label="paper, Fig. 5 (sorted)")
         ax.axhline(1 / p, color="k", ls=":", lw=1, label="fair share 1/p")
-        ax.set_xticks(range(1, p + 1))
+        ax.set_xticks(range(p))
         ax.set_ylim(0, 1)
         ax.set(xlabel="worker", ylabel="share of communications",
                title=f"max share {info['max_share']:.2f} of {info['communications']}")

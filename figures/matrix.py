@@ -80,7 +80,7 @@ def draw(data):
         ax.set_ylim(FLOOR / 10, None)
         ax.set(title=f"rank {r} (n = {cfg['n']}, {cfg['observed']:.0%} observed)", xlabel="iteration t",
                ylabel="F(X)")
-    axes[0, 0].legend(loc="lower left", fontsize=8)
+    plotting.legend_below(fig, *axes[0, 0].get_legend_handles_labels(), ncol=3, fontsize=8)   # off the curves
     fig.suptitle(f"F(X) = ¼‖P_Ω(XXᵀ − M)‖²: median over {cfg['seeds']} seeds, band = range over seeds; "
                  f"λ = α = {cfg['pull']}, η = {cfg['lr']}, {cfg['workers']} workers", fontsize=9)
     return fig

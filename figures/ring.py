@@ -86,7 +86,7 @@ def draw(data):
         x = a[f"{m}.x"]                                      # (R, p, 2)
         for i in range(x.shape[1]):
             c = plotting.worker_color(i)
-            ax.plot(x[:, i, 0], x[:, i, 1], color=c, lw=1.4, label=f"worker {i + 1}")
+            ax.plot(x[:, i, 0], x[:, i, 1], color=c, lw=1.4, label=f"worker {i}")
             ax.plot(*x[0, i], "o", color=c, ms=5)
             ax.plot(*x[-1, i], "*", color=c, ms=11, mec="k", mew=0.5)
         if f"{m}.center" in a:
@@ -96,11 +96,10 @@ def draw(data):
         ax.set_aspect("equal")
         ax.grid(False)
         ax.set(xlabel="x₁", ylabel="x₂", title=f"{plotting.label(m)} on f = sin(r)/r (● start, ★ end)")
-        ax.legend(loc="lower left", fontsize=7.5, labelcolor="w", ncol=2)
         ax = axes[1, col]
         f = a[f"{m}.f"]
         for i in range(f.shape[1]):
-            ax.plot(a[f"{m}.steps"], f[:, i], color=plotting.worker_color(i), label=f"worker {i + 1}")
+            ax.plot(a[f"{m}.steps"], f[:, i], color=plotting.worker_color(i), label=f"worker {i}")
         if f"{m}.center_f" in a:
             ax.plot(a[f"{m}.steps"], a[f"{m}.center_f"], "k--", lw=1.2, label="center")
         for k, v in enumerate(a["ring_values"]):
@@ -112,6 +111,8 @@ def draw(data):
         ax.set_xlim(0, a[f"{m}.steps"][-1])
         ax.set_ylim(-0.24, 0.16)
         final = ", ".join(f"{v:.3f}" for v in f[-1])
-        ax.set(xlabel="iteration t", ylabel="f(xᵢ)", title=f"{plotting.label(m)}: workers end at {final}")
+        ax.set(xlabel="iteration t", ylabel="f(xᵢ)", title=f"{plotting.label(m)}: the workers end at\n{final}")
     fig.colorbar(cs, ax=axes[0, :].tolist(), shrink=0.85, label="f(x)")
+    handles, labels = axes[1, 0].get_legend_handles_labels()       # EAGD's: the workers and the center
+    plotting.legend_below(fig, handles, labels, ncol=len(labels), fontsize=8)
     return fig

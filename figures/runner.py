@@ -60,12 +60,13 @@ def _validate(jobs, seed, out: Path, report: Path, quick: bool) -> None:
 
 def reproduce(only=None, quick: bool = False, seed: int = 0, out=None, report=None, jobs: int = 1,
               from_data: bool = False, force: bool = False, progress: bool | None = None,
-              stream=sys.stdout) -> Manifest:
+              stream=None) -> Manifest:
     """Run the checks and experiments (all, or ``only``) and write every figure into ``out``.
 
     Returns the manifest written to ``out/manifest.json`` (figures, files and sizes, verdicts). Bad
     arguments raise ``ValueError`` before any work; a check or an experiment that raises is reported and
     the others go on, then :class:`ReproduceErrors` is raised."""
+    stream = sys.stdout if stream is None else stream     # looked up now: a redirected stdout is honoured
     check_names, exp_names = split_names(only)
     out = Path(out) if out is not None else default_out(quick)
     report = Path(report) if report is not None else default_report_dir(quick)
@@ -85,7 +86,7 @@ def reproduce(only=None, quick: bool = False, seed: int = 0, out=None, report=No
     work = _Work(out, report, quick, seed, jobs, force, from_data, manifest, errors, progress)
     work.run(check_names, exp_names)
     manifest.write(elapsed_s=time.perf_counter() - start, jobs=jobs)
-    manifest.print_table(stream, [*check_names, *exp_names])
+    manifest.print_table(stream, [*check_names, *exp_names], report_written=bool(check_names) and not from_data)
     if errors:
         raise ReproduceErrors(errors)
     return manifest

@@ -77,7 +77,9 @@ def combine(cfg: dict, results: list[dict]) -> tuple[dict, dict]:
 
 
 LABELS = {"total": "Algorithm 1: total trigger", "own": "per-worker trigger (bulk synchronous)"}
-STYLE = {"total": plotting.COLORS["lsgd-authors"], "own": plotting.COLORS["sgd"]}
+# Both are LSGD: Algorithm 1's trigger in the authors' colour, the per-worker one in the theory form's (as in
+# cluster-time), never another method's colour.
+STYLE = {"total": plotting.COLORS["lsgd-authors"], "own": plotting.COLORS["lsgd"]}
 
 
 def _errors(ax, data) -> None:
@@ -100,6 +102,7 @@ def _breakdown(ax, data) -> None:
     for yi, t in zip(y, TRIGGERS, strict=True):
         ax.text(0.02, yi + 0.36, f"{data.info[t]['steps_per_worker']:.0f} steps/worker", fontsize=7)
     ax.set_yticks(y, ["total", "per-worker"])
+    ax.set_ylim(min(y) - 0.5, max(y) + 0.75)          # head room above each bar for its note
     ax.set(xlim=(0, 1), xlabel="share of each worker's time (mean)", ylabel="trigger", title="time breakdown")
 
 
@@ -118,7 +121,7 @@ def _leads(ax, data) -> None:
 def draw(data):
     cfg = data.config
     fig = plotting.row_with_legends([lambda ax, f=f: f(ax, data) for f in (_errors, _breakdown, _leads)],
-                                    height=4.6, ncols=[1, 3, 2], fontsize=7)
+                                    height=4.6, ncols=[1, 3, 1], fontsize=7)
     net = "small CNN" if cfg["model"] == "cnn" else "MLP"
     fig.suptitle(f"{net} on digits, {cfg['workers']} workers on the paper's network, Pareto(shape "
                  f"{cfg['shape']:g}) steps from 4 to {4 * cfg['spread']:g} ms minimum; {cfg['seeds']} seed(s)",

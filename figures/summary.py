@@ -76,15 +76,18 @@ class Manifest:
         lines = [f"# Figures ({'quick' if self.quick else 'full'} run of `lsgdsim reproduce`, seed {self.seed})",
                  "", "Written by `lsgdsim reproduce`; each figure's numbers are in NAME.json/NAME.npz beside it "
                  "(not committed: rebuilt by the command). Theory checks' verdicts are computed from their records.",
-                 "", "| figure | claim or question it tests | verdict |", "|---|---|---|"]
+                 "", "| figure | claim or question it tests | verdict | what its record says |", "|---|---|---|---|"]
         for name, e in self.entries.items():
             link = f"[{name}]({name}.png)" if f"{name}.png" in e.get("files", {}) else name
-            claim = " ".join(str(e.get("claim") or e.get("title", "")).split()).replace("|", "\\|")
-            lines.append(f"| {link} | {claim} | {e.get('verdict', 'figure') if e['kind'] == 'check' else '—'} |")
+            claim, said = (" ".join(str(text).split()).replace("|", "\\|") for text in
+                           (e.get("claim") or e.get("title", ""), e.get("summary") or "—"))
+            verdict = e.get("verdict", "figure") if e["kind"] == "check" else "—"
+            lines.append(f"| {link} | {claim} | {verdict} | {said if e['kind'] == 'check' else '—'} |")
         return "\n".join(lines) + "\n"
 
-    def print_table(self, stream, names) -> None:
-        """One row per figure of this run: its files and sizes, and the check's verdict."""
+    def print_table(self, stream, names, report_written: bool = True) -> None:
+        """One row per figure of this run: its files and sizes, and the check's verdict; the theory report
+        is named only when this run wrote it."""
         rows = [(n, self.entries[n]) for n in names if n in self.entries]
         print(f"\n{'figure':<22} {'png':>8} {'pdf':>8} {'data':>9}  verdict / what it shows", file=stream)
         total = 0
@@ -97,8 +100,9 @@ class Manifest:
                 what += "  (figure copied from the report: check not yet split)"
             print(f"{name:<22} {_kb(files.get(f'{name}.png')):>8} {_kb(files.get(f'{name}.pdf')):>8} "
                   f"{_kb(data):>9}  {what}", file=stream)
-        print(f"wrote {len(rows)} figures in {self.out}/ ({total / 1e6:.1f} MB with their data); theory report "
-              f"{self.report / 'report.md'}", file=stream)
+        report = f"; theory report {self.report / 'report.md'}" if report_written else ""
+        print(f"wrote {len(rows)} figure{'' if len(rows) == 1 else 's'} in {self.out}/ ({total / 1e6:.1f} MB with "
+              f"their data){report}", file=stream)
 
 
 def _kb(size) -> str:

@@ -88,6 +88,6 @@ def draw(data):
     for ax in axes.flat:
         ax.set(xlabel="share of each worker's time (mean)", ylabel="method")
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper center", ncol=3, fontsize=8, bbox_to_anchor=(0.5, 0.0))
+    plotting.legend_below(fig, handles, labels, ncol=3, fontsize=8)
     fig.suptitle("Time breakdown at equal simulated-time budgets (numbers: local steps per worker)", fontsize=9)
     return fig

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lsgdsim import algorithms
+from lsgdsim import algorithms, plotting
 from lsgdsim.clock.clusters import fastest_step
 from lsgdsim.leaders import Window
 from lsgdsim.nn.train import train
@@ -22,7 +22,7 @@ LR = {"lsgd": 0.05, "lsgd-authors": 0.05, "easgd": 0.02, "downpour": 0.005, "all
 PERIOD, MOMENTUM, PULL, BATCH = 4, 0.9, 0.1, 32
 LEADS = ("lsgd", "lsgd-authors")            # the methods with a leader (dashed: its test error)
 PARTS = ("compute", "communicate", "wait")   # the parts of a worker's time (Result.breakdown)
-BREAKDOWN_COLORS = {"compute": "#4a6fa5", "communicate": "#d1495b", "wait": "#c8c8c8"}   # apart from the methods
+BREAKDOWN_COLORS = plotting.TIME_COLORS   # apart from the methods
 
 
 def algorithm(method: str, lr: float, **kw):

@@ -11,8 +11,10 @@ Needs the ``notebooks`` extra (``pip install -e .[notebooks]``): nbclient, nbcon
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -85,24 +87,38 @@ def _failure(path: Path, nb, exc) -> NotebookError:
     return NotebookError(f"notebook {path.name}: {where} raised {' '.join(what.split())}", str(exc))
 
 
-def execute(path, parameters: dict | None = None, timeout: int = 900):
+def execute(path, parameters: dict | None = None, timeout: int = 900, on_cell=None):
     """Run the notebook at ``path`` top to bottom in a fresh kernel started in its folder.
 
     ``parameters`` (e.g. ``{"SMALL": True}``) are injected after its parameters cell. ``timeout`` is per
-    cell, in seconds. Returns the executed notebook; raises :class:`NotebookError` naming the failing cell."""
+    cell, in seconds. ``on_cell(done, total)`` is called after each code cell. Returns the executed
+    notebook; raises :class:`NotebookError` naming the failing cell."""
     import nbformat
+    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     if parameters:
         nb = inject(nb, parameters)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent.resolve())}})
-    try:
-        client.execute()
-    except (CellExecutionError, CellTimeoutError) as exc:
-        raise _failure(path, nb, exc) from exc
+    with tempfile.TemporaryDirectory(prefix="lsgdsim-kernel-") as sockets:
+        # the kernel talks over local sockets in a private folder: no TCP port, nothing sent in plain text
+        km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "kernel"))
+        total, done = sum(c.cell_type == "code" for c in nb.cells), [0]
+
+        def executed(**_):
+            done[0] += 1
+            if on_cell is not None:
+                on_cell(done[0], total)
+        client = NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3", on_cell_executed=executed,
+                                resources={"metadata": {"path": str(path.parent.resolve())}})
+        try:
+            client.execute()
+        except (CellExecutionError, CellTimeoutError) as exc:
+            raise _failure(path, nb, exc) from exc
+        finally:
+            if km.has_kernel:               # a kernel manager given to nbclient is not shut down by it
+                km.shutdown_kernel(now=True)
     return nb
 
 
@@ -114,19 +130,22 @@ def to_html(nb) -> str:
 
 
 def run_all(out=Path("reports") / "notebooks", small: bool = False, names=None, folder=None, timeout: int = 900,
-            stream=sys.stdout) -> dict[str, float]:
+            stream=None) -> dict[str, float]:
     """Execute the notebooks and write ``out/NAME.html`` and ``out/NAME.ipynb`` for each; returns {name: seconds}.
 
     The folder and the notebooks are checked before any work. A notebook that fails is reported and the
     others still run; then :class:`NotebookError` is raised with every failure."""
+    stream = sys.stdout if stream is None else stream     # looked up now: a redirected stdout is honoured
     out = check_output_dir(out, "--out")
     paths = find(names, folder)
     import nbformat
     times, errors = {}, []
     for path in paths:
         start = time.perf_counter()
+        print(f"{path.stem}: running …", file=stream, flush=True)
         try:
-            nb = execute(path, {"SMALL": True} if small else None, timeout)
+            with _cell_bar(path.stem) as on_cell:
+                nb = execute(path, {"SMALL": True} if small else None, timeout, on_cell)
         except NotebookError as exc:
             print(f"{path.stem}: FAILED: {exc}", file=stream)
             errors.append(str(exc))
@@ -139,6 +158,21 @@ def run_all(out=Path("reports") / "notebooks", small: bool = False, names=None, 
     if errors:
         raise NotebookError("; ".join(errors))
     return times
+
+
+@contextlib.contextmanager
+def _cell_bar(name: str):
+    """A progress bar over a notebook's code cells (with the time each took so far), on a terminal only."""
+    from tqdm.auto import tqdm
+    bar = tqdm(desc=name, unit="cell", leave=False, file=sys.stderr, disable=not sys.stderr.isatty())
+
+    def on_cell(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+    try:
+        yield on_cell
+    finally:
+        bar.close()
 
 
 # -- the `lsgdsim notebooks` subcommand ----------------------------------------------------------------

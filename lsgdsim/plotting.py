@@ -11,7 +11,12 @@ Readability rules (README column ≈ 800 px, and print):
 - PNGs are written at :data:`PNG_DPI` (≈ 1300 px for a full-width figure), PDFs with embedded TrueType
   fonts; no text is smaller than :data:`MIN_FONT` points (smaller requests are raised when saving);
 - one colour per method in every figure (:data:`COLORS`, :func:`color`), the same display names
-  (:data:`LABELS`), and axes labelled with their units.
+  (:data:`LABELS`), and axes labelled with their units;
+- the leader controls in greys with their own dashes (:func:`control`), everything that is neither a method
+  nor a control (problems, landscapes, settings) in blues (:data:`SETTING_COLORS`, the default cycle);
+- workers numbered from 0 (worker 0 … p − 1), as in Result arrays, tables, traces and MPI ranks;
+- no text on text, no text off the canvas, no legend on the data (tests/figure_lint.py checks every
+  figure of ``reproduce --quick``, the checks and the notebooks).
 """
 from __future__ import annotations
 
@@ -35,10 +40,18 @@ STYLE = {"figure.dpi": 110, "savefig.dpi": PNG_DPI, "font.size": 9.5, "axes.titl
          "axes.spines.right": False, "lines.linewidth": 1.5, "pdf.fonttype": 42, "ps.fonttype": 42,
          "image.cmap": "viridis"}
 
-# One colour per method in every figure; the leader controls of the theory checks have their own.
+# One colour per method in every figure. The leader controls of the theory checks are greys, told apart
+# by their dashes (:data:`CONTROL_DASHES`), so that a control is never mistaken for a method.
 COLORS = {"lsgd": "#1b9e77", "lsgd-authors": "#2c7fb8", "easgd": "#d95f02", "eamsgd": "#e7298a", "sgd": "#7570b3",
-          "localsgd": "#66a61e", "downpour": "#e6ab02", "allreduce": "#666666", "random leader": "#a6761d",
-          "mid leader": "#8c6bb1", "worst leader": "#d62728", "bound": "#000000"}
+          "localsgd": "#66a61e", "downpour": "#e6ab02", "allreduce": "#a6761d", "random leader": "#8c8c8c",
+          "mid leader": "#6e6e6e", "worst leader": "#3c3c3c", "bound": "#000000"}
+CONTROL_DASHES = {"random leader": "--", "mid leader": "-.", "worst leader": ":"}
+# Everything that is neither a method nor a control (problems, landscapes, settings such as κ or d): blues,
+# the default colour cycle, so an uncoloured line can never take a method's or a control's colour.
+SETTING_COLORS = ("#08306b", "#4eb3d3", "#2171b5", "#9ecae1", "#253494", "#6baed6", "#0c7bb3", "#5e7fb8")
+STYLE["axes.prop_cycle"] = matplotlib.cycler(color=list(SETTING_COLORS))
+# The parts of a worker's time on the virtual clock (timelines, breakdowns), apart from methods and controls.
+TIME_COLORS = {"compute": "#4a6fa5", "communicate": "#d1495b", "wait": "#c8c8c8"}
 # Deterministic variants share their method's colour (LGD is LSGD without noise, EAGD is EASGD).
 COLORS.update(lgd=COLORS["lsgd"], eagd=COLORS["easgd"], center=COLORS["bound"],
               **{"no communication": COLORS["sgd"]})
@@ -63,6 +76,19 @@ def color(method: str) -> str:
 def label(method: str) -> str:
     """The display name of ``method`` ("localsgd" → "LocalSGD")."""
     return LABELS.get(method.lower(), method)
+
+
+def ordered_colors(n: int) -> list:
+    """``n`` blues from dark to light, for the ordered values of one setting (κ, d, τ, a grid axis)."""
+    cmap = matplotlib.colormaps["Blues"]
+    return [cmap(0.95 - 0.55 * k / max(1, n - 1)) for k in range(n)]
+
+
+def control(mode: str) -> dict:
+    """Line style of a leader control ("random", "mid", "worst", with or without " leader"): its grey and
+    its dashes, as keyword arguments for ``ax.plot``."""
+    key = mode if mode.endswith(" leader") else f"{mode} leader"
+    return {"color": COLORS[key], "ls": CONTROL_DASHES[key]}
 
 
 def worker_color(i: int) -> str:
@@ -119,6 +145,15 @@ def panel(fig, spec, **kw):
     ax.grid(True, alpha=0.3)
     ax.spines[["top", "right"]].set_visible(False)
     return ax
+
+
+def legend_below(fig, handles, labels, **kw):
+    """One legend for the whole figure, under its panels and inside its canvas: the figure switches to
+    constrained layout, which makes room for it (a legend hung below the canvas is cut off by a plain
+    ``savefig``). ``kw``: ncol, fontsize, ... (``Figure.legend``)."""
+    fig.set_layout_engine("constrained")
+    with style():
+        return fig.legend(handles, labels, loc="outside lower center", **kw)
 
 
 def legend_row(fig, spec, handles, labels=None, ncol: int = 1, **kw):
@@ -239,7 +274,7 @@ def timeline(result, ax=None, *, workers=None, until=None):
     keep = (row_of[worker] >= 0) & (start < until)
     y, kind, start, end = row_of[worker[keep]].astype(float), kind[keep], start[keep], np.minimum(end[keep], until)
 
-    colors = {"compute": "#0072b2", "communicate": "#e69f00", "wait": "#d0d0d0"}
+    colors = TIME_COLORS
     half = 0.38
     with style():
         if ax is None:

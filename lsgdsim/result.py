@@ -120,6 +120,17 @@ class Result:
         bounds = np.concatenate([[0], change, [len(self.leaders)]])
         return np.diff(bounds)
 
+    def plot(self, *others: Result, out=None):
+        """The figure of this run, with ``others`` overlaid (one colour per method): objective, spread,
+        leaders and, on the clock, the time breakdown (:mod:`lsgdsim.plot_run`, as ``lsgdsim plot``).
+        With ``out``, also saved there (PNG/PDF/SVG, atomically). Returns the Figure."""
+        from . import plotting
+        from .plot_run import figure
+        fig = figure([self, *others])
+        if out is not None:
+            plotting.save(fig, out, close=False)
+        return fig
+
     def save_trace(self, path) -> Path:
         """Write the Chrome trace-event JSON of a clock run (one track per worker; Perfetto and
         chrome://tracing open it); see :mod:`lsgdsim.trace`. ValueError for a lockstep run."""

@@ -71,11 +71,21 @@ def misplaced(key: str, objective: str, algorithm: str, names: Names) -> ValueEr
     from .algorithms import ALGORITHMS
     from .objectives import OBJECTIVES
     if any(key in objective_keys(o) for o in OBJECTIVES):
-        takes = ", ".join(names(k) for k in objective_keys(objective)) or "none"
-        return ValueError(f"{names(key)} does not apply to {names('objective')} {objective} (its options: {takes})")
+        return ValueError(f"{names(key)} does not apply to {names('objective')} {objective} "
+                          f"({_its_options(objective_keys(objective), names)})")
     if any(key in algorithm_keys(a) for a in ALGORITHMS):
         return ValueError(f"{names(key)} does not apply to {names('algorithm')} {algorithm}")
     return ValueError(f"unknown option {names(key)} (not a key of any objective, algorithm or run)")
+
+
+def _its_options(keys, names) -> str:
+    """"its options: dim, scale" — on the command line only the keys it has a flag for, and the others as
+    what a spec file (``--spec``) takes."""
+    flags = [names(k) for k in keys if names(k).startswith("--")]
+    others = [k for k in keys if not names(k).startswith("--")]
+    if not others or not any(names(k) != k for k in ("objective", "algorithm")):
+        return f"its options: {', '.join(names(k) for k in keys) or 'none'}"
+    return f"its options: {', '.join(flags) or 'none on the command line'}; {', '.join(others)} in a --spec file"
 
 
 def algorithm_options(name, opts, names, default_leader, step_decay_steps=None) -> dict:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .plotting import COLORS, subplots
+from .plotting import COLORS, legend_below, ordered_colors, subplots
 from .sweep.table import RECORD_COLUMNS, RUN_COLUMNS
 
 NOT_SPEC = {"run", *RUN_COLUMNS, *RECORD_COLUMNS}
@@ -29,7 +29,8 @@ def plot_sweep(df, y: str = "gap", x: str = "step", hue: str | None = None, col:
             raise ValueError(f"{name!r} is not a column of the table (columns: {', '.join(df.columns)})")
     lo, hi = _check_quantiles(quantiles)
     panels = [None] if col is None else sorted(df[col].dropna().unique())
-    fig, axes = subplots(1, len(panels), width=width, height=height, sharey=True)
+    # constrained layout: the labels fit the canvas even on a plain fig.savefig
+    fig, axes = subplots(1, len(panels), width=width, height=height, sharey=True, layout="constrained")
     for ax, panel in zip(axes[0], panels, strict=True):
         part = df if col is None else df[df[col] == panel]
         lines = [None] if hue is None else sorted(part[hue].dropna().unique())
@@ -46,9 +47,9 @@ def plot_sweep(df, y: str = "gap", x: str = "step", hue: str | None = None, col:
             ax.set_yscale("log")
         ax.set_xlabel(x.replace("_", " "))
         ax.set_title(None if col is None else f"{col} = {panel}", fontsize=9)
-    axes[0][0].set_ylabel(f"{y.replace('_', ' ')} (mean over {over}s, {lo:.0%}–{hi:.0%} band)")
-    if hue is not None:
-        axes[0][-1].legend(loc="best")
+    axes[0][0].set_ylabel(f"{y.replace('_', ' ')}\n(mean over {over}s, {lo:.0%}–{hi:.0%} band)")
+    if hue is not None:                                   # under the panels, never on the lines
+        legend_below(fig, *axes[0][-1].get_legend_handles_labels(), ncol=min(len(lines), 5))
     return fig, axes
 
 
@@ -71,8 +72,7 @@ def _check_constant(sub, used: set) -> None:
 def _color(hue, value, i: int, n: int):
     if hue == "algorithm" and value in COLORS:
         return COLORS[value]
-    import matplotlib
-    return matplotlib.colormaps["viridis"](0.1 + 0.75 * i / max(1, n - 1))
+    return ordered_colors(n)[i]            # a setting, not a method: blues, dark to light in the values' order
 
 
 def _wants_log(column, logy) -> bool:

@@ -119,3 +119,11 @@ def test_train_backend_array_api_strict_is_a_one_line_error(capsys, no_work):
     assert main(["train", "--steps", "2", "--backend", "array_api_strict"]) == 2
     err = one_line_error(capsys)
     assert "--backend" in err and "numpy, cupy" in err and "array_api_strict" in err
+
+
+# -- issue 24: an error lists only the flags the command line has; the other keys are a spec file's ----------
+def test_an_objective_option_error_names_only_flags_the_cli_has(capsys, no_work):
+    assert main(["run", "--objective", "ring", "--cond", "5", "--steps", "1"]) == 2
+    err = one_line_error(capsys)
+    assert "--cond does not apply to --objective ring" in err
+    assert "(its options: --dim; scale, n_rings in a --spec file)" in err

@@ -90,7 +90,7 @@ def test_two_processes_give_the_one_process_data(quick_run, quick_figures):
         assert_same_data(quick_figures, out, name)
 
 
-def test_from_data_redraws_every_figure_without_simulating(quick_run, monkeypatch):
+def test_from_data_redraws_every_figure_without_simulating(quick_run, monkeypatch, capsys):
     _, out, _ = quick_run
     def no_simulation(*args, **kwargs):
         raise AssertionError("--from-data must not simulate")
@@ -102,6 +102,11 @@ def test_from_data_redraws_every_figure_without_simulating(quick_run, monkeypatc
     rc = main(["reproduce", "--quick", "--from-data", "--jobs", "1", "--out", str(out), "--report",
                str(out / "no-report-needed"), "--no-progress"])
     assert rc == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith(f"wrote {len(theory_checks.CHECKS) + len(EXPERIMENTS)} figures in")
+    assert "theory report" not in last, "a report this run did not write is not named"
+    assert main(["reproduce", "--quick", "--from-data", "--only", "ring", "--out", str(out), "--no-progress"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1].startswith("wrote 1 figure in")
     assert all(p.is_file() and p.stat().st_size > 5_000 for p in drawn)
     after = {p.name: p.read_bytes() for p in out.iterdir() if p.suffix in (".json", ".npz")}
     assert after.keys() == before.keys()

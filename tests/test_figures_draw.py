@@ -47,7 +47,7 @@ PROBES = {
     "matrix": lambda d: [np.median(np.maximum(d.arrays[f"rank{r}.lgd_leader"], figures.matrix.FLOOR), axis=0)
                          for r in d.config["ranks"]],
     "rates": lambda d: [d.arrays[f"{p}.{m}.mean"] for p in figures.rates.PROBLEMS for m in figures.rates.METHODS],
-    "leaders": lambda d: [d.arrays[f"{r}.leaders"] + 1 for r in figures.leaders.RUNS],
+    "leaders": lambda d: [d.arrays[f"{r}.leaders"] for r in figures.leaders.RUNS],
     "training": lambda d: [d.arrays[f"{m}.center_error"].mean(axis=0) for m in figures.training.METHODS],
     "cluster-time": lambda d: [d.arrays[f"p{p}.{m}.center_error"].mean(axis=0) for p in figures.cluster_time.WORKERS
                                for m in d.config["methods"]],

@@ -44,6 +44,7 @@ def test_committed_notebooks_have_no_outputs_and_a_small_flag(name):
     assert code
     for cell in code:
         assert cell["outputs"] == [] and cell["execution_count"] is None, "".join(cell["source"])[:80]
+    assert all(c.get("id") for c in nb["cells"]), "every cell has an id (nbformat warns otherwise)"
     assert "widgets" not in nb["metadata"]
     tagged = [c for c in code if "parameters" in c["metadata"].get("tags", [])]
     assert len(tagged) == 1
@@ -121,3 +122,5 @@ def test_notebook_runs_top_to_bottom_with_small_settings(name):
     assert all(c.execution_count is not None for c in code)
     images = sum("image/png" in o.get("data", {}) for c in code for o in c.outputs)
     assert images >= (2 if name == "theory" else 4)            # a figure per check / per panel pair
+    text = "".join(o.get("text", "") for c in code for o in c.outputs if o.get("output_type") == "stream")
+    assert "/tmp" not in text and "lsgdsim-theory-" not in text, "no temporary paths in the outputs"

@@ -35,3 +35,26 @@ def test_readme_gallery_shows_at_least_six_committed_figures_each_with_its_sente
     sentences = [line for line in gallery.splitlines() if line.startswith("**")]
     assert len(sentences) == len(images)                 # one bold-led sentence per figure
     assert "(figures/" in gallery                         # the link to the whole folder
+
+
+def _table_rows(text: str, header: str) -> dict[str, list[str]]:
+    """name → cells of the Markdown table whose header row starts with ``header``."""
+    table = text.split(header, 1)[1].split("\n\n", 1)[0]
+    rows = {}
+    for line in table.splitlines()[2:]:
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
+        rows[re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", cells[0]).strip("`")] = cells
+    return rows
+
+
+def test_the_readme_check_table_says_what_the_full_runs_records_say():
+    """Every verdict in the README's check table is the verdict of the committed full run (figures/README.md,
+    written by `lsgdsim reproduce` from the records, beside what each record's summary says)."""
+    import theory_checks
+    readme = _table_rows((ROOT / "README.md").read_text(encoding="utf-8"), "| check | claim (paper or reviewer) |")
+    index = _table_rows((ROOT / "figures" / "README.md").read_text(encoding="utf-8"), "| figure | claim or question")
+    assert list(readme) == list(theory_checks.CHECKS)
+    for name, cells in readme.items():
+        said = re.sub(r"\s*\(was [^)]*\)", "", cells[2]).replace("*", "").strip()
+        assert said == index[name][2], f"{name}: README says {said!r}, the full run's record {index[name][2]!r}"
+        assert index[name][3] not in ("", "—"), f"{name}: the index lacks the record's summary"

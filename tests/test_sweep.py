@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from figure_lint import problems
 
 from lsgdsim import Result, RunSpec
 from lsgdsim.cli import main
@@ -239,8 +240,9 @@ def test_plot_sweep_draws_the_mean_over_seeds_per_value(tmp_path):
     grid = expand_grid({"base": BASE, "grid": {"pull": [0.05, 0.3], "period": [1, 4], "seeds": 3}})
     run_sweep(grid, tmp_path, jobs=1, progress=False, log=lambda s: None)
     df = load(tmp_path)
-    _fig, axes = plot_sweep(df, y="gap", x="samples", hue="pull", col="period")
+    fig, axes = plot_sweep(df, y="gap", x="samples", hue="pull", col="period")
     assert axes.shape == (1, 2) and [len(ax.get_lines()) for ax in axes[0]] == [2, 2]
+    assert problems(fig, as_saved=False) == [], "legible on a plain fig.savefig (issue 24)"
     line = axes[0][1].get_lines()[1]                               # period 4, pull 0.3
     part = df[(df["period"] == 4) & (df["pull"] == 0.3)]
     assert np.array_equal(line.get_ydata(), part.groupby("step")["gap"].mean().to_numpy())

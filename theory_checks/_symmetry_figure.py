@@ -63,7 +63,8 @@ def _ring_values(ax, record, main, main_color):
     steps = a["ring.steps"]
     curves = [(a["ring.lgd.f"], main_color, "-", main), (a["ring.eagd.f"], COLORS["easgd"], "-", "EAGD workers")]
     if "ring.lgd-worst.f" in a:
-        curves.append((a["ring.lgd-worst.f"], COLORS["worst leader"], "-", "LGD, worst leader"))
+        curves.append((a["ring.lgd-worst.f"], COLORS["worst leader"], plotting.CONTROL_DASHES["worst leader"],
+                       "LGD, worst leader"))
     for f, color, ls, label in curves:
         for i in range(f.shape[1]):
             ax.plot(steps, f[:, i], color=color, ls=ls, lw=0.9, alpha=0.75, label=label if i == 0 else None)
@@ -75,7 +76,7 @@ def _ring_values(ax, record, main, main_color):
     ax.set(xscale="symlog", xlim=(0, steps[-1]), ylim=(-0.24, 0.16), xlabel="iterations",
            ylabel="f(x_i) (dotted: ring minima)", title="sin(r)/r from the poster's starts")
     ax.set_xscale("symlog", linthresh=10)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, fontsize=7)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.26), ncol=2, fontsize=7)
 
 
 def _matrix_curves(ax, record, main, main_color):
@@ -96,7 +97,7 @@ def _matrix_curves(ax, record, main, main_color):
            title="matrix completion (first seed)")
     handles = [Line2D([], [], color=color, label=label) for _, label, color in methods] + \
         [Line2D([], [], color="#333333", ls=styles[k % 3], label=f"rank {r}") for k, r in enumerate(ranks)]
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, fontsize=7)
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.26), ncol=2, fontsize=7)
 
 
 def _success(ax, record, main, main_color):
@@ -116,4 +117,4 @@ def _success(ax, record, main, main_color):
                label=name)
     ax.set_xticks(x, labels, fontsize=8)
     ax.set(ylim=(0, 1.05), ylabel="success rate over seeds (95% CI)", title="reaching the best ring / f ≤ 1e-8")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, fontsize=7)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.26), ncol=2, fontsize=7)

@@ -283,15 +283,18 @@ def key_numbers(record: CheckRecord) -> list[dict]:
 # -- figure ----------------------------------------------------------------------------------------
 def _curves(record: CheckRecord, problem: str):
     """(label, colour, linestyle, rows) for every curve of ``problem`` in the record."""
-    from lsgdsim.plotting import COLORS
+    from lsgdsim.plotting import COLORS, CONTROL_DASHES
     leader = record.setting.get("leader", "exact")
     name = "LSGD" if leader == "exact" else f"LSGD, {leader} leader installed"
     c = record.measured["curves"][problem]
-    out = [(name, COLORS["lsgd"] if leader == "exact" else COLORS[f"{leader} leader"], "-", c["lsgd"])]
+    key = f"{leader} leader"
+    out = [(name, COLORS["lsgd"], "-", c["lsgd"]) if leader == "exact" else
+           (name, COLORS[key], CONTROL_DASHES[key], c["lsgd"])]
     if "lsgd-scaled" in c:
         out.append(("LSGD, λ_τ = 1 − (1 − λ)^τ", COLORS["lsgd"], "--", c["lsgd-scaled"]))
     for mode, ctrl in record.controls.items():
-        out.append((f"LSGD, {mode} leader", COLORS[f"{mode} leader"], "-", ctrl["curves"][problem]["lsgd"]))
+        out.append((f"LSGD, {mode} leader", COLORS[f"{mode} leader"], CONTROL_DASHES[f"{mode} leader"],
+                    ctrl["curves"][problem]["lsgd"]))
     out.append(("EASGD, α = 0.9/p", COLORS["easgd"], "-", c["easgd"]))
     return out
 
@@ -332,6 +335,5 @@ def figure(record: CheckRecord):
                  ylabel="final mean-worker gap f − f*", title=f"{problem}: gap vs communication")
         ax_f.margins(x=0.08)
     handles, labels = axes[1, 0].get_legend_handles_labels()
-    # below the panels (tight_layout leaves figure legends alone; the saved bounding box includes it)
-    fig.legend(handles, labels, loc="upper center", ncol=3, fontsize=7, bbox_to_anchor=(0.5, 0.0))
+    plotting.legend_below(fig, handles, labels, ncol=3, fontsize=7)
     return fig

@@ -206,6 +206,6 @@ def figure(record: CheckRecord):
         ax.set_xticks(bits, names)
         ax.minorticks_off()
     handles, labels = ax_g.get_legend_handles_labels()
-    fig.legend([*handles, *ax_s.get_legend_handles_labels()[0][-1:]], [*labels, "free communication"],
-               loc="upper center", ncol=3, fontsize=7, bbox_to_anchor=(0.5, 0.0))
+    plotting.legend_below(fig, [*handles, *ax_s.get_legend_handles_labels()[0][-1:]], [*labels, "free communication"],
+                          ncol=3, fontsize=7)
     return fig

@@ -375,21 +375,26 @@ SHORT = {"digits": "dig.", "quadratic": "quad", "logistic": "logit", "rastrigin"
 FLOOR = 1e-6                    # errors below this count as converged (ratios of two of them mean nothing)
 
 
+DSJ_SHR = "problem, τ (dsj / shr: digits, disjoint / shared shards)"
+
+
 def _short(row) -> str:
     name = SHORT.get(row["problem"].split()[0], row["problem"][:5])
-    if name == "dig.":
-        name += "shr" if "shared" in row["problem"] else "dsj"
+    if name == "dig.":                  # digits: disjoint or shared shards (the x label says so)
+        name = "shr" if "shared" in row["problem"] else "dsj"
     return f"{name}\nτ={row['tau']}"
 
 
 def figure(record: CheckRecord):
     from lsgdsim import plotting
     rows, c = record.measured["settings"], record.controls
-    fig, axes = plotting.subplots(1, 2, width=5.6, height=3.6, gridspec_kw={"width_ratios": [2.6, 1]})
-    ax = axes[0, 0]
+    fig, gs = plotting.grid(2, 2, width=10.0, height=4.6, width_ratios=[2.6, 1], height_ratios=[1, 0.02])
+    ax = plotting.panel(fig, gs[0, 0])
     x = np.arange(len(rows))
-    marks = [("leader", "lsgd", "o", 8), ("best_alone", "sgd", "s", 6), ("easgd_center", "easgd", "^", 6),
-             ("best_worker", "allreduce", "_", 12), ("mean_worker", "downpour", "x", 6)]
+    # methods in their colours; the other outputs of an LSGD run (not methods) in black and a setting blue
+    marks = [("leader", plotting.COLORS["lsgd"], "o", 8), ("best_alone", plotting.COLORS["sgd"], "s", 6),
+             ("easgd_center", plotting.COLORS["easgd"], "^", 6), ("best_worker", "k", "_", 12),
+             ("mean_worker", plotting.SETTING_COLORS[1], "x", 6)]
     names = {"leader": "LSGD leader", "best_alone": "best worker alone (SGD)", "easgd_center": "EASGD center",
              "best_worker": "best LSGD worker (oracle)", "mean_worker": "mean LSGD worker"}
 
@@ -397,8 +402,8 @@ def figure(record: CheckRecord):
         return max(err, FLOOR) / max(avg, FLOOR)
 
     for key, color, mk, size in marks:
-        ax.plot(x, [ratio(r["errors"][key], r["errors"]["average"]) for r in rows], mk, color=plotting.COLORS[color],
-                ms=size, label=names[key])
+        ax.plot(x, [ratio(r["errors"][key], r["errors"]["average"]) for r in rows], mk, color=color, ms=size,
+                label=names[key])
     for m in c:
         ax.plot(x + 0.2, [ratio(r["errors"]["leader"], r["errors"]["average"]) for r in c[m]["settings"]], "o",
                 color=plotting.COLORS[f"{m} leader"], ms=6, mfc="none", label=f"{m} leader (its own average)")
@@ -408,20 +413,24 @@ def figure(record: CheckRecord):
     ax.axhline(1.0, color=plotting.COLORS["bound"], lw=0.8, label="the LSGD average")
     ax.set_yscale("log")
     ax.set_xticks(x, [_short(r) for r in rows], fontsize=7)
-    ax.set(title="error of each output / error of the LSGD average",
+    ax.set(title="error of each output / error of the LSGD average", xlabel=DSJ_SHR,
            ylabel=f"ratio (errors floored at {FLOOR:g})")
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)
-    _digits_panel(axes[0, 1], [r for r in rows if r["problem"].startswith("digits")], plotting)
+    plotting.legend_row(fig, gs[1, 0], *ax.get_legend_handles_labels(), ncol=3, fontsize=7)
+    ax = plotting.panel(fig, gs[0, 1])
+    _digits_panel(ax, [r for r in rows if r["problem"].startswith("digits")], plotting)
+    plotting.legend_row(fig, gs[1, 1], *ax.get_legend_handles_labels(), ncol=2, fontsize=7)
     return fig
 
 
 def _digits_panel(ax, rows, plotting):
-    keys = [("leader", "lsgd", "leader"), ("average", "localsgd", "average"), ("easgd_center", "easgd", "EASGD center"),
-            ("best_alone", "sgd", "best alone (SGD)"), ("best_worker", "allreduce", "best worker (oracle)")]
+    C = plotting.COLORS
+    keys = [("leader", C["lsgd"], "leader"), ("average", plotting.SETTING_COLORS[1], "average"),
+            ("easgd_center", C["easgd"], "EASGD center"), ("best_alone", C["sgd"], "best alone (SGD)"),
+            ("best_worker", "k", "best worker (oracle)")]
     width = 0.8 / len(keys)
     for k, (key, color, label) in enumerate(keys):
         ax.bar(np.arange(len(rows)) + (k - (len(keys) - 1) / 2) * width, [100 * r["errors"][key] for r in rows],
-               width, color=plotting.COLORS[color], label=label)
+               width, color=color, label=label)
     ax.set_xticks(range(len(rows)), [_short(r) for r in rows], fontsize=7)
     ax.set(title="digits (MLP): test error", ylabel="test error (%)")
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+

@@ -290,39 +290,53 @@ def key_numbers(record: CheckRecord) -> list[dict]:
 
 # -- figure (drawn from the record alone) -----------------------------------------------------------
 def figure(record: CheckRecord):
+    """Top: one heat map per (κ, d) and candidate set (rows κ, columns d × {in plane, worst x}), labelled
+    only on the outer panels; bottom: the λ→0 limit, the controls and the indefinite case, each legend
+    under its panel."""
     from lsgdsim import plotting
     A = record.arrays
     kappas, dims = sorted(set(A["kappa"].tolist())), sorted(set(A["dim"].tolist()))
-    ncols = max(2 * len(dims), 4)
-    rows = len(kappas) + 1          # the heat maps, the line panels; then a thin row for their legends
-    fig, gs = plotting.grid(rows + 1, ncols, width=2.6 * ncols, height=2.3 * rows + 1.0,
-                            height_ratios=[1] * rows + [0.02])
-    axes = np.array([[plotting.panel(fig, gs[r, c]) for c in range(ncols)] for r in range(rows)])
-    kind = record.setting["candidates"]
-    n = record.setting["samples_per_cell"]
+    fig, gs = plotting.grid(2, 1, width=10.0, height=2.0 * len(kappas) + 3.6,
+                            height_ratios=[2.0 * len(kappas), 3.4])
+    maps = gs[0].subgridspec(len(kappas), 2 * len(dims))
+    image = _heatmaps(fig, maps, record, kappas, dims, plotting)
+    fig.colorbar(image, ax=fig.axes, location="right", shrink=0.6, label="fraction improving")
+    lines = gs[1].subgridspec(2, 4, height_ratios=[1, 0.02])
+    axes = [plotting.panel(fig, lines[0, j]) for j in range(4)]
+    _panel_limit(axes[0], A, record.setting["candidates"], plotting)
+    _panel_controls(axes[1], record, plotting)
+    _panel_indefinite(axes[2], axes[3], record, plotting)
+    for j, ax in enumerate(axes[:3]):                                   # each legend under its panel
+        plotting.legend_row(fig, lines[1, j], *ax.get_legend_handles_labels(), fontsize=7.5)
+    return fig
+
+
+def _heatmaps(fig, spec, record, kappas, dims, plotting):
+    """The maps of the fraction improving over (λ, θ); returns the last image (for the colour bar)."""
+    A, kind, n = record.arrays, record.setting["candidates"], record.setting["samples_per_cell"]
     image = None
     for p in range(len(A["kappa"])):
         r, col = kappas.index(A["kappa"][p]), 2 * dims.index(A["dim"][p])
         for k, (frac, where) in enumerate(((A[f"{kind}_plane"][p], "in plane"), (A["space_fraction"][p], "worst x"))):
-            image = _heatmap(axes[r, col + k], frac, n, A, plotting)
-            axes[r, col + k].set_title(f"κ={A['kappa'][p]:g}, d={A['dim'][p]}: {where}", fontsize=8)
+            ax = plotting.panel(fig, spec[r, col + k])
+            image = _heatmap(ax, frac, n, A, plotting)
+            row_max = {round(float(t)) for t, kap in zip(A["theta_max"], A["kappa"], strict=True)
+                       if kap == A["kappa"][p]}
+            if len(row_max) > 1:                   # θmax differs along the row: on each panel, in its grey band
+                ax.text(0.03, 0.97, f"θmax {A['theta_max'][p]:.0f}°", transform=ax.transAxes, fontsize=7,
+                        va="top", color="#444444")
+            if r == 0:
+                ax.set_title(f"d={A['dim'][p]}: {where}", fontsize=8.5)
             if col + k == 0:
-                axes[r, 0].set_ylabel(f"θ [deg] (θmax={A['theta_max'][p]:.0f}°)")
+                tmax = f", θmax {row_max.pop()}°" if len(row_max) == 1 else ""
+                ax.set_ylabel(f"κ={A['kappa'][p]:g}{tmax}\nθ [deg]")
+            else:
+                ax.tick_params(labelleft=False)
             if r == len(kappas) - 1:
-                axes[r, col + k].set_xlabel("log10 λ/λ_min")
-    for ax in axes[:-1, 2 * len(dims):].ravel():
-        ax.axis("off")
-    cax = axes[0, 2 * len(dims) - 1].inset_axes([1.06, 0.0, 0.06, 1.0])
-    fig.colorbar(image, cax=cax, label="fraction improving")
-    _panel_limit(axes[-1, 0], A, kind, plotting)
-    _panel_controls(axes[-1, 1], record, plotting)
-    _panel_indefinite(axes[-1, 2], axes[-1, 3], record, plotting)
-    for ax in axes[-1, 4:]:
-        ax.axis("off")
-    for j, ax in enumerate(axes[-1, :3]):                               # each legend under its panel
-        plotting.legend_row(fig, gs[rows, j], *ax.get_legend_handles_labels(), ncol=2 if j == 0 else 1,
-                            fontsize=7.5, columnspacing=1.0)
-    return fig
+                ax.set_xlabel("log10 λ/λ_min", fontsize=8)
+            else:
+                ax.tick_params(labelbottom=False)
+    return image
 
 
 def _heatmap(ax, frac, n, A, plotting):
@@ -348,9 +362,11 @@ def _heatmap(ax, frac, n, A, plotting):
 
 
 def _panel_limit(ax, A, kind, plotting):
-    for p in range(len(A["kappa"])):
-        ax.plot(A["angles"], A["space_limit_min"][p], lw=0.8, marker=".", ms=3,
-                label=f"κ={A['kappa'][p]:g}, d={A['dim'][p]}")
+    kappas, dims = sorted(set(A["kappa"].tolist())), sorted(set(A["dim"].tolist()))
+    for p in range(len(A["kappa"])):                       # colour: κ; line style: d
+        ax.plot(A["angles"], A["space_limit_min"][p], lw=0.9, marker=".", ms=3,
+                color=plotting.ordered_colors(len(kappas))[kappas.index(A["kappa"][p])],
+                ls=("-", "--", ":", "-.")[dims.index(A["dim"][p]) % 4], label=f"κ={A['kappa'][p]:g}, d={A['dim'][p]}")
     ax.axhline(0.5, color=plotting.COLORS["bound"], lw=0.8, ls=":")
     ax.set_xscale("log")
     ax.set_xlabel("θ [deg]")
@@ -369,7 +385,8 @@ def _panel_controls(ax, record, plotting):
     tag = "" if kind == "sublevel" else f" ({kind})"
     lines = [(A[f"{kind}_plane"], f"in plane{tag}", C["lsgd"], "-"), (A[f"{kind}_random_median"],
              f"random x (median){tag}", C["lsgd"], "--"), (A["space_fraction"], f"worst x found{tag}", C["lsgd"], ":")]
-    lines += [(A[f"{geo_kind}_plane"], f"{mode} leader, in plane", C[f"{mode} leader"], "-")
+    lines += [(A[f"{geo_kind}_plane"], f"{mode} leader, in plane", C[f"{mode} leader"],
+               plotting.CONTROL_DASHES[f"{mode} leader"])
               for mode, geo_kind in (("random", "ball"), ("worst", "mirror"))
               if f"{geo_kind}_plane" in A and geo_kind != kind]
     for arr, lab, color, ls in lines:
@@ -384,10 +401,12 @@ def _panel_indefinite(ax_share, ax_cand, record, plotting):
     A = record.arrays
     cfgs = record.setting["indefinite"]["configs (dim, negative)"]
     for k, (d, neg) in enumerate(cfgs):
-        line, = ax_share.plot(A["indef_radii"], A["indef_share"][k], marker=".", label=f"d={d}, {neg} neg.")
+        line, = ax_share.plot(A["indef_radii"], A["indef_share"][k], marker="os^Dv"[k % 5], ms=3.5,
+                              label=f"d={d}, {neg} neg.")
         ax_share.fill_between(A["indef_radii"], A["indef_ci_low"][k], A["indef_ci_high"][k], alpha=0.2,
                               color=line.get_color())
-        ax_cand.plot(A["indef_radii"], A["indef_candidate_fraction"][k], marker=".", color=line.get_color())
+        ax_cand.plot(A["indef_radii"], A["indef_candidate_fraction"][k], marker="os^Dv"[k % 5], ms=3.5,
+                     color=line.get_color())
     ax_share.axhline(0.5, color=plotting.COLORS["bound"], lw=0.7, ls=":")
     for ax in (ax_share, ax_cand):
         ax.set_xscale("log")

@@ -338,7 +338,7 @@ def figure(record: CheckRecord):
         _panel_curves(ax, record, panel, plotting)
     _panel_ratios(axes[3], record, plotting)
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4, fontsize=7)
+    plotting.legend_below(fig, handles, labels, ncol=4, fontsize=7)
     return fig
 
 
@@ -358,7 +358,7 @@ def _panel_curves(ax, record, panel, plotting):
     ax.loglog(st[keep], arr[f"{panel}__lsgd__best"][keep], color=plotting.COLORS["lsgd"], lw=1, ls="--",
               label="LSGD best worker (the leader)")
     if f"{panel}__lsgd_worst__mean" in arr:
-        ax.loglog(st[keep], arr[f"{panel}__lsgd_worst__mean"][keep], color=plotting.COLORS["worst leader"], lw=1,
+        ax.loglog(st[keep], arr[f"{panel}__lsgd_worst__mean"][keep], **plotting.control("worst"), lw=1,
                   label="LSGD mean worker, worst leader")
     if f"{panel}__exact_sgd" in arr:
         ax.loglog(st[keep], arr[f"{panel}__exact_sgd"][keep], color="grey", lw=0.8, alpha=0.8, label="SGD exact E gap")

@@ -70,7 +70,7 @@ def check_report_dir(report_dir: Path, quick: bool) -> None:
 
 def run_checks(names=None, quick: bool = False, seed: int = 0, report_dir=None, json_path=None, jobs: int = 1,
                leader: str | None = None, controls: bool = True, progress: bool | None = None,
-               reuse: bool = False, stream=sys.stdout) -> list[CheckRecord]:
+               reuse: bool = False, stream=None) -> list[CheckRecord]:
     """Run the named checks (all by default); write records, figures, report.md and report.json.
 
     With ``reuse``, checks whose record is already saved in ``report_dir`` for the same code and
@@ -79,6 +79,7 @@ def run_checks(names=None, quick: bool = False, seed: int = 0, report_dir=None, 
     Returns the records in report order. Checks that raise are reported and the others go on; at the end
     :class:`CheckErrors` is raised if any did. Bad arguments raise ``ValueError`` before any work.
     """
+    stream = sys.stdout if stream is None else stream     # looked up now: a redirected stdout is honoured
     names = list(CHECKS) if not names else list(dict.fromkeys(names))
     for n in names:
         load(n)                                    # unknown names fail before any work

@@ -315,6 +315,7 @@ def figure(record: CheckRecord):
         ids = A[SERIES[key]]
         ax.step(np.arange(len(ids)), ids, where="post", lw=0.8, color=COLORS["lsgd"])
         ax.set_yticks(range(4))
+        ax.set_ylim(-0.3, 3.3)                # the top tick's label stays clear of the two-line title
         ax.set(xlabel="communication", ylabel="leader (worker index)", title=title)
     _panel_shares(top[2], A, COLORS)
     ax = bottom[0]
@@ -329,14 +330,15 @@ def figure(record: CheckRecord):
 
 
 def _panel_shares(ax, A, COLORS):
-    bars = {"paper fig. (182 sel.)": (PAPER_COUNTS / PAPER_COUNTS.sum(), "#999999")}
+    bars = {"paper fig. (182 sel.)": (PAPER_COUNTS / PAPER_COUNTS.sum(), "none")}   # hollow: not a control
     for name, lab, color in (("series_logistic", "logistic Window", COLORS["lsgd"]),
                              ("series_rastrigin", "Rastrigin Window", SHADES[0]),
                              ("series_logistic_lgd", "logistic exact, det. (resolved)", SHADES[1])):
         bars[lab] = (np.bincount(A[name], minlength=4)[:4] / max(1, len(A[name])), color)
     width = 0.8 / len(bars)
     for k, (lab, (share, color)) in enumerate(bars.items()):
-        ax.bar(np.arange(4) + (k - (len(bars) - 1) / 2) * width, share, width, label=lab, color=color)
+        ax.bar(np.arange(4) + (k - (len(bars) - 1) / 2) * width, share, width, label=lab, color=color,
+               edgecolor="k" if color == "none" else color, lw=0.8)
     ax.axhline(0.5, color=COLORS["bound"], ls="--", lw=0.8)
     # the legend sits in head room above share 1 (no share exceeds it), so it covers no bar
     ax.set(xlabel="worker index", ylabel="share of communications\nas leader",

@@ -334,14 +334,14 @@ def _panel_limits(ax, record, plotting):
     lam, sel = _lam_sweep(record.details["configs"])
     get = lambda rows, k: np.array([r[k] for r in rows])   # noqa: E731
     ax.plot(lam, get(sel, "limit_nopull"), "-", color=C["sgd"], label="no pull (SGD)")
-    ax.plot(lam, get(sel, "limit_random"), "-s", ms=3, color=C["random leader"], label="random pull")
+    ax.plot(lam, get(sel, "limit_random"), marker="s", ms=3, **plotting.control("random"), label="random pull")
     ax.plot(lam, get(sel, "limit_exact"), "-o", ms=3, color=C["lsgd"], label="exact leader")
     ax.plot(lam, get(sel, "limit_noisy"), "--o", ms=3, mfc="none", color=C["lsgd"],
             label=f"noisy leader, σ_f = {BASE['sigma_f']:g}")
     worst = record.details.get("control_rows", {}).get("worst")
     if worst:
         wl, ws = _lam_sweep(worst)
-        ax.plot(wl, get(ws, "limit_exact"), "-^", ms=3, color=C["worst leader"], label="worst leader")
+        ax.plot(wl, get(ws, "limit_exact"), marker="^", ms=3, **plotting.control("worst"), label="worst leader")
     ax.set(xscale="log", xlabel=f"λ (theory pull; p = {BASE['p']})", ylabel="limit E f − f*\n(mean worker)",
            title="what the leader adds")
     ax.set_xticks(lam, [f"{v:g}" for v in lam])

@@ -193,5 +193,5 @@ def figure(record: CheckRecord):
     ax_l.set(xlabel=f"worker (0 fastest, {workers[-1]} slowest)", ylabel="share", title="who leads (total trigger)")
     handles, labels = ax_g.get_legend_handles_labels()
     h2, l2 = ax_l.get_legend_handles_labels()
-    fig.legend(handles + h2, labels + l2, loc="upper center", ncol=3, fontsize=7, bbox_to_anchor=(0.5, 0.0))
+    plotting.legend_below(fig, handles + h2, labels + l2, ncol=3, fontsize=7)
     return fig

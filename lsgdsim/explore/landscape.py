@@ -108,21 +108,28 @@ def view_box(run: Run, margin: float = 0.15) -> tuple[float, float, float, float
 
 
 def draw_contour(ax, objective, box, n: int = 160, levels: int = 30):
-    """Filled contours of ``objective`` over ``box`` = (x0, x1, y0, y1) on an n × n grid."""
+    """Filled contours of ``objective`` over ``box`` = (x0, x1, y0, y1) on an n × n grid; returns them (for
+    a colour bar)."""
     xs, ys = np.linspace(box[0], box[1], n), np.linspace(box[2], box[3], n)
     gx, gy = np.meshgrid(xs, ys)
     vals = to_numpy(objective.value(np.column_stack([gx.ravel(), gy.ravel()]))).reshape(n, n)
     lo, hi = np.percentile(vals, [0.5, 97])       # a few huge values (Rosenbrock's walls) must not flatten the rest
-    ax.contourf(gx, gy, np.clip(vals, lo, hi), levels=levels, cmap="Greys_r", alpha=0.8)
+    filled = ax.contourf(gx, gy, np.clip(vals, lo, hi), levels=levels, cmap="Greys_r", alpha=0.8)
     ax.set(xlim=box[:2], ylim=box[2:], xlabel="x₁", ylabel="x₂", aspect="equal")
+    return filled
 
 
 def paths_figure(run: Run):
-    """Left: the contour map, each worker's path (○ start, ● end) and ★ where it became the leader.
-    Right: each worker's f over the steps, with the leader switches as ticks on the top axis."""
-    fig, axes = plotting.subplots(1, 2, width=4.6, height=3.8)
-    ax, fx = axes[0]
-    draw_contour(ax, run.objective, view_box(run))
+    """Left: the contour map with its colour bar, each worker's path (○ start, ● end) and ★ where it became
+    the leader. Right: each worker's f over the steps, the leader switches as grey lines. The legend sits
+    under the map, never on it."""
+    from matplotlib.lines import Line2D
+    box = view_box(run)
+    height = 1.6 + 3.4 * min(1.3, max(0.6, (box[3] - box[2]) / (box[1] - box[0])))   # follow the box's aspect
+    fig, gs = plotting.grid(2, 2, width=10.0, height=height, height_ratios=(1, 0.02))
+    ax, fx = plotting.panel(fig, gs[0, 0]), plotting.panel(fig, gs[0, 1])
+    fig.colorbar(draw_contour(ax, run.objective, box), ax=ax, label="f(x)", shrink=0.9)
+    ax.grid(False)
     for i in range(run.paths.shape[1]):
         c = plotting.worker_color(i)
         ax.plot(run.paths[:, i, 0], run.paths[:, i, 1], color=c, lw=1.0, label=f"worker {i}")
@@ -143,8 +150,39 @@ def paths_figure(run: Run):
            title=f"f per worker ({len(at)} leader switches: grey lines)" if has_leader else "f per worker (no leader)")
     if len(run.steps) > 1 and np.nanmin(run.result.f) > 0:
         fx.set_yscale("log")
-    ax.legend(loc="upper right", fontsize=7.5)
+    handles, labels = ax.get_legend_handles_labels()
+    marks = [Line2D([], [], ls="none", marker="o", mfc="none", color="k"), Line2D([], [], ls="none", marker="o",
+             color="k"), Line2D([], [], ls="none", marker="*", color="w", mec="k", ms=9)]
+    plotting.legend_row(fig, gs[1, :], handles + marks, [*labels, "start", "end", "became the leader"],
+                        ncol=min(len(handles) + 3, 8))
     return fig
+
+
+def trigger_figure(run: Run, pull: float = 0.1, period: int = 4, noise: float = 0.0, steps: int = 300,
+                   seed: int = 0, slow: float = 3.0):
+    """LSGD on ``run``'s landscape on the virtual clock, its last worker ``slow`` times slower (10 ms a step,
+    2 ms per message), once with the per-worker trigger and once with Algorithm 1's total trigger.
+    Left: best f against simulated time; right: the total trigger's first second as a timeline.
+    Returns (figure, {trigger: Result})."""
+    import dataclasses
+
+    from ..clock import Clock, Constant, Network
+    workers = run.paths.shape[1]
+    speeds = Clock(compute=Constant([0.01] * (workers - 1) + [0.01 * slow]), network=Network(latency=0.002))
+    fig, gs = plotting.grid(1, 2, width=10.0, height=3.8)
+    ax_f, ax_t = plotting.panel(fig, gs[0, 0]), plotting.panel(fig, gs[0, 1])
+    timed = {}
+    for trigger in ("own", "total"):
+        alg = dataclasses.replace(make_algorithm("lsgd", LANDSCAPES[run.name][1], pull, period), trigger=trigger,
+                                  order=None)
+        res = timed[trigger] = simulate(run.objective, alg, workers=workers, steps=steps, grad_noise=noise,
+                                        seed=seed, clock=speeds, on_divergence="return")
+        ax_f.plot(res.sim_time, res.best_f, label=f"trigger = {trigger}: {res.breakdown['local_steps'].tolist()} steps")
+    ax_f.set(xlabel="simulated time [s]", ylabel="best f", title=f"LSGD, the last worker {slow:g}× slower")
+    ax_f.legend(fontsize=8)
+    plotting.timeline(timed["total"], ax=ax_t, until=min(1.0, float(timed["total"].sim_time[-1])))
+    ax_t.set_title("trigger = total (Algorithm 1): the first second", fontsize=9, pad=24)
+    return fig, timed
 
 
 def animation(run: Run, frames: int = 60, trail: int = 15):

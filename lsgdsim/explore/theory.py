@@ -25,6 +25,27 @@ NEXT = {
 }
 
 
+class Without:
+    """A text stream passing on whole lines as they come, except those starting with ``prefix`` (e.g. the
+    "wrote …" lines about temporary files a notebook deletes); to ``target`` (default: sys.stdout now)."""
+
+    def __init__(self, prefix: str, target=None):
+        self.prefix, self.target, self.pending = prefix, target, ""
+
+    def write(self, text: str) -> int:
+        import sys
+        out = self.target if self.target is not None else sys.stdout
+        *lines, self.pending = (self.pending + text).split("\n")
+        for line in lines:
+            if not line.startswith(self.prefix):
+                out.write(line + "\n")
+        out.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
 def next_step(name: str) -> str:
     """What to try after check ``name`` (a default pointing at the full run and the leader controls)."""
     return NEXT.get(name, f"Run it at full size (`lsgdsim check --only {name}`), and with `--leader worst` to "
