@@ -94,31 +94,29 @@ def execute(path, parameters: dict | None = None, timeout: int = 900, on_cell=No
     cell, in seconds. ``on_cell(done, total)`` is called after each code cell. Returns the executed
     notebook; raises :class:`NotebookError` naming the failing cell."""
     import nbformat
-    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError
+    from traitlets.config import Config
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     if parameters:
         nb = inject(nb, parameters)
     with tempfile.TemporaryDirectory(prefix="lsgdsim-kernel-") as sockets:
-        # the kernel talks over local sockets in a private folder: no TCP port, nothing sent in plain text
-        km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "kernel"))
-        total, done = sum(c.cell_type == "code" for c in nb.cells), [0]
+        # The kernel talks over local sockets in a private folder: no TCP port, nothing sent in plain text.
+        # nbclient makes (and so shuts down and cleans up) the kernel manager; the config reaches it.
+        ipc = Config({"KernelManager": {"transport": "ipc", "ip": str(Path(sockets) / "kernel")}})
+        total, done = sum(c.cell_type == "code" and bool(c.source.strip()) for c in nb.cells), [0]
 
         def executed(**_):
             done[0] += 1
             if on_cell is not None:
-                on_cell(done[0], total)
-        client = NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3", on_cell_executed=executed,
+                on_cell(min(done[0], total), total)
+        client = NotebookClient(nb, config=ipc, timeout=timeout, kernel_name="python3", on_cell_executed=executed,
                                 resources={"metadata": {"path": str(path.parent.resolve())}})
         try:
             client.execute()
         except (CellExecutionError, CellTimeoutError) as exc:
             raise _failure(path, nb, exc) from exc
-        finally:
-            if km.has_kernel:               # a kernel manager given to nbclient is not shut down by it
-                km.shutdown_kernel(now=True)
     return nb
 
 

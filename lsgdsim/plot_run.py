@@ -16,7 +16,7 @@ import numpy as np
 
 from .result import Result
 
-LINESTYLES = ("-", "--", ":", "-.")
+LINESTYLES = ("-", "--", "-.", (0, (6, 2, 1, 2, 1, 2)))   # ":" is the distance to the center
 
 
 def figure(results):
@@ -51,10 +51,13 @@ def _styles(runs, plotting) -> list[dict]:
     """Colour by method (its house colour), line style by the run's order among those of its method."""
     seen: dict[str, int] = {}
     out = []
-    for r in runs:
+    for n, r in enumerate(runs):
         k = seen[_name(r)] = seen.get(_name(r), -1) + 1
-        label = plotting.label(_name(r)) + (f" (seed {r.meta.get('seed')})" if sum(_name(q) == _name(r) for q in runs)
-                                             > 1 else "")
+        label = plotting.label(_name(r))
+        same = [q for q in runs if _name(q) == _name(r)]
+        if len(same) > 1:                      # the seed tells them apart, else their order on the command line
+            seeds = [q.meta.get("seed") for q in same]
+            label += f" (seed {r.meta.get('seed')})" if len(set(seeds)) == len(seeds) else f" (run {n + 1})"
         out.append({"color": plotting.color(_name(r)), "ls": LINESTYLES[k % len(LINESTYLES)], "label": label})
     return out
 
@@ -75,16 +78,17 @@ def _x(runs):
     return [np.asarray(r.steps, float) for r in runs], "step"
 
 
-def _gap(res: Result):
+def _fmin(res: Result):
     fmin = res.meta.get("objective", {}).get("fmin")
-    return (res.f - fmin, True) if fmin is not None and np.isfinite(fmin) else (res.f, False)
+    return fmin if fmin is not None and np.isfinite(fmin) else None
 
 
 def _values(ax, runs, styles) -> None:
     from . import plotting
     xs, xlabel = _x(runs)
-    gaps = [_gap(r) for r in runs]
-    for x, (y, _), st, r in zip(xs, gaps, styles, runs, strict=True):
+    is_gap = all(_fmin(r) is not None for r in runs)          # f − f* only when every run knows its f*
+    ys = [r.f - _fmin(r) if is_gap else r.f for r in runs]
+    for x, y, st, r in zip(xs, ys, styles, runs, strict=True):
         if len(runs) == 1 and r.workers <= 8:          # one run: every worker
             for i in range(r.workers):
                 ax.plot(x, y[:, i], color=plotting.worker_color(i), lw=0.8, alpha=0.8, label=f"worker {i}")
@@ -95,8 +99,7 @@ def _values(ax, runs, styles) -> None:
         if len(runs) == 1:
             with np.errstate(over="ignore", invalid="ignore"):
                 ax.plot(x, y.mean(axis=1), color="k", lw=1.0, ls="--", label="mean over workers")
-    is_gap = all(g for _, g in gaps)
-    if is_gap and all(np.all(y[np.isfinite(y)] > 0) for y, _ in gaps):
+    if is_gap and all(np.all(y[np.isfinite(y)] > 0) for y in ys):
         ax.set_yscale("log")
     title = "objective" if len(runs) == 1 else "objective: best worker (band: best … worst)"
     ax.set(xlabel=xlabel, ylabel="f − f*" if is_gap else "f", title=title)
@@ -120,13 +123,16 @@ def _spread(ax, runs, styles) -> None:
 
 def _leaders(ax, runs, styles) -> None:
     led = [(r, st) for r, st in zip(runs, styles, strict=True) if len(r.leaders)]
+    timed = all(r.leader_times is not None and len(r.leader_times) == len(r.leaders) for r, _ in led) and \
+        all(r.sim_time is not None for r in runs)              # on the clock: when each choice was made
     for k, (r, st) in enumerate(led):
         offset = 0.0 if len(led) == 1 else 0.3 * (k / (len(led) - 1) - 0.5)     # side by side, not on top
-        ax.plot(r.leader_steps, np.asarray(r.leaders) + offset, ".", ms=3, color=st["color"],
-                label=f"{st['label']}: {len(r.leader_runs()) - 1} changes")
+        ax.plot(r.leader_times if timed else r.leader_steps, np.asarray(r.leaders) + offset, ".", ms=3,
+                color=st["color"], label=f"{st['label']}: {len(r.leader_runs()) - 1} changes")
     p = max(r.workers for r, _ in led)
     ax.set_yticks(range(p) if p <= 16 else np.linspace(0, p - 1, 9).round())
-    ax.set(xlabel="step", ylabel="leader (worker, from 0)", title="leader at each communication")
+    ax.set(xlabel="simulated time (s)" if timed else "step", ylabel="leader (worker, from 0)",
+           title="leader at each communication")
 
 
 def _breakdown(ax, runs, styles) -> None:

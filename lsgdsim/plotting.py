@@ -59,7 +59,8 @@ LABELS = {"lsgd": "LSGD", "lsgd-authors": "LSGD (authors' code)", "lgd": "LGD", 
           "eamsgd": "EAMSGD", "sgd": "SGD", "localsgd": "LocalSGD", "downpour": "DOWNPOUR",
           "allreduce": "all-reduce SGD"}
 # Workers of one run (trajectories, leader identity): a qualitative palette apart from the methods'.
-WORKER_COLORS = ("#0072b2", "#cc79a7", "#56b4e9", "#009e73", "#f0e442", "#d55e00", "#999999", "#000000")
+# (no green, orange, grey or black: those are LSGD's, EASGD's, the controls' and the bounds'/centers')
+WORKER_COLORS = ("#0072b2", "#cc79a7", "#56b4e9", "#882255", "#f0e442", "#999933", "#aa4499", "#332288")
 
 _FIGURE_KW = ("layout", "constrained_layout", "tight_layout", "facecolor", "edgecolor", "dpi")
 
@@ -225,7 +226,7 @@ def _metadata(fmt: str) -> dict:
 
 def timeline(result, ax=None, *, workers=None, until=None):
     """A clock run's trace as a Gantt chart: one row per worker, a bar per interval coloured by its kind
-    (compute blue, communicate orange, wait grey), the leader choices as small black triangles on the
+    (compute blue, communicate red, wait grey: :data:`TIME_COLORS`), the leader choices as small black triangles on the
     chosen worker's row, at the simulated time of the round that chose it (``result.leader_times``).
 
     ``result``: a Result of ``simulate(..., clock=...)`` (ValueError for one without a trace, e.g. a

@@ -110,8 +110,11 @@ def _corners(artist, renderer) -> np.ndarray:
     angle = artist.get_rotation() % 180 if isinstance(artist, Text) else 0.0
     if angle == 0 or "\n" in artist.get_text():
         return np.array([[b.x0, b.y0], [b.x1, b.y0], [b.x1, b.y1], [b.x0, b.y1]])
-    w, h, _ = renderer.get_text_width_height_descent(artist.get_text(), artist.get_fontproperties(),
-                                                    ismath=artist._preprocess_math(artist.get_text())[1])
+    rotation = artist.get_rotation()
+    artist.set_rotation(0)                   # the unrotated layout box (glyphs, line height and descent)
+    flat = _box(artist, renderer)
+    artist.set_rotation(rotation)
+    w, h = flat.width, flat.height
     c, s = np.cos(np.radians(angle)), np.sin(np.radians(angle))
     half = np.array([[-w, -h], [w, -h], [w, h], [-w, h]]) / 2
     return np.array([(b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2]) + half @ np.array([[c, s], [-s, c]])
@@ -128,11 +131,6 @@ def _depth(p: np.ndarray, q: np.ndarray) -> float:
             a, b = p @ normal, q @ normal
             depth = min(depth, min(a.max(), b.max()) - max(a.min(), b.min()))
     return depth
-
-
-def _axis_of(name: str) -> str:
-    """"axes 3 x tick '2'" → "axes 3 x": tick labels of one axis are compared with each other too."""
-    return " ".join(name.split()[:3]) if " tick " in name else name
 
 
 def text_problems(fig, renderer) -> list[str]:
@@ -152,8 +150,13 @@ def text_problems(fig, renderer) -> list[str]:
 
 
 def _resample(xy: np.ndarray) -> np.ndarray:
-    """Points every :data:`STEP` pixels along the polyline ``xy`` (display coordinates; NaN breaks it)."""
-    xy = xy[np.all(np.isfinite(xy), axis=1)]
+    """Points every :data:`STEP` pixels along the polyline ``xy`` (display coordinates); a non-finite point
+    breaks it (nothing is drawn across the gap)."""
+    ok = np.all(np.isfinite(xy), axis=1)
+    if not ok.all():                         # the finite runs between the gaps, each resampled alone
+        runs = [part[np.all(np.isfinite(part), axis=1)] for part in np.split(xy, np.flatnonzero(~ok))]
+        pieces = [_resample(part) for part in runs if len(part)]
+        return np.vstack(pieces) if pieces else xy[:0]
     if len(xy) < 2:
         return xy
     seg = np.diff(xy, axis=0)
@@ -171,8 +174,9 @@ def _plotted(ax) -> list[tuple[str, np.ndarray]]:
     for line in ax.get_lines():
         if not line.get_visible():
             continue
-        xy = _resample(line.get_transform().transform(line.get_xydata()))
-        out.append((f"line {line.get_label()!r}", xy))
+        xy = line.get_transform().transform(line.get_xydata())
+        drawn = line.get_linestyle() not in ("None", "none", "", " ")
+        out.append((f"line {line.get_label()!r}", _resample(xy) if drawn else xy[np.all(np.isfinite(xy), axis=1)]))
     for coll in ax.collections:
         if isinstance(coll, PathCollection) and coll.get_visible() and len(coll.get_offsets()):
             xy = coll.get_offset_transform().transform(np.asarray(coll.get_offsets(), float))
@@ -186,30 +190,39 @@ def _plotted(ax) -> list[tuple[str, np.ndarray]]:
 
 
 def legend_problems(fig, renderer) -> list[str]:
+    """Every legend (of an axes or of the figure) against the data of every axes it overlaps."""
+    legends = [(f"axes {i}'s legend", ax.get_legend()) for i, ax in enumerate(fig.axes) if ax.get_visible()]
+    legends += [("a figure legend", leg) for leg in fig.legends]
     out = []
-    for i, ax in enumerate(fig.axes):
-        leg = ax.get_legend()
-        if leg is None or not leg.get_visible() or not ax.get_visible():
+    for name, leg in legends:
+        if leg is None or not leg.get_visible():
             continue
         b = leg.get_window_extent(renderer)
-        if _overlap(b, ax.bbox)[0] <= 0 or _overlap(b, ax.bbox)[1] <= 0:
-            continue                      # a legend placed outside its axes covers nothing of it
+        for i, ax in enumerate(fig.axes):
+            w, h = _overlap(b, ax.bbox)
+            if ax.get_visible() and w > 0 and h > 0:   # a legend off this axes covers nothing of it
+                out += _covered(name, b, i, ax)
+    return out
 
-        def covered(xy, b=b):
-            return (xy[:, 0] > b.x0) & (xy[:, 0] < b.x1) & (xy[:, 1] > b.y0) & (xy[:, 1] < b.y1)
 
-        plotted = _plotted(ax)
-        total = sum(len(xy) for _, xy in plotted)
-        hidden = sum(int(covered(xy).sum()) for _, xy in plotted)
-        if total and hidden / total > LEGEND_SHARE:
-            out.append(f"legend over data: axes {i}'s legend covers {100 * hidden / total:.0f}% of its points")
-        for name, xy in plotted:
-            share = covered(xy).mean()
-            if len(xy) >= 10 and share > LINE_SHARE:
-                out.append(f"legend over data: axes {i}'s legend covers {100 * share:.0f}% of {name}")
-        for name, xy in _markers(ax):
-            if covered(xy).any():
-                out.append(f"legend over data: axes {i}'s legend hides a marker of {name}")
+def _covered(name: str, b, i: int, ax) -> list[str]:
+    """What the legend box ``b`` hides of axes ``i``'s plotted points and single markers."""
+    def covered(xy):
+        return (xy[:, 0] > b.x0) & (xy[:, 0] < b.x1) & (xy[:, 1] > b.y0) & (xy[:, 1] < b.y1)
+
+    out = []
+    plotted = _plotted(ax)
+    total = sum(len(xy) for _, xy in plotted)
+    hidden = sum(int(covered(xy).sum()) for _, xy in plotted)
+    if total and hidden / total > LEGEND_SHARE:
+        out.append(f"legend over data: {name} covers {100 * hidden / total:.0f}% of axes {i}'s points")
+    for line, xy in plotted:
+        share = covered(xy).mean()
+        if len(xy) >= 10 and share > LINE_SHARE:
+            out.append(f"legend over data: {name} covers {100 * share:.0f}% of axes {i}'s {line}")
+    for marks, xy in _markers(ax):
+        if covered(xy).any():
+            out.append(f"legend over data: {name} hides a marker of axes {i}'s {marks}")
     return out
 
 
@@ -229,7 +242,10 @@ def _markers(ax) -> list[tuple[str, np.ndarray]]:
 
 def problems(fig, as_saved: bool = True) -> list[str]:
     """Every legibility defect of ``fig`` (module docstring), one line each; [] for a clean figure.
-    ``as_saved=False`` judges it as a plain ``fig.savefig`` draws it (a figure a library returns to a user)."""
+    ``as_saved=False``: without the layout :func:`lsgdsim.plotting.save` adds (``tight_layout`` for a
+    figure with no layout engine), as a plain ``fig.savefig`` lays out a figure a library returns to a
+    user (still at the house resolution and minimum font sizes). Like saving, this lays ``fig`` out: its
+    fonts are raised to the minimum and its layout computed."""
     from lsgdsim import plotting
     with plotting.style():          # tick placement reads the tick label size from the rcParams
         renderer = render(fig, as_saved=as_saved)

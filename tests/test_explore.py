@@ -150,3 +150,17 @@ def test_explore_and_the_runner_import_nothing_above_the_library():
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
                 [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else []
             assert not any(n.split(".")[0] in ("theory_checks", "figures", "tests") for n in names), path
+
+
+def test_without_passes_whole_lines_but_the_left_out_ones_and_flushes_a_last_partial_line():
+    import io
+
+    from lsgdsim.explore.theory import Without
+    out = io.StringIO()
+    stream = Without("wrote ", out)
+    stream.write("row 1\nwrote /tmp/x/report.md")
+    stream.write("\nrow 2\n")
+    stream.write("last")
+    assert out.getvalue() == "row 1\nrow 2\n"
+    stream.flush()
+    assert out.getvalue() == "row 1\nrow 2\nlast"

@@ -14,6 +14,7 @@ import pytest
 from figure_lint import problems
 
 import theory_checks
+from figures import EXPERIMENTS
 from lsgdsim import plotting
 
 
@@ -41,19 +42,37 @@ def test_neighbouring_titles_that_run_into_each_other_fail():
 
 
 def test_crammed_tick_labels_fail_and_slanted_ones_side_by_side_pass():
+    from figure_lint import _box, render
+    labels = [f"a longer label {k}" for k in range(8)]
     fig, axes = _plain()
-    axes[0, 0].set_xticks(np.linspace(0, 1, 12), [f"label {k}" for k in range(12)])
-    assert any("x tick" in p for p in problems(fig))
+    axes[0, 0].set_xticks(np.linspace(0, 1, 8), labels)
+    assert any(p.startswith("overlap: axes 0 x tick") for p in problems(fig))
     fig, axes = _plain()
-    axes[0, 0].set_xticks(np.linspace(0, 1, 6), [f"label {k}" for k in range(6)], rotation=40, ha="right",
-                          rotation_mode="anchor")
+    axes[0, 0].set_xticks(np.linspace(0, 1, 8), labels, rotation=40, ha="right", rotation_mode="anchor")
+    renderer = render(fig)
+    boxes = [_box(t, renderer) for t in axes[0, 0].get_xticklabels()]
+    assert boxes[0].x1 > boxes[1].x0 + 5, "the slanted labels' upright boxes overlap: only their own do not"
     assert problems(fig) == []
 
 
-def test_a_legend_hung_below_the_canvas_fails():
+def test_a_legend_hung_below_the_canvas_fails_and_a_figure_legend_on_the_data_too():
     fig, _ = _plain()
     fig.legend(["a line"], loc="upper center", bbox_to_anchor=(0.5, -0.05))
     assert any(p.startswith("off canvas: figure legend") for p in problems(fig))
+    fig, axes = plotting.subplots(1, 1, width=3.0, height=2.5)
+    axes[0, 0].plot(np.linspace(0, 1, 100), np.full(100, 0.5))
+    axes[0, 0].set_ylim(0, 1)
+    fig.legend(["a line"], loc="center", bbox_to_anchor=(0.55, 0.55))          # over the middle of the line
+    assert any("a figure legend covers" in p for p in problems(fig))
+
+
+def test_markers_alone_and_gaps_count_only_what_is_drawn():
+    fig, axes = plotting.subplots(1, 1, width=3.0, height=2.5)
+    axes[0, 0].plot([0, 1], [0.5, 0.5], "o", label="two dots")                  # nothing drawn between them
+    axes[0, 0].plot([0, 0.45, np.nan, 0.55, 1], [0.2, 0.2, np.nan, 0.2, 0.2], label="a gap")
+    axes[0, 0].set(xlim=(-0.1, 1.1), ylim=(0, 1))
+    axes[0, 0].legend(loc="center")
+    assert problems(fig) == []
 
 
 def test_a_legend_over_the_data_or_over_a_marker_fails():
@@ -77,11 +96,9 @@ def experiment_data(quick_figures):
     return lambda name: FigureData.load(quick_figures / f"{name}.json")
 
 
-@pytest.mark.parametrize("name", ["ring", "matrix", "rates", "leaders", "training", "cluster-time",
-                                  "time-breakdown", "straggler-training"])
+@pytest.mark.parametrize("name", list(EXPERIMENTS))
 def test_every_experiment_figure_is_legible(name, experiment_data):
-    from figures import EXPERIMENTS, load
-    assert name in EXPERIMENTS
+    from figures import load
     assert problems(load(name).draw(experiment_data(name))) == []
 
 

@@ -124,3 +124,25 @@ def test_notebook_runs_top_to_bottom_with_small_settings(name):
     assert images >= (2 if name == "theory" else 4)            # a figure per check / per panel pair
     text = "".join(o.get("text", "") for c in code for o in c.outputs if o.get("output_type") == "stream")
     assert "/tmp" not in text and "lsgdsim-theory-" not in text, "no temporary paths in the outputs"
+
+
+def test_a_cell_over_its_timeout_fails_in_time_and_no_kernel_thread_is_left(tmp_path):
+    """The per-cell timeout holds (a blocking kernel client would wait the cell out), and every run's kernel
+    channels are closed (a kernel manager nbclient does not own leaks its client's threads)."""
+    import threading
+    import time
+
+    import nbformat
+    _kernel()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import time\ntime.sleep(20)")]
+    nbformat.write(nb, tmp_path / "slow.ipynb")
+    start = time.perf_counter()
+    with pytest.raises(NotebookError, match="CellTimeoutError"):
+        execute(tmp_path / "slow.ipynb", timeout=2)
+    assert time.perf_counter() - start < 15
+    nb.cells = [nbformat.v4.new_code_cell("x = 1")]
+    nbformat.write(nb, tmp_path / "ok.ipynb")
+    before = threading.active_count()
+    execute(tmp_path / "ok.ipynb", timeout=60)
+    assert threading.active_count() == before

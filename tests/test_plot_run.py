@@ -66,3 +66,13 @@ def test_bad_input_is_one_line(tmp_path, capsys):
     assert "text.npz" in one_line_error(capsys)
     assert main(["plot", str(tmp_path / "text.npz"), "--out", str(tmp_path / "x.txt")]) == 2
     assert "--out must end in" in one_line_error(capsys)
+
+
+def test_runs_without_a_known_minimum_are_all_drawn_as_f_and_same_seed_runs_get_their_order():
+    a, b = _run("lsgd-lockstep"), _run("lsgd-lockstep")
+    b.meta["objective"] = {**b.meta["objective"], "fmin": None}
+    objective = figure([a, b]).axes[0]
+    assert objective.get_ylabel() == "f"
+    lines = {line.get_label(): line for line in objective.get_lines()}
+    assert list(lines) == ["LSGD (run 1)", "LSGD (run 2)"]
+    assert np.array_equal(lines["LSGD (run 1)"].get_ydata(), a.f.min(axis=1))          # not shifted by its f*

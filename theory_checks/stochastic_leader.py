@@ -354,10 +354,10 @@ def _panel_bound(ax, record, plotting):
     floor = 1e-6
     pts = [("noisy (sweep)", "o", C["lsgd"], [r["bound_term"] for r in rows],
             [r["excess_upper_over_bound"] * r["bound_term"] for r in rows]),
-           ("window rule", "D", C["localsgd"], [r["window"]["bound_term"] for r in rows if "window" in r],
+           ("window rule", "D", plotting.SETTING_COLORS[2], [r["window"]["bound_term"] for r in rows if "window" in r],
             [r["window"]["excess_upper_over_bound"] * r["window"]["bound_term"] for r in rows if "window" in r])]
     for n, mk in (("noisy", "s"), ("skewed", "x")):
-        pts.append((f"{n} (binding try)", mk, C["easgd"], [b[f"bound_term_{n}"] for b in brows],
+        pts.append((f"{n} (binding try)", mk, plotting.SETTING_COLORS[0], [b[f"bound_term_{n}"] for b in brows],
                     [b[f"excess_upper_over_bound_{n}"] * b[f"bound_term_{n}"] for b in brows]))
     allb = []
     for label, mk, color, b, e in pts:
@@ -375,11 +375,13 @@ def _panel_recovery(ax, record, plotting):
     t = record.arrays["recovery_steps"]
     keep = t > 0
     fits = record.details["recovery_fits"]
-    for key, style, color, label in (("noisy", "-", C["lsgd"], "noisy leader"),
-                                     ("exact", "-", "#444444", "exact leader"),
-                                     ("noisy_constant_lambda", "--", C["random leader"], "noisy, constant λ")):
+    # the noisy leader thick and under, the exact one thin and dashed on top: both stay visible where equal
+    for key, style, color, lw, label in (("noisy", "-", C["lsgd"], 2.6, "noisy leader"),
+                                         ("exact", "--", "k", 0.9, "exact leader"),
+                                         ("noisy_constant_lambda", ":", plotting.SETTING_COLORS[1], 1.4,
+                                          "noisy, constant λ")):
         f = fits[key]["fit_mean"]
-        ax.loglog(t[keep], record.arrays[f"recovery_{key}"][keep], style, color=color, lw=1,
+        ax.loglog(t[keep], record.arrays[f"recovery_{key}"][keep], style, color=color, lw=lw,
                   label=f"{label} (slope {f['slope']:.2f})")
         plot_tail_fit(ax, f, lw=1.2)
     ax.set(xlabel="iterations t", ylabel="E f(x_t) − f*\n(mean worker)",

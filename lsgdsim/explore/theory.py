@@ -43,7 +43,11 @@ class Without:
         return len(text)
 
     def flush(self) -> None:
-        pass
+        """Write out a last line that has no newline yet (unless it is one to leave out)."""
+        import sys
+        if self.pending and not self.pending.startswith(self.prefix):
+            (self.target if self.target is not None else sys.stdout).write(self.pending)
+        self.pending = ""
 
 
 def next_step(name: str) -> str:
