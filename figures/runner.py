@@ -19,13 +19,22 @@ from concurrent.futures import FIRST_COMPLETED, wait
 from pathlib import Path
 
 import theory_checks
+from lsgdsim.estimate import Forecast, makespan
 from lsgdsim.outputs import check_output_dir
 from lsgdsim.sweep.execute import process_pool
-from theory_checks.runner import CheckErrors, check_report_dir, default_report_dir, run_checks
+from theory_checks.runner import ANNOUNCE_S, CheckErrors, check_report_dir, default_report_dir, run_checks
 
 from . import EXPERIMENTS, checks, pipeline
+from . import load as load_experiment
 from .data import FigureData
 from .summary import Manifest, check_figures_folder
+
+# Compute seconds of each experiment's tasks, (quick, full), on the machine of lsgdsim.estimate.REFERENCE
+# (the manifests' compute_s, lsgdsim reproduce at a3088f4, 2026-12-07); a figure's drawing counts DRAW_S.
+EXPERIMENT_COST = {"ring": (0.2, 0.2), "matrix": (0.6, 57.5), "rates": (1.5, 27.1), "leaders": (0.4, 31.0),
+                   "training": (1.4, 180.7), "cluster-time": (1.9, 363.2), "time-breakdown": (1.4, 28.3),
+                   "straggler-training": (0.2, 31.1)}
+DRAW_S = 2.0
 
 
 def default_out(quick: bool) -> Path:
@@ -84,7 +93,7 @@ def reproduce(only=None, quick: bool = False, seed: int = 0, out=None, report=No
             errors.update(exc.errors)
             check_names = [n for n in check_names if n not in exc.errors]
     work = _Work(out, report, quick, seed, jobs, force, from_data, manifest, errors, progress)
-    work.run(check_names, exp_names)
+    work.run(check_names, exp_names, stream)
     manifest.write(elapsed_s=time.perf_counter() - start, jobs=jobs)
     manifest.print_table(stream, [*check_names, *exp_names], report_written=bool(check_names) and not from_data)
     if errors:
@@ -125,11 +134,19 @@ class _Work:
         self.futures: dict = {}
         self.pool = None
 
-    def run(self, check_names, exp_names) -> None:
+    def run(self, check_names, exp_names, stream=None) -> None:
         from tqdm.auto import tqdm
         items = self._plan(check_names, exp_names)
-        self.bar = tqdm(total=len(items), desc="figures", unit="item", leave=False, file=sys.stderr,
-                        disable=(None if self.progress is None else not self.progress))
+        self.weights = {id(item): 1 for item in items}
+        costs = {id(item): self._cost(item) for item in items}
+        total = len(items)
+        if makespan(costs.values(), self.jobs) > ANNOUNCE_S:
+            forecast = Forecast(costs, min(self.jobs, len(items)))
+            print(forecast.line(f"{len(items)} figure items"), file=stream or sys.stdout, flush=True)
+            self.weights = {k: max(1, round(c)) for k, c in forecast.costs.items()}
+            total = sum(self.weights.values())
+        self.bar = tqdm(total=total, desc="figures", unit="s" if total != len(items) else "item", leave=False,
+                        file=sys.stderr, disable=(None if self.progress is None else not self.progress))
         parallel = self.jobs > 1 and len(items) > 1
         try:
             with process_pool(min(self.jobs, len(items))) if parallel else contextlib.nullcontext() as pool:
@@ -140,6 +157,16 @@ class _Work:
                     self._handle(item, outcome, failed)
         finally:
             self.bar.close()
+
+    def _cost(self, item) -> float:
+        """Forecast seconds of a work item: a task its share (by its "cost") of its experiment's measured
+        compute time, a figure :data:`DRAW_S`."""
+        if item[0] != "task":
+            return DRAW_S
+        name, cfg, task = item[1], item[2], item[3]
+        weights = [float(t.get("cost", 1.0)) for t in load_experiment(name).tasks(cfg)]
+        measured = EXPERIMENT_COST.get(name, (3.0, 60.0))[0 if self.quick else 1]
+        return measured * float(task.get("cost", 1.0)) / max(sum(weights), 1e-12)
 
     def _plan(self, check_names, exp_names) -> list[tuple]:
         """Tasks longest first, then the check figures (the experiments' figures follow their data)."""
@@ -187,7 +214,7 @@ class _Work:
 
     def _handle(self, item, outcome, failed: bool) -> None:
         kind, name = item[0], item[1]
-        self.bar.update(1)
+        self.bar.update(self.weights.get(id(item), 1))
         if failed:
             self.errors[name] = outcome
             self.jobs_by_name.pop(name, None)

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 from array_api_compat import array_namespace, is_cupy_namespace, is_numpy_namespace
+from array_api_compat import numpy as _NUMPY
 
 from .parallel import SERIAL, block_bounds, block_rows
 
@@ -39,6 +40,8 @@ STREAMS = {"grad_noise": 0, "loss_noise": 1, "batch": 2, "init": 3, "dropout": 4
 
 def namespace(*arrays: Any):
     """The array-API namespace of ``arrays`` (NumPy, CuPy, array-api-strict, ...)."""
+    if len(arrays) == 1 and type(arrays[0]) is np.ndarray:     # the hot case, without the general dispatch
+        return _NUMPY
     return array_namespace(*arrays)
 
 
@@ -121,7 +124,7 @@ class ConstantCache:
         self._cache: dict = {}
 
     def get(self, owner, xp, dtype, name: str):
-        key = (backend_name(xp), str(dtype), name)
+        key = (xp.__name__, dtype, name)          # hashable as given (str(dtype) costs more than the lookup)
         hit = self._cache.get(key)
         if hit is None:
             a = getattr(owner, name)

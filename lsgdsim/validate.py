@@ -141,9 +141,15 @@ def check_memory(workers: int, dim: int, steps: int, record_every: int, itemsize
     return check_available(need, f"this run needs about {_gib(need)} ({parts})", advice)
 
 
+SMALL_NEED = 2**26      # 64 MiB: less than any machine that runs Python has free
+
+
 def check_available(need: int, what: str, advice: str) -> int:
     """ValueError ``{what} but N GiB is available; {advice}`` when ``need`` bytes are more than the memory
-    available now (:func:`available_memory_bytes`); returns ``need``."""
+    available now (:func:`available_memory_bytes`); returns ``need``. Needs under :data:`SMALL_NEED` are
+    not checked (reading /proc/meminfo would be most of a small run's set-up)."""
+    if need < SMALL_NEED:
+        return need
     have = available_memory_bytes()
     if have is not None and need > have:
         raise ValueError(f"{what} but {_gib(have)} is available; {advice}")

@@ -19,6 +19,7 @@ from concurrent.futures import FIRST_COMPLETED, wait
 from pathlib import Path
 
 from lsgdsim import __version__
+from lsgdsim.estimate import Forecast, makespan
 from lsgdsim.outputs import check_output_dir, check_output_path, marked_path
 from lsgdsim.result import atomic_write_text
 from lsgdsim.sweep.execute import process_pool
@@ -37,6 +38,17 @@ COST = {"rate": 128, "stochastic-leader": 113, "comm-period": 96, "stationary-po
         "same-valley": 56, "multi-leader": 53, "newton-alignment": 46, "iteration-complexity": 39, "period-rate": 34,
         "communication-efficiency": 18, "leader-stickiness": 17, "one-step": 15, "leader-or-average": 15,
         "saddle-escape": 9, "stragglers": 5}
+# The same in quick mode (lsgdsim check --quick --jobs 1, the same machine, 2026-12-07).
+QUICK_COST = {"comm-period": 13.4, "communication-efficiency": 12.7, "rate": 12.0, "stochastic-leader": 11.4,
+              "iteration-complexity": 8.2, "stationary-points": 7.3, "same-valley": 6.5, "curse-of-symmetry": 6.0,
+              "period-rate": 5.8, "multi-leader": 5.1, "one-step": 4.3, "leader-stickiness": 3.9,
+              "leader-or-average": 3.2, "stragglers": 2.6, "saddle-escape": 2.0, "newton-alignment": 1.8}
+ANNOUNCE_S = 20.0       # runs forecast (unscaled) to take longer than this say so before they start
+
+
+def cost(name: str, quick: bool) -> float:
+    """The measured seconds of check ``name`` (a check without a measurement counts 30 s, 3 s quick)."""
+    return (QUICK_COST.get(name, 3.0) if quick else COST.get(name, 30.0))
 
 
 class CheckErrors(RuntimeError):
@@ -103,6 +115,9 @@ def run_checks(names=None, quick: bool = False, seed: int = 0, report_dir=None, 
     todo = [n for n in names if n not in run.records]
     jobs = max(1, min(jobs, len(todo)))
     header["jobs"] = jobs
+    costs = {n: cost(n, quick) for n in todo}
+    if makespan(costs.values(), jobs) > ANNOUNCE_S:
+        run.forecast(Forecast(costs, jobs), f"{_count(len(todo), 'check')} ({header['mode']})")
     try:
         if jobs == 1:
             for name in todo:
@@ -183,7 +198,17 @@ class _Run:
         self.written: list[Path] = []
         self.bar = tqdm(total=len(names), desc="checks", unit="check", leave=False, file=sys.stderr,
                         disable=(None if progress is None else not progress))
+        self.weights: dict[str, float] = {}        # bar units per check: 1, or its forecast seconds
         self._print(terminal_header())
+
+    def forecast(self, forecast: Forecast, what: str) -> None:
+        """Announce ``forecast`` and count the bar in forecast seconds, so its ETA weighs each check."""
+        self._print(forecast.line(what))
+        done = sum(1 for _ in self.records)
+        self.bar.reset(total=round(sum(forecast.costs.values())) + done)
+        self.bar.update(done)
+        self.bar.unit = "s"
+        self.weights = {n: round(c) for n, c in forecast.costs.items()}
 
     def _print(self, line: str) -> None:
         self.bar.write(line, file=self.stream)
@@ -204,14 +229,14 @@ class _Run:
 
     def finished(self, rec: CheckRecord) -> None:
         self.records[rec.name] = rec
-        self.bar.update(1)
+        self.bar.update(self.weights.get(rec.name, 1))
         self._print(terminal_row(rec.name, rec.verdict, "reused" if rec.meta.get("reused") else rec.elapsed_s,
                                  rec.summary))
         self._write()
 
     def failed(self, name: str, exc: BaseException) -> None:
         self.errors[name] = f"{type(exc).__name__}: {exc}"
-        self.bar.update(1)
+        self.bar.update(self.weights.get(name, 1))
         self._print(terminal_row(name, "ERROR", 0.0, self.errors[name]))
         self._write()
 
