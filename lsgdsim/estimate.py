@@ -2,8 +2,8 @@
 
 Each unit of work (a theory check, a figure experiment) has a cost: the seconds it took on the project's
 machine (:data:`REFERENCE`), kept in a table beside the work. Here those costs are scaled by how fast this
-machine runs a short calibration (:func:`calibrate`: a small simulation, about 0.2 s, one thread) against
-the reference machine, and packed onto the processes longest first (:func:`makespan`, the order the
+machine runs a short calibration (:func:`calibrate`: a small simulation, best of 5 runs of about 0.15 s, one
+thread) against the reference machine, and packed onto the processes longest first (:func:`makespan`, the order the
 runners start them in). The estimate is a forecast, not a promise: the host's speed drifts (±15 % between
 identical runs on the reference machine) and a new unit without a measured cost counts as ``default``.
 """
@@ -12,11 +12,12 @@ from __future__ import annotations
 import heapq
 import time
 
-# The machine the cost tables were measured on, and its calibration time (quiet, best of 5).
-REFERENCE = {"machine": "2 vCPUs reported as AMD EPYC, 24 GiB, Python 3.11", "calibration_s": 0.187}
+# The machine the cost tables were measured on, and its calibration time (quiet: 0.146–0.152 s in four
+# calls of calibrate(), 2026-12-07; single runs vary 0.16–0.27 s on this host, hence the best of 5).
+REFERENCE = {"machine": "2 vCPUs reported as AMD EPYC, 24 GiB, Python 3.11", "calibration_s": 0.148}
 
 
-def calibrate(repeats: int = 3) -> float:
+def calibrate(repeats: int = 5) -> float:
     """Seconds of a fixed small workload on this machine (best of ``repeats``): a 16-worker LSGD run on a
     20-dimensional quadratic, 5000 steps, one thread, which exercises what the checks spend their time on
     (many small NumPy calls)."""

@@ -38,11 +38,11 @@ COST = {"rate": 128, "stochastic-leader": 113, "comm-period": 96, "stationary-po
         "same-valley": 56, "multi-leader": 53, "newton-alignment": 46, "iteration-complexity": 39, "period-rate": 34,
         "communication-efficiency": 18, "leader-stickiness": 17, "one-step": 15, "leader-or-average": 15,
         "saddle-escape": 9, "stragglers": 5}
-# The same in quick mode (lsgdsim check --quick --jobs 1, the same machine, 2026-12-07).
-QUICK_COST = {"comm-period": 13.4, "communication-efficiency": 12.7, "rate": 12.0, "stochastic-leader": 11.4,
-              "iteration-complexity": 8.2, "stationary-points": 7.3, "same-valley": 6.5, "curse-of-symmetry": 6.0,
-              "period-rate": 5.8, "multi-leader": 5.1, "one-step": 4.3, "leader-stickiness": 3.9,
-              "leader-or-average": 3.2, "stragglers": 2.6, "saddle-escape": 2.0, "newton-alignment": 1.8}
+# The same in quick mode (lsgdsim check --quick --jobs 1, the same machine, quiet, 2026-12-07).
+QUICK_COST = {"comm-period": 10.1, "rate": 7.5, "stochastic-leader": 6.8, "communication-efficiency": 6.8,
+              "iteration-complexity": 6.5, "same-valley": 4.6, "stationary-points": 4.1, "multi-leader": 3.9,
+              "curse-of-symmetry": 3.7, "period-rate": 3.2, "one-step": 3.0, "leader-or-average": 2.7,
+              "leader-stickiness": 2.4, "stragglers": 2.0, "newton-alignment": 1.2, "saddle-escape": 1.2}
 ANNOUNCE_S = 20.0       # runs forecast (unscaled) to take longer than this say so before they start
 
 
