@@ -11,7 +11,9 @@
 (c) float32 vs float64 on the same two runs;
 (d) how the step time grows with p·d (Rastrigin, p = 100, d from 10^2 to 10^5: three decades), as a
     fitted log-log exponent;
-(e) the block random draw (one generator, rows = workers) against one generator per worker.
+(e) the block random draw (one generator, rows = workers) against one generator per worker;
+(f) a whole short run (20 steps, p = 512, d = 10, default recording, set-up and Result included) against
+    a lean per-worker Python loop of the same run (issue 23, item 3: the per-call overhead).
 Each timing is the minimum over ``repeats`` alternating measurements (A B A B ...), which removes
 most of the noise of a shared machine; ratios are of those minima. A simulator step is timed as the
 difference between runs of 2n and n steps, which removes the per-run set-up.
@@ -172,6 +174,42 @@ def bench_rng(repeats):
     return {"p": p, "d": d, "block_us": b * 1e6, "per_worker_us": w * 1e6, "ratio": w / b}
 
 
+def lean_loop(obj, p, steps, lr=1e-4, pull=0.1, period=4):
+    """Noisy LSGD on a quadratic as a user would write it in plain Python: one worker at a time."""
+    rng = np.random.default_rng(0)
+    x = list(obj.initial_point(p, rng))
+    A_, b = obj.A, obj.b
+    for t in range(1, steps + 1):
+        fs = []
+        for i in range(p):
+            ax = A_ @ x[i]
+            fs.append(float(x[i] @ (0.5 * ax - b)))
+            x[i] = x[i] - lr * (ax - b + SIGMA * rng.standard_normal(obj.dim))
+        if t % period == 0:
+            z = x[int(np.argmin(fs))].copy()
+            x = [xi - pull * (xi - z) for xi in x]
+    return x
+
+
+def bench_short_run(repeats, p=512, d=10, steps=20):
+    """A whole short run, simulate against the lean loop (both from scratch, set-up included)."""
+    obj = O.Quadratic.random(dim=d, cond=10.0, seed=0)
+
+    def sim():
+        start = time.perf_counter()
+        simulate(obj, lsgd(), workers=p, steps=steps, grad_noise=SIGMA, seed=0)
+        return time.perf_counter() - start
+
+    def lean():
+        start = time.perf_counter()
+        lean_loop(obj, p, steps)
+        return time.perf_counter() - start
+
+    sim()
+    s, loop = best_of([sim, lean], repeats)
+    return {"p": p, "d": d, "steps": steps, "simulate_ms": s * 1e3, "lean_loop_ms": loop * 1e3, "ratio": loop / s}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer steps and repeats (a smoke run)")
@@ -186,6 +224,7 @@ def main(argv=None):
     if args.backend == "numpy":
         out["speedup"] = bench_speedup(args.quick, repeats)
         out["rng"] = bench_rng(repeats)
+        out["short_run"] = bench_short_run(repeats)
     out["floor"] = bench_floor(args.quick, repeats, args.backend)
     out["scaling"] = bench_scaling(args.quick, repeats, args.backend)
     print(json.dumps(out, indent=1))

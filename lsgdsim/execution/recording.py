@@ -81,6 +81,7 @@ class Recorder:
         self.monitor_keys: list[str] = []
         self.last: Snapshot | None = None  # the snapshot of the last complete record
         self.count = 0                        # number of complete records
+        self._scratch = None                  # (p, d) NumPy buffer the distances are computed in
 
     def record(self, snap: Snapshot):
         xp, t, X, state = self.xp, snap.t, snap.X, snap.state
@@ -89,10 +90,10 @@ class Recorder:
         self.times.append(self.clock() if self.clock else 0.0)
         self.rows["f"].append(values)
         best = xp.argmin(values)
-        self.rows["dist_to_leader"].append(_row_norms(xp, X - take_row(X, best)))
+        self.rows["dist_to_leader"].append(self._row_norms(X, take_row(X, best)))
         center = state.held_center()
         center = xp.mean(X, axis=0, keepdims=True) if center is None else center[None, :]
-        self.rows["dist_to_center"].append(_row_norms(xp, X - center))
+        self.rows["dist_to_center"].append(self._row_norms(X, center))
         if self.monitor is not None:
             for key, val in self.monitor(t, X, state, values).items():
                 if key not in self.rows:
@@ -100,6 +101,18 @@ class Recorder:
                     self.monitor_keys.append(key)
                 self.rows[key].append(val)
         self.last, self.count = snap, len(self.steps)
+
+    def _row_norms(self, X, ref):
+        """‖x_i − ref‖ of every row: NumPy's vector_norm operations (difference, square, pairwise sum,
+        sqrt), so the same bits, in a buffer kept between records (a fresh (p, d) array per record costs
+        its page faults) and without linalg's dispatch."""
+        if type(X) is not np.ndarray:
+            D = X - ref
+            return self.xp.sqrt(self.xp.sum(D * D, axis=1))
+        if self._scratch is None or self._scratch.shape != X.shape or self._scratch.dtype != X.dtype:
+            self._scratch = np.empty_like(X)
+        D = np.subtract(X, ref, out=self._scratch)
+        return np.sqrt(np.multiply(D, D, out=D).sum(axis=1))
 
     def rollback(self):
         """Drop a record that an interrupt left half-written."""
@@ -126,12 +139,6 @@ class Recorder:
     def stack(self, key):
         rows = self.rows[key]
         return np.stack([np.asarray(to_numpy(r), dtype=float) for r in rows]) if rows else np.zeros((0,))
-
-
-def _row_norms(xp, D):
-    """‖D_i‖ of every row: the operations of NumPy's vector_norm (square, pairwise sum, sqrt), so the same
-    bits, without its dispatch (a record of a small run costs mostly calls)."""
-    return xp.sqrt(xp.sum(D * D, axis=1))
 
 
 def check_finite(xp, values, step):
