@@ -63,6 +63,8 @@ from .controls import control_modes, leader_rule
 from .progress import Progress
 from .record import CheckRecord
 
+# Multi-leader LSGD, a variant of LSGD's rule: a setting blue, not another method's colour (EAMSGD's pink).
+MULTI = "#2171b5"
 NAME = "multi-leader"
 CLAIM = ("Multi-leader LSGD: the one-step extra decrease holds per group; at equal floats its O(1/t) constant matches "
          "single-leader's; it keeps LGD's wins on symmetric landscapes.")
@@ -239,7 +241,7 @@ def _panel_budget(ax, record, plotting):
                 color=colors["lsgd"], label=f"single leader τ_s = {', '.join(map(str, ml.SINGLE_PERIODS))} ({prob})")
         for size, mk in zip(SIZES, ("s", "D"), strict=True):
             r, r0 = rows[f"multi_{size}"], rows[f"nolead_{size}"]
-            ax.plot([r["floats_per_step"]], [r["C"] / c_sgd], mk, color="#e7298a", ms=6, mfc="#e7298a" if ls == "-"
+            ax.plot([r["floats_per_step"]], [r["C"] / c_sgd], mk, color=MULTI, ms=6, mfc=MULTI if ls == "-"
                     else "none", label=f"multi, l = {size} ({prob})")
             ax.plot([r0["floats_per_step"]], [r0["C"] / c_sgd], mk, color="#999999", ms=5,
                     mfc="#999999" if ls == "-" else "none", label=f"groups only, λ_G = 0, l = {size}"
@@ -258,7 +260,7 @@ def _panel_curves(ax, record, plotting):
     keep = st > 0
     for key, color, ls, label in (("sgd", plotting.COLORS["sgd"], "-", "SGD"),
                                   ("single_1", plotting.COLORS["lsgd"], "-", "single leader τ = 1"),
-                                  (f"multi_{SIZES[-1]}", "#e7298a", "-", f"multi, l = {SIZES[-1]}"),
+                                  (f"multi_{SIZES[-1]}", MULTI, "-", f"multi, l = {SIZES[-1]}"),
                                   (f"nolead_{SIZES[-1]}", "#999999", "--", f"groups only, l = {SIZES[-1]}")):
         ax.plot(st[keep], st[keep] * np.asarray(a[f"quadratic__{key}"])[keep], color=color, ls=ls, lw=1, label=label)
     ax.set(xscale="log", yscale="log", xlabel="step t", ylabel="t · (mean-worker gap), seed mean",
@@ -272,7 +274,7 @@ def _panel_landscapes(ax, record, plotting):
     lands = record.measured["landscapes"]
     x = np.arange(len(lands))
     for off, key, color, label in ((-0.18, "single", plotting.COLORS["lsgd"], "single-leader LGD"),
-                                   (0.18, "multi", "#e7298a", "multi-leader LGD (2 × 2)")):
+                                   (0.18, "multi", MULTI, "multi-leader LGD (2 × 2)")):
         rates = [r[key] for r in lands.values()]
         vals = np.array([r["rate"] for r in rates])
         err = np.array([[r["rate"] - r["ci95"][0], r["ci95"][1] - r["rate"]] for r in rates]).T

@@ -383,9 +383,9 @@ def _panel_reading_a(ax, record, plotting):
         bad = np.maximum([r["leader_grad"] for r in worst_rows if r["landscape"] == lab], 1e-18)
         ax.scatter(np.full(lead.size, k - 0.2), lead, s=14, color=plotting.COLORS["lsgd"],
                    label="best worker" if k == 0 else None)
-        ax.scatter(np.full(other.size, k), other, s=14, marker="x", color="#555555",
+        ax.scatter(np.full(other.size, k), other, s=14, marker="x", color=plotting.SETTING_COLORS[1],
                    label="non-leaders (not merged)" if k == 0 else None)
-        ax.scatter(np.full(bad.size, k + 0.2), bad, s=14, marker="^", color="#d62728",
+        ax.scatter(np.full(bad.size, k + 0.2), bad, s=14, marker="^", color=plotting.COLORS["worst leader"],
                    label="best worker, worst leader" if k == 0 and worst_rows else None)
     asym = record.measured["easgd_asymmetric"]          # EASGD's limit on the double well: ∇f ≠ 0 everywhere
     k = len(labels)
@@ -410,9 +410,10 @@ def _panel_easgd(ax, record, plotting):
         w = np.array(e["workers_final"])
         ax.plot(w, (w ** 2 - 1) ** 2 / 4, mk, color=plotting.COLORS["easgd"], ms=5, label=f"workers, ρ={e['rho']}")
     w = np.array(asym["workers_final"])
-    ax.plot(w, (w ** 2 - 1) ** 2 / 4, "v", color="#7570b3", ms=6, label=f"asym. workers, ρ={ASYM_RHO}")
+    asym_color = plotting.SETTING_COLORS[0]              # EASGD with asymmetric coupling: a setting, not a method
+    ax.plot(w, (w ** 2 - 1) ** 2 / 4, "v", color=asym_color, ms=6, label=f"asym. workers, ρ={ASYM_RHO}")
     c = asym["center_final"]
-    ax.plot([c], [(c ** 2 - 1) ** 2 / 4], "*", color="#7570b3", ms=10, label="asym. center")
+    ax.plot([c], [(c ** 2 - 1) ** 2 / 4], "*", color=asym_color, ms=10, label="asym. center")
     ax.plot([0], [0.25], "*", color=plotting.COLORS["easgd"], ms=10, label="sym. center (max)")
     ax.set(title="EASGD limits\non the double well", xlabel="x", ylabel="f(x) = (x² − 1)²/4")
 
