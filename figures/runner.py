@@ -140,7 +140,8 @@ class _Work:
         self.weights = {id(item): 1 for item in items}
         costs = {id(item): self._cost(item) for item in items}
         total = len(items)
-        if makespan(costs.values(), self.jobs) > ANNOUNCE_S:
+        measuring = any(item[0] == "task" for item in items)      # redrawing alone is not announced
+        if measuring and makespan(costs.values(), self.jobs) > ANNOUNCE_S:
             forecast = Forecast(costs, min(self.jobs, len(items)))
             print(forecast.line(f"{len(items)} figure items"), file=stream or sys.stdout, flush=True)
             self.weights = {k: max(1, round(c)) for k, c in forecast.costs.items()}

@@ -50,3 +50,16 @@ def test_reproduce_forecasts_each_task_as_its_share_of_the_experiments_measured_
     assert len(tasks) == len(figures.load("training").tasks(tasks[0][2]))
     assert sum(work._cost(it) for it in tasks) == pytest.approx(EXPERIMENT_COST["training"][0])
     assert work._cost(("draw", "training", str(tmp_path))) == DRAW_S
+
+
+def test_a_redraw_alone_announces_nothing_and_calibrates_nothing(tmp_path, monkeypatch, quick_figures, capsys):
+    """Redrawing measures nothing (the --from-data guarantee): no calibration run, no estimate line."""
+    import shutil
+
+    from figures import runner
+    monkeypatch.setattr(runner, "ANNOUNCE_S", 0.0)
+    monkeypatch.setattr(estimate, "calibrate", lambda repeats=5: pytest.fail("a redraw calibrated"))
+    out = tmp_path / "f"
+    shutil.copytree(quick_figures, out)
+    runner.reproduce(only=["ring", "matrix"], quick=True, out=out, from_data=True, jobs=1, progress=False)
+    assert "estimated" not in capsys.readouterr().out
