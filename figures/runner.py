@@ -19,10 +19,10 @@ from concurrent.futures import FIRST_COMPLETED, wait
 from pathlib import Path
 
 import theory_checks
-from lsgdsim.estimate import Forecast, makespan
+from lsgdsim.estimate import Forecast
 from lsgdsim.outputs import check_output_dir
 from lsgdsim.sweep.execute import process_pool
-from theory_checks.runner import ANNOUNCE_S, CheckErrors, check_report_dir, default_report_dir, run_checks
+from theory_checks.runner import CheckErrors, check_report_dir, default_report_dir, run_checks
 
 from . import EXPERIMENTS, checks, pipeline
 from . import load as load_experiment
@@ -138,16 +138,14 @@ class _Work:
         from tqdm.auto import tqdm
         items = self._plan(check_names, exp_names)
         self.weights = {id(item): 1 for item in items}
-        costs = {id(item): self._cost(item) for item in items}
-        total = len(items)
-        measuring = any(item[0] == "task" for item in items)      # redrawing alone is not announced
-        if measuring and makespan(costs.values(), self.jobs) > ANNOUNCE_S:
-            forecast = Forecast(costs, min(self.jobs, len(items)))
+        forecast = None
+        if any(item[0] == "task" for item in items):               # redrawing alone is not announced
+            forecast = Forecast.announced(self._costs(items), min(self.jobs, len(items)))
+        if forecast is not None:
             print(forecast.line(f"{len(items)} figure items"), file=stream or sys.stdout, flush=True)
-            self.weights = {k: max(1, round(c)) for k, c in forecast.costs.items()}
-            total = sum(self.weights.values())
-        self.bar = tqdm(total=total, desc="figures", unit="s" if total != len(items) else "item", leave=False,
-                        file=sys.stderr, disable=(None if self.progress is None else not self.progress))
+            self.weights = forecast.units()
+        self.bar = tqdm(total=sum(self.weights.values()), desc="figures", unit="item" if forecast is None else "s",
+                        leave=False, file=sys.stderr, disable=(None if self.progress is None else not self.progress))
         parallel = self.jobs > 1 and len(items) > 1
         try:
             with process_pool(min(self.jobs, len(items))) if parallel else contextlib.nullcontext() as pool:
@@ -159,15 +157,16 @@ class _Work:
         finally:
             self.bar.close()
 
-    def _cost(self, item) -> float:
-        """Forecast seconds of a work item: a task its share (by its "cost") of its experiment's measured
-        compute time, a figure :data:`DRAW_S`."""
-        if item[0] != "task":
-            return DRAW_S
-        name, cfg, task = item[1], item[2], item[3]
-        weights = [float(t.get("cost", 1.0)) for t in load_experiment(name).tasks(cfg)]
-        measured = EXPERIMENT_COST.get(name, (3.0, 60.0))[0 if self.quick else 1]
-        return measured * float(task.get("cost", 1.0)) / max(sum(weights), 1e-12)
+    def _costs(self, items) -> dict:
+        """Forecast seconds of each work item (by ``id``): a task its share (by its "cost") of its
+        experiment's measured compute time, a figure :data:`DRAW_S`."""
+        per_unit = {}                          # experiment → measured seconds per unit of task "cost"
+        for _, name, cfg, *_ in (it for it in items if it[0] == "task"):
+            if name not in per_unit:
+                units = sum(float(t.get("cost", 1.0)) for t in load_experiment(name).tasks(cfg))
+                per_unit[name] = EXPERIMENT_COST.get(name, (3.0, 60.0))[0 if self.quick else 1] / max(units, 1e-12)
+        return {id(it): per_unit[it[1]] * float(it[3].get("cost", 1.0)) if it[0] == "task" else DRAW_S
+                for it in items}
 
     def _plan(self, check_names, exp_names) -> list[tuple]:
         """Tasks longest first, then the check figures (the experiments' figures follow their data)."""

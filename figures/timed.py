@@ -22,7 +22,6 @@ LR = {"lsgd": 0.05, "lsgd-authors": 0.05, "easgd": 0.02, "downpour": 0.005, "all
 PERIOD, MOMENTUM, PULL, BATCH = 4, 0.9, 0.1, 32
 LEADS = ("lsgd", "lsgd-authors")            # the methods with a leader (dashed: its test error)
 PARTS = ("compute", "communicate", "wait")   # the parts of a worker's time (Result.breakdown)
-BREAKDOWN_COLORS = plotting.TIME_COLORS   # apart from the methods
 
 
 def algorithm(method: str, lr: float, **kw):
@@ -73,12 +72,4 @@ def shares(run: dict) -> dict:
     return {part: float(np.mean(run[part] / total)) for part in PARTS}
 
 
-def stacked_breakdown(ax, rows, height: float) -> np.ndarray:
-    """Horizontal stacked bars, one per row of ``rows`` (n, 3: the shares of PARTS), top to bottom;
-    returns the bars' y positions."""
-    rows = np.asarray(rows, float)
-    y, left = np.arange(len(rows))[::-1], np.zeros(len(rows))
-    for j, part in enumerate(PARTS):
-        ax.barh(y, rows[:, j], left=left, color=BREAKDOWN_COLORS[part], label=part, height=height)
-        left = left + rows[:, j]
-    return y
+stacked_breakdown = plotting.stacked_breakdown   # the shares of PARTS, one bar a row (also lsgdsim plot's)

@@ -15,6 +15,7 @@ import time
 # The machine the cost tables were measured on, and its calibration time (quiet: 0.146–0.152 s in four
 # calls of calibrate(), 2026-12-07; single runs vary 0.16–0.27 s on this host, hence the best of 5).
 REFERENCE = {"machine": "2 vCPUs reported as AMD EPYC, 24 GiB, Python 3.11", "calibration_s": 0.148}
+ANNOUNCE_S = 20.0       # batches forecast (unscaled) to take longer than this say so before they start
 
 
 def calibrate(repeats: int = 5) -> float:
@@ -50,11 +51,21 @@ def duration(seconds: float) -> str:
 class Forecast:
     """The scaled costs of one batch and the line that announces it."""
 
-    def __init__(self, costs: dict[str, float], jobs: int, scale: float | None = None):
+    def __init__(self, costs: dict, jobs: int, scale: float | None = None):
         self.scale = scale if scale is not None else calibrate() / REFERENCE["calibration_s"]
         self.costs = {name: cost * self.scale for name, cost in costs.items()}
         self.jobs = jobs
         self.seconds = makespan(self.costs.values(), jobs)
+
+    @classmethod
+    def announced(cls, costs: dict, jobs: int):
+        """The forecast of a batch long enough to announce (:data:`ANNOUNCE_S`, before scaling: no
+        calibration run for a short one), else None."""
+        return cls(costs, jobs) if makespan(costs.values(), jobs) > ANNOUNCE_S else None
+
+    def units(self) -> dict:
+        """Progress-bar units of each item: its forecast seconds, at least 1."""
+        return {name: max(1, round(cost)) for name, cost in self.costs.items()}
 
     def line(self, what: str) -> str:
         return (f"estimated {duration(self.seconds)} for {what} on {self.jobs} process"

@@ -32,10 +32,11 @@ def figure(results):
         draws.append(_breakdown)
     fig, gs = plotting.grid(2 * (1 + (len(draws) > 2)), 2, width=10.0, height=3.9 * (1 + (len(draws) > 2)),
                             height_ratios=[1, 0.02] * (1 + (len(draws) > 2)))
+    styles = _styles(runs, plotting)
     for k, draw in enumerate(draws):
         row, col = 2 * (k // 2), k % 2
         ax = plotting.panel(fig, gs[row, col])
-        draw(ax, runs, _styles(runs, plotting))
+        draw(ax, runs, styles)
         handles, labels = ax.get_legend_handles_labels()
         if handles:
             plotting.legend_row(fig, gs[row + 1, col], handles, labels, ncol=min(2, len(handles)), fontsize=7.5)
@@ -138,20 +139,15 @@ def _leaders(ax, runs, styles) -> None:
 def _breakdown(ax, runs, styles) -> None:
     from . import plotting
     clocked = [(r, st) for r, st in zip(runs, styles, strict=True) if r.breakdown]
-    if len(runs) == 1:
-        names, rows = [str(w) for w in range(runs[0].workers)], [[runs[0].breakdown[p] for p in plotting.TIME_COLORS]]
-        rows = np.asarray(rows[0], float).T                                          # (workers, parts)
+    if len(runs) == 1:                                   # (workers, parts)
+        names = [str(w) for w in range(runs[0].workers)]
+        rows = np.asarray([runs[0].breakdown[p] for p in plotting.TIME_COLORS], float).T
         ylabel, title = "worker (from 0)", "time per worker"
     else:
         names = [st["label"] for _, st in clocked]
-        rows = np.array([[np.mean(r.breakdown[p]) for p in plotting.TIME_COLORS] for r, _ in clocked])
+        rows = [[np.mean(r.breakdown[p]) for p in plotting.TIME_COLORS] for r, _ in clocked]
         ylabel, title = "run", "time of the mean worker"
-    left = np.zeros(len(names))
-    for j, (part, colour) in enumerate(plotting.TIME_COLORS.items()):
-        ax.barh(np.arange(len(names)), rows[:, j], left=left, color=colour, label=part)
-        left += rows[:, j]
-    ax.set_yticks(np.arange(len(names)), names)
-    ax.invert_yaxis()
+    ax.set_yticks(plotting.stacked_breakdown(ax, rows), names)
     ax.set(xlabel="simulated seconds", ylabel=ylabel, title=title)
 
 

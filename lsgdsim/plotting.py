@@ -79,6 +79,18 @@ def label(method: str) -> str:
     return LABELS.get(method.lower(), method)
 
 
+def stacked_breakdown(ax, rows, height: float = 0.8):
+    """Horizontal stacked bars, one per row of ``rows`` (n, 3: compute, communicate, wait, in
+    :data:`TIME_COLORS`' order), top to bottom; returns the bars' y positions."""
+    import numpy as np
+    rows = np.asarray(rows, float)
+    y, left = np.arange(len(rows))[::-1], np.zeros(len(rows))
+    for j, (part, colour) in enumerate(TIME_COLORS.items()):
+        ax.barh(y, rows[:, j], left=left, color=colour, label=part, height=height)
+        left = left + rows[:, j]
+    return y
+
+
 def ordered_colors(n: int) -> list:
     """``n`` blues from dark to light, for the ordered values of one setting (κ, d, τ, a grid axis)."""
     cmap = matplotlib.colormaps["Blues"]
@@ -195,6 +207,14 @@ def _raise_small_fonts(fig) -> None:
             text.set_fontsize(MIN_FONT)
 
 
+def lay_out(fig, tight: bool = True) -> None:
+    """What :func:`save` does to a figure before writing it: fonts raised to :data:`MIN_FONT`, and
+    ``tight_layout`` for a figure without a layout engine (``tight=False``: the fonts only)."""
+    _raise_small_fonts(fig)
+    if tight and fig.get_layout_engine() is None:     # figures made with layout="constrained" keep it
+        fig.tight_layout()
+
+
 def save(fig, path, close: bool = True) -> Path:
     """Save ``fig`` to ``path`` atomically (:func:`lsgdsim.outputs.atomic_write`: a recognisable temporary
     file, then a rename; the file gets the mode ``open(path, "w")`` would), the format from the suffix
@@ -204,9 +224,7 @@ def save(fig, path, close: bool = True) -> Path:
     fmt = path.suffix.lstrip(".").lower() or "png"
     try:
         with style():
-            _raise_small_fonts(fig)
-            if fig.get_layout_engine() is None:     # figures made with layout="constrained" keep it
-                fig.tight_layout()
+            lay_out(fig)
             atomic_write(path, lambda fh: fig.savefig(fh, format=fmt, bbox_inches="tight",
                                                       metadata=_metadata(fmt)), binary=True)
     finally:

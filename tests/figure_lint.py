@@ -43,9 +43,7 @@ def render(fig, dpi: float | None = None, as_saved: bool = True):
     ``fig.savefig`` would, with only the figure's own layout engine); returns the renderer."""
     from lsgdsim import plotting
     with plotting.style():
-        plotting._raise_small_fonts(fig)
-        if fig.get_layout_engine() is None and as_saved:
-            fig.tight_layout()
+        plotting.lay_out(fig, tight=as_saved)
         if not isinstance(fig.canvas, FigureCanvasAgg):
             FigureCanvasAgg(fig)
         fig.set_dpi(dpi or plotting.PNG_DPI)

@@ -30,7 +30,7 @@ def test_the_calibration_is_short_and_positive():
 @pytest.mark.parametrize("announce", [0.0, 1e9])
 def test_a_check_run_announces_its_estimate_only_when_long(tmp_path, monkeypatch, announce):
     from theory_checks import runner
-    monkeypatch.setattr(runner, "ANNOUNCE_S", announce)
+    monkeypatch.setattr(estimate, "ANNOUNCE_S", announce)
     out = io.StringIO()
     runner.run_checks(["stragglers"], quick=True, report_dir=tmp_path, progress=False, stream=out)
     said = [line for line in out.getvalue().splitlines() if line.startswith("estimated ")]
@@ -48,8 +48,10 @@ def test_reproduce_forecasts_each_task_as_its_share_of_the_experiments_measured_
     items = work._plan([], ["training"])
     tasks = [it for it in items if it[0] == "task"]
     assert len(tasks) == len(figures.load("training").tasks(tasks[0][2]))
-    assert sum(work._cost(it) for it in tasks) == pytest.approx(EXPERIMENT_COST["training"][0])
-    assert work._cost(("draw", "training", str(tmp_path))) == DRAW_S
+    draw = ("draw", "training", str(tmp_path))
+    costs = work._costs([*tasks, draw])
+    assert sum(costs[id(it)] for it in tasks) == pytest.approx(EXPERIMENT_COST["training"][0])
+    assert costs[id(draw)] == DRAW_S
 
 
 def test_a_redraw_alone_announces_nothing_and_calibrates_nothing(tmp_path, monkeypatch, quick_figures, capsys):
@@ -57,7 +59,7 @@ def test_a_redraw_alone_announces_nothing_and_calibrates_nothing(tmp_path, monke
     import shutil
 
     from figures import runner
-    monkeypatch.setattr(runner, "ANNOUNCE_S", 0.0)
+    monkeypatch.setattr(estimate, "ANNOUNCE_S", 0.0)
     monkeypatch.setattr(estimate, "calibrate", lambda repeats=5: pytest.fail("a redraw calibrated"))
     out = tmp_path / "f"
     shutil.copytree(quick_figures, out)

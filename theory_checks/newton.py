@@ -314,21 +314,22 @@ def figure(record: CheckRecord):
 def _heatmaps(fig, spec, record, kappas, dims, plotting):
     """The maps of the fraction improving over (λ, θ); returns the last image (for the colour bar)."""
     A, kind, n = record.arrays, record.setting["candidates"], record.setting["samples_per_cell"]
+    theta_max = {kap: {round(float(t)) for t, k in zip(A["theta_max"], A["kappa"], strict=True) if k == kap}
+                 for kap in kappas}            # θmax of each row: one value (in the row label) or several
     image = None
     for p in range(len(A["kappa"])):
         r, col = kappas.index(A["kappa"][p]), 2 * dims.index(A["dim"][p])
         for k, (frac, where) in enumerate(((A[f"{kind}_plane"][p], "in plane"), (A["space_fraction"][p], "worst x"))):
             ax = plotting.panel(fig, spec[r, col + k])
             image = _heatmap(ax, frac, n, A, plotting)
-            row_max = {round(float(t)) for t, kap in zip(A["theta_max"], A["kappa"], strict=True)
-                       if kap == A["kappa"][p]}
+            row_max = theta_max[A["kappa"][p]]
             if len(row_max) > 1:                   # θmax differs along the row: on each panel, in its grey band
                 ax.text(0.03, 0.97, f"θmax {A['theta_max'][p]:.0f}°", transform=ax.transAxes, fontsize=7,
                         va="top", color="#444444")
             if r == 0:
                 ax.set_title(f"d={A['dim'][p]}: {where}", fontsize=8.5)
             if col + k == 0:
-                tmax = f", θmax {row_max.pop()}°" if len(row_max) == 1 else ""
+                tmax = f", θmax {next(iter(row_max))}°" if len(row_max) == 1 else ""
                 ax.set_ylabel(f"κ={A['kappa'][p]:g}{tmax}\nθ [deg]")
             else:
                 ax.tick_params(labelleft=False)

@@ -19,7 +19,7 @@ from concurrent.futures import FIRST_COMPLETED, wait
 from pathlib import Path
 
 from lsgdsim import __version__
-from lsgdsim.estimate import Forecast, makespan
+from lsgdsim.estimate import Forecast
 from lsgdsim.outputs import check_output_dir, check_output_path, marked_path
 from lsgdsim.result import atomic_write_text
 from lsgdsim.sweep.execute import process_pool
@@ -43,7 +43,6 @@ QUICK_COST = {"comm-period": 10.1, "rate": 7.5, "stochastic-leader": 6.8, "commu
               "iteration-complexity": 6.5, "same-valley": 4.6, "stationary-points": 4.1, "multi-leader": 3.9,
               "curse-of-symmetry": 3.7, "period-rate": 3.2, "one-step": 3.0, "leader-or-average": 2.7,
               "leader-stickiness": 2.4, "stragglers": 2.0, "newton-alignment": 1.2, "saddle-escape": 1.2}
-ANNOUNCE_S = 20.0       # runs forecast (unscaled) to take longer than this say so before they start
 
 
 def cost(name: str, quick: bool) -> float:
@@ -115,9 +114,9 @@ def run_checks(names=None, quick: bool = False, seed: int = 0, report_dir=None, 
     todo = [n for n in names if n not in run.records]
     jobs = max(1, min(jobs, len(todo)))
     header["jobs"] = jobs
-    costs = {n: cost(n, quick) for n in todo}
-    if makespan(costs.values(), jobs) > ANNOUNCE_S:
-        run.forecast(Forecast(costs, jobs), f"{_count(len(todo), 'check')} ({header['mode']})")
+    forecast = Forecast.announced({n: cost(n, quick) for n in todo}, jobs)
+    if forecast is not None:
+        run.forecast(forecast, f"{_count(len(todo), 'check')} ({header['mode']})")
     try:
         if jobs == 1:
             for name in todo:
@@ -204,11 +203,11 @@ class _Run:
     def forecast(self, forecast: Forecast, what: str) -> None:
         """Announce ``forecast`` and count the bar in forecast seconds, so its ETA weighs each check."""
         self._print(forecast.line(what))
-        done = sum(1 for _ in self.records)
-        self.bar.reset(total=round(sum(forecast.costs.values())) + done)
+        self.weights = forecast.units()
+        done = len(self.records)                  # reused records, one unit each
+        self.bar.reset(total=sum(self.weights.values()) + done)
         self.bar.update(done)
         self.bar.unit = "s"
-        self.weights = {n: round(c) for n, c in forecast.costs.items()}
 
     def _print(self, line: str) -> None:
         self.bar.write(line, file=self.stream)

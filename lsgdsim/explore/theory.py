@@ -6,6 +6,8 @@ theory_checks/). :data:`NEXT` says, per check, what to try after reading its ver
 """
 from __future__ import annotations
 
+import sys
+
 NEXT = {
     "one-step": "Raise η just above the exact threshold 1/(λ + M²/(2M − m)) in the check's setting: the "
                 "inequality starts to fail, which is what separates the stated condition from 'η ≤ 1/M'.",
@@ -32,21 +34,21 @@ class Without:
     def __init__(self, prefix: str, target=None):
         self.prefix, self.target, self.pending = prefix, target, ""
 
+    def _out(self):
+        return self.target if self.target is not None else sys.stdout
+
     def write(self, text: str) -> int:
-        import sys
-        out = self.target if self.target is not None else sys.stdout
         *lines, self.pending = (self.pending + text).split("\n")
         for line in lines:
             if not line.startswith(self.prefix):
-                out.write(line + "\n")
-        out.flush()
+                self._out().write(line + "\n")
+        self._out().flush()
         return len(text)
 
     def flush(self) -> None:
         """Write out a last line that has no newline yet (unless it is one to leave out)."""
-        import sys
         if self.pending and not self.pending.startswith(self.prefix):
-            (self.target if self.target is not None else sys.stdout).write(self.pending)
+            self._out().write(self.pending)
         self.pending = ""
 
 
