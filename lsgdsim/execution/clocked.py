@@ -239,7 +239,7 @@ class ClockedRun:
         (the blocks depend on the rows' shape only, so the numbers do not depend on the thread count)."""
         into = self.objective._value_and_grad_into
         bounds = block_bounds(*X.shape)
-        if into is None or len(bounds) < 2 or self.streams.pool.threads == 1:
+        if into is None or len(bounds) < 2:   # (one thread too: by blocks, as on two)
             return self.objective.value_and_grad(X)
         values, G = np.empty(X.shape[0], dtype=X.dtype), np.empty(X.shape, dtype=X.dtype)
         self.streams.pool.map(lambda lo, hi: into(X[lo:hi], values[lo:hi], G[lo:hi]), bounds)

@@ -83,13 +83,17 @@ class Rastrigin(Objective):
         return vals, G
 
     def _value_and_grad_into(self, X, vals, G):
-        # The same operations as value_and_grad (so the same bits), written into the caller's block.
+        # The same operations as value_and_grad (so the same bits), written into the caller's block with
+        # two temporaries.
         angle = TWO_PI * X
-        np.subtract(np.sum(X * X, axis=1), self.A * np.sum(np.cos(angle), axis=1), out=vals)
+        terms = np.cos(angle)
+        cosines = np.sum(terms, axis=1)
+        np.sum(np.multiply(X, X, out=terms), axis=1, out=vals)
+        vals -= self.A * cosines
         vals += self.A * self.dim
         np.sin(angle, out=G)
         G *= TWO_PI * self.A
-        G += 2.0 * X
+        G += np.multiply(X, 2.0, out=terms)
 
     def hessian(self, x):
         xp = namespace(x)

@@ -130,10 +130,14 @@ class Quadratic(Objective):
         return vals, G
 
     def _value_and_grad_into(self, X, vals, G):
-        # The same operations as value_and_grad, with the product written straight into G.
+        # The same operations as value_and_grad (the same bits), with the product written straight into G
+        # and the value's terms built in one temporary.
         A, b = self._const(np, X.dtype, "A"), self._const(np, X.dtype, "b")
         np.matmul(X, A, out=G)
-        np.sum(X * (0.5 * G - b), axis=1, out=vals)
+        terms = np.multiply(G, 0.5)
+        terms -= b
+        terms *= X
+        np.sum(terms, axis=1, out=vals)
         G -= b
 
     def value(self, X):
