@@ -80,3 +80,14 @@ def test_clock_runs_bit_identical_for_1_and_2_threads(rule):
                      clock=Clock(compute=Lognormal(0.01, 0.5))) for n in (1, 2)]
     np.testing.assert_array_equal(runs[1].x, runs[0].x)
     np.testing.assert_array_equal(runs[1].f, runs[0].f)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_records_column_mean_is_numpys_mean_bit_for_bit(dtype):
+    from lsgdsim.execution.recording import _column_mean
+    rng = np.random.default_rng(0)
+    for p, d in ((1, 4), (3, 7), (512, 10), (100, 1000), (999, 33)):
+        X = (rng.standard_normal((p, d)) * 10.0 ** rng.integers(-3, 4) + rng.standard_normal(d)).astype(dtype)
+        got, want = _column_mean(resolve("numpy"), X), X.mean(axis=0, keepdims=True)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)

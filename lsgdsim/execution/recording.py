@@ -92,7 +92,7 @@ class Recorder:
         best = xp.argmin(values)
         self.rows["dist_to_leader"].append(self._row_norms(X, take_row(X, best)))
         center = state.held_center()
-        center = xp.mean(X, axis=0, keepdims=True) if center is None else center[None, :]
+        center = _column_mean(xp, X) if center is None else center[None, :]
         self.rows["dist_to_center"].append(self._row_norms(X, center))
         if self.monitor is not None:
             for key, val in self.monitor(t, X, state, values).items():
@@ -140,6 +140,16 @@ class Recorder:
     def stack(self, key):
         rows = self.rows[key]
         return np.stack([np.asarray(to_numpy(r), dtype=float) for r in rows]) if rows else np.zeros((0,))
+
+
+def _column_mean(xp, X):
+    """The mean of the rows (1, d): NumPy's ``mean`` without its per-call overhead (the same sum and the same
+    division, so the same bits; a third of a small run's record)."""
+    if type(X) is not np.ndarray:
+        return xp.mean(X, axis=0, keepdims=True)
+    total = np.add.reduce(X, axis=0, keepdims=True)
+    total /= X.shape[0]
+    return total
 
 
 def check_finite(xp, values, step):
