@@ -10,10 +10,12 @@ is computed by the same code whatever thread runs it, so results are bit-identic
 ``threads``.
 
 NumPy releases the GIL inside ufuncs, reductions, matmul and the random generators, so two threads
-working on different blocks use two cores. While blocks run, BLAS is held to one thread
-(threadpoolctl) whatever ``threads`` is: the d = 1000 quadratic's GEMM does not oversubscribe the
-cores, and, since OpenBLAS's GEMM rounds differently with its own thread count, the blocked results
-do not depend on it either (the threads split rows instead of BLAS; docs/benchmarks.md measures both).
+working on different blocks use two cores. While a run goes (``simulate`` enters ``blas_guard()``) BLAS
+is held to one thread (threadpoolctl) whatever ``threads`` is: the d = 1000 quadratic's GEMM does not
+oversubscribe the cores, and, since OpenBLAS's GEMM rounds differently with its own thread count (a
+product of more than 2^18 multiply-adds uses several), the results depend neither on the machine's
+cores nor on OPENBLAS_NUM_THREADS: a run in a process pool or an MPI rank (one BLAS thread each) equals
+the same run in this process (the threads split rows instead of BLAS; docs/benchmarks.md measures both).
 """
 from __future__ import annotations
 
@@ -60,32 +62,44 @@ def check_threads(threads) -> int | None:
     return int(threads)
 
 
+_BLAS_CONTROLLERS: list | None = None
+
+
+def _blas_controllers() -> list:
+    """threadpoolctl's controllers of the BLAS libraries loaded in this process (found once: 1 ms)."""
+    global _BLAS_CONTROLLERS
+    if _BLAS_CONTROLLERS is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+            _BLAS_CONTROLLERS = ThreadpoolController().select(user_api="blas").lib_controllers
+        except ImportError:  # threadpoolctl is a core dependency; be lenient in odd environments
+            _BLAS_CONTROLLERS = []
+    return _BLAS_CONTROLLERS
+
+
 class BlasOneThread:
-    """Holds every BLAS library at one thread while a threaded map runs (threadpoolctl)."""
+    """Holds every BLAS library at one thread while it is entered (threadpoolctl); re-entrant: only the
+    outermost exit restores the thread counts."""
 
     def __init__(self):
-        self._controllers = None
-
-    def _libs(self):
-        if self._controllers is None:
-            try:
-                from threadpoolctl import ThreadpoolController
-                self._controllers = ThreadpoolController().select(user_api="blas").lib_controllers
-            except ImportError:  # threadpoolctl is a core dependency; be lenient in odd environments
-                self._controllers = []
-        return self._controllers
+        self._depth = 0
+        self._saved: list = []
 
     def __enter__(self):
-        self._saved = [(c, c.get_num_threads()) for c in self._libs()]
-        for c, n in self._saved:
-            if n != 1:
-                c.set_num_threads(1)
+        if self._depth == 0:
+            self._saved = [(c, c.get_num_threads()) for c in _blas_controllers()]
+            for c, n in self._saved:
+                if n != 1:
+                    c.set_num_threads(1)
+        self._depth += 1
         return self
 
     def __exit__(self, *exc):
-        for c, n in self._saved:
-            if n != 1:
-                c.set_num_threads(n)
+        self._depth -= 1
+        if self._depth == 0:
+            for c, n in self._saved:
+                if n != 1:
+                    c.set_num_threads(n)
         return False
 
 

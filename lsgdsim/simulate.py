@@ -200,26 +200,29 @@ def simulate(objective: Objective, algorithm: Algorithm, *, workers: int = 8, st
     config = dict(workers=workers, steps=steps, grad_noise=grad_noise, batch_size=batch_size, seed=seed, xp=xp,
                   dtype=dtype, record_every=record_every, x0_given=x0_given)
     bar = progress_bar(steps, progress)
-    try:
-        if clock is not None:
-            out = run_on_clock(objective, algorithm, X, state, streams, comm, rec, clock=clock,
-                               time_budget=time_budget, bar=bar, on_interrupt=on_interrupt,
-                               on_divergence=on_divergence, workers=workers, steps=steps, grad_noise=grad_noise,
-                               batch_size=batch_size, seed=seed, dtype=dtype, record_every=record_every)
-            return result_of(objective, algorithm, rec, out.tally, out.last, out.stop, time.perf_counter() - start,
-                           gradients=out.gradients, clock_fields=out.fields, oracle=oracle, **config)
-        loop = Lockstep(objective, algorithm, streams, rec, tally, workers, steps, grad_noise, batch_size,
-                        record_every, comm)
-        last, stop = stop_safely(lambda: loop.run(X, state, bar), lambda: loop.committed, on_interrupt,
-                                  on_divergence)
-    finally:
-        pool.close()
-        if bar is not None:
-            bar.close()
-    if last is None:  # stopped early: close the records at the latest consistent step
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            last = rec.close_at(loop.committed)
-    tally.truncate(last.counts)
+    # BLAS at one thread for the whole run (parallel.py): the numbers depend neither on the cores nor on the
+    # BLAS settings, so a run in a process pool or an MPI rank equals the same run here.
+    with pool.blas_guard():
+        try:
+            if clock is not None:
+                out = run_on_clock(objective, algorithm, X, state, streams, comm, rec, clock=clock,
+                                   time_budget=time_budget, bar=bar, on_interrupt=on_interrupt,
+                                   on_divergence=on_divergence, workers=workers, steps=steps, grad_noise=grad_noise,
+                                   batch_size=batch_size, seed=seed, dtype=dtype, record_every=record_every)
+                return result_of(objective, algorithm, rec, out.tally, out.last, out.stop, time.perf_counter() - start,
+                               gradients=out.gradients, clock_fields=out.fields, oracle=oracle, **config)
+            loop = Lockstep(objective, algorithm, streams, rec, tally, workers, steps, grad_noise, batch_size,
+                            record_every, comm)
+            last, stop = stop_safely(lambda: loop.run(X, state, bar), lambda: loop.committed, on_interrupt,
+                                      on_divergence)
+        finally:
+            pool.close()
+            if bar is not None:
+                bar.close()
+        if last is None:  # stopped early: close the records at the latest consistent step
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                last = rec.close_at(loop.committed)
+        tally.truncate(last.counts)
     return result_of(objective, algorithm, rec, tally, last, stop, time.perf_counter() - start, oracle=oracle, **config)
 
 

@@ -91,3 +91,20 @@ def test_the_records_column_mean_is_numpys_mean_bit_for_bit(dtype):
         got, want = _column_mean(resolve("numpy"), X), X.mean(axis=0, keepdims=True)
         assert got.dtype == want.dtype
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dim, workers", [(300, 16), (1000, 32), (1000, 512)])
+def test_results_do_not_depend_on_the_blas_thread_count(dim, workers):
+    """A product of more than 2^18 multiply-adds runs on several OpenBLAS threads, which round differently
+    from one: a run holds BLAS at one thread, so that it equals the same run in a process pool or an MPI
+    rank (one BLAS thread each) and on a machine with another number of cores."""
+    from threadpoolctl import threadpool_limits
+    obj = O.Quadratic.random(dim=dim, cond=10.0, seed=0)
+
+    def run():
+        return simulate(obj, A.LSGD(lr=1e-3, pull=0.1, period=4), workers=workers, steps=5, grad_noise=0.1, seed=0)
+    free = run()
+    with threadpool_limits(1, user_api="blas"):
+        one = run()
+    np.testing.assert_array_equal(free.x, one.x)
+    np.testing.assert_array_equal(free.f, one.f)
