@@ -20,6 +20,7 @@ the same run in this process (the threads split rows instead of BLAS; docs/bench
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 
@@ -63,6 +64,9 @@ def check_threads(threads) -> int | None:
 
 
 _BLAS_CONTROLLERS: list | None = None
+_BLAS_LOCK = threading.Lock()
+_BLAS_HOLDS = 0            # entered BlasOneThread contexts in this process, all threads together
+_BLAS_SAVED: list = []     # the thread counts the first of them found, restored by the last to leave
 
 
 def _blas_controllers() -> list:
@@ -78,28 +82,31 @@ def _blas_controllers() -> list:
 
 
 class BlasOneThread:
-    """Holds every BLAS library at one thread while it is entered (threadpoolctl); re-entrant: only the
-    outermost exit restores the thread counts."""
-
-    def __init__(self):
-        self._depth = 0
-        self._saved: list = []
+    """Holds every BLAS library at one thread while it is entered (threadpoolctl). The hold is counted for
+    the whole process: nested contexts, and runs in several Python threads, keep BLAS at one thread until
+    the last of them leaves, which restores the thread counts the first one found (OpenBLAS takes a larger
+    thread count only from the thread that started it: a hold that ends last in another thread leaves BLAS
+    at one thread)."""
 
     def __enter__(self):
-        if self._depth == 0:
-            self._saved = [(c, c.get_num_threads()) for c in _blas_controllers()]
-            for c, n in self._saved:
-                if n != 1:
-                    c.set_num_threads(1)
-        self._depth += 1
+        global _BLAS_HOLDS, _BLAS_SAVED
+        with _BLAS_LOCK:
+            if _BLAS_HOLDS == 0:
+                _BLAS_SAVED = [(c, c.get_num_threads()) for c in _blas_controllers()]
+                for c, n in _BLAS_SAVED:
+                    if n != 1:
+                        c.set_num_threads(1)
+            _BLAS_HOLDS += 1
         return self
 
     def __exit__(self, *exc):
-        self._depth -= 1
-        if self._depth == 0:
-            for c, n in self._saved:
-                if n != 1:
-                    c.set_num_threads(n)
+        global _BLAS_HOLDS
+        with _BLAS_LOCK:
+            _BLAS_HOLDS -= 1
+            if _BLAS_HOLDS == 0:
+                for c, n in _BLAS_SAVED:
+                    if n != 1:
+                        c.set_num_threads(n)
         return False
 
 

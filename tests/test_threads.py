@@ -108,3 +108,39 @@ def test_results_do_not_depend_on_the_blas_thread_count(dim, workers):
         one = run()
     np.testing.assert_array_equal(free.x, one.x)
     np.testing.assert_array_equal(free.f, one.f)
+
+
+def test_blas_is_held_at_one_thread_until_the_last_run_in_any_thread_leaves():
+    """A hold from another Python thread keeps BLAS at one thread after the first holder left; nested holds
+    keep it until the outermost leaves, which gives back the thread count BLAS had."""
+    import threading
+
+    from threadpoolctl import ThreadpoolController
+
+    from lsgdsim.parallel import BlasOneThread
+
+    blas = ThreadpoolController().select(user_api="blas")
+    before = [c.get_num_threads() for c in blas.lib_controllers]
+    first, second = BlasOneThread(), BlasOneThread()
+    entered, release = threading.Event(), threading.Event()
+
+    def other():
+        with second:
+            entered.set()
+            release.wait(5)
+    try:
+        with first:
+            t = threading.Thread(target=other)
+            t.start()
+            entered.wait(5)
+        assert all(c.get_num_threads() == 1 for c in blas.lib_controllers)   # the other run still holds it
+    finally:
+        release.set()
+        t.join()
+        for c, n in zip(blas.lib_controllers, before, strict=True):   # (OpenBLAS takes a larger count only from the
+            c.set_num_threads(n)                         # thread that started it: back here, in the main one)
+    with first:
+        with first:
+            pass
+        assert all(c.get_num_threads() == 1 for c in blas.lib_controllers)
+    assert [c.get_num_threads() for c in blas.lib_controllers] == before
