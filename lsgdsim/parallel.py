@@ -84,9 +84,9 @@ def _blas_controllers() -> list:
 class BlasOneThread:
     """Holds every BLAS library at one thread while it is entered (threadpoolctl). The hold is counted for
     the whole process: nested contexts, and runs in several Python threads, keep BLAS at one thread until
-    the last of them leaves, which restores the thread counts the first one found (OpenBLAS takes a larger
-    thread count only from the thread that started it: a hold that ends last in another thread leaves BLAS
-    at one thread)."""
+    the last of them leaves, which restores the thread counts the first one found (OpenBLAS 0.3.31 ignores a
+    request for more threads made from a thread other than the main one: a hold that ends last in another
+    thread leaves BLAS at one thread)."""
 
     def __enter__(self):
         global _BLAS_HOLDS, _BLAS_SAVED

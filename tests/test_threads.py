@@ -137,8 +137,8 @@ def test_blas_is_held_at_one_thread_until_the_last_run_in_any_thread_leaves():
     finally:
         release.set()
         t.join()
-        for c, n in zip(blas.lib_controllers, before, strict=True):   # (OpenBLAS takes a larger count only from the
-            c.set_num_threads(n)                         # thread that started it: back here, in the main one)
+        for c, n in zip(blas.lib_controllers, before, strict=True):   # (OpenBLAS takes more threads only
+            c.set_num_threads(n)                         # from the main thread: given back here)
     with first:
         with first:
             pass
