@@ -76,27 +76,23 @@ class Objective:
         while the block (2^16 numbers) is still in cache. Blocks depend on (p, d) only, so the result
         does not depend on the thread count."""
         p, d = X.shape
-        into = self._value_and_grad_into if isinstance(X, np.ndarray) else None
-        if into is None:
+        bounds = block_bounds(p, d)
+        if len(bounds) == 1 or not isinstance(X, np.ndarray) or self._value_and_grad_into is None:
             vals, G = self.value_and_grad(X)
             if sigma > 0:
                 G += streams.normal("grad_noise", (p, d), scale=sigma)
             return vals, G
         vals, G = np.empty(p, dtype=X.dtype), np.empty((p, d), dtype=X.dtype)
-        bounds = block_bounds(p, d)
         if sigma > 0:
             for lo, _ in bounds:  # create the block generators here, not concurrently in the threads
                 streams.generator("grad_noise", lo // bounds[0][1])
 
         def block(lo, hi):
-            into(X[lo:hi], vals[lo:hi], G[lo:hi])
+            self._value_and_grad_into(X[lo:hi], vals[lo:hi], G[lo:hi])
             if sigma > 0:
                 G[lo:hi] += streams.block_normal("grad_noise", (p, d), lo, hi, scale=sigma)
 
-        if len(bounds) == 1:   # (one block: the same operations, without the pool and the generic namespace)
-            block(0, p)
-        else:
-            (streams.pool.map if streams is not None else _serial_map)(block, bounds)
+        (streams.pool.map if streams is not None else _serial_map)(block, bounds)
         return vals, G
 
     # ``_value_and_grad_into(X, vals, G)``: value_and_grad of the NumPy rows X (n, d) written into vals
