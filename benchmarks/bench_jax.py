@@ -8,7 +8,8 @@ Timed after a compile-and-run warm-up, with ``block_until_ready``. lsgdsim side:
 the same rule, default threads. Reported: JAX time ÷ lsgdsim time (> 1: lsgdsim is faster) for
 quadratic p = 512, d = 1000; Rastrigin p = 100, d = 10^4; quadratic p = 512, d = 10 (2000 steps),
 each without recording (a long run) and with the default recording of a short run (lsgdsim's
-default ``record_every``; JAX returns every step's f values from the scan, as a user would).
+default ``record_every``; JAX returns every step's f values from the scan, as a user would, and, as a
+third comparison, what a lsgdsim record holds: f and both distance rows).
 Then, per case, what limits it: the phases of a step timed side by side, lsgdsim's way and JAX's way of
 the same work (value and gradient, the noise draw; on the quadratic the matrix product by lsgdsim's
 worker blocks and as one two-thread GEMM), beside the whole step and the step with its record. Skips
@@ -59,6 +60,8 @@ def _jax():
 
 
 def jax_runner(obj, p, steps, record):
+    """The JAX run; ``record``: False (nothing), True (f every step, as a user would) or "same" (what a
+    lsgdsim record holds: f and the distances of every worker to the leader and to the workers' mean)."""
     jax, jnp = _jax()
     vg = _jax_oracle(obj)
 
@@ -70,7 +73,11 @@ def jax_runner(obj, p, steps, record):
         Xn = X - LR * G
         lead = X[jnp.argmin(f)]
         Xn = jnp.where(t % PERIOD == 0, Xn - PULL * (X - lead), Xn)
-        return (Xn, key), (f if record else None)
+        if record == "same":
+            rows = (f, jnp.linalg.norm(X - lead, axis=1), jnp.linalg.norm(X - X.mean(axis=0), axis=1))
+        else:
+            rows = f if record else None
+        return (Xn, key), rows
 
     @jax.jit
     def run(X0):
@@ -178,14 +185,15 @@ def main(argv=None):
     out = {}
     for label, obj, p, steps in cases:
         row = {"steps": steps}
-        for record, short in ((False, steps), (True, max(20, steps // 4))):
-            tj, tl = best_pair(jax_runner(obj, p, short, record), lsgdsim_runner(obj, p, short, record), args.repeats)
-            key = "recorded_short_run" if record else "long_run"
-            row[key] = {"steps": short, "jax_s": tj, "lsgdsim_s": tl, "jax_over_lsgdsim": tj / tl}
+        short = max(20, steps // 4)
+        for key, record, n in (("long_run", False, steps), ("recorded_short_run", True, short),
+                               ("same_records_short_run", "same", short)):
+            tj, tl = best_pair(jax_runner(obj, p, n, record), lsgdsim_runner(obj, p, n, bool(record)), args.repeats)
+            row[key] = {"steps": n, "jax_s": tj, "lsgdsim_s": tl, "jax_over_lsgdsim": tj / tl}
         out[label] = row
         print(f"{label}: JAX/lsgdsim {row['long_run']['jax_over_lsgdsim']:.2f} ({steps} steps, no records), "
-              f"{row['recorded_short_run']['jax_over_lsgdsim']:.2f} ({row['recorded_short_run']['steps']} steps, "
-              "default records)")
+              f"{row['recorded_short_run']['jax_over_lsgdsim']:.2f} ({short} steps, default records; JAX f "
+              f"only), {row['same_records_short_run']['jax_over_lsgdsim']:.2f} (JAX recording what lsgdsim does)")
         if not args.no_phases:
             row["phases_ms"] = phases(obj, p, row, args.repeats)
             print_phases(label, row["phases_ms"])
