@@ -12,8 +12,8 @@ default ``record_every``; JAX returns every step's f values from the scan, as a 
 third comparison, what a lsgdsim record holds: f and both distance rows).
 Then, per case, what limits it: the phases of a step timed side by side, lsgdsim's way and JAX's way of
 the same work (value and gradient, the noise draw; on the quadratic the matrix product by lsgdsim's
-worker blocks and as one two-thread GEMM), beside the whole step and the step with its record. Skips
-with a message when JAX is not installed.
+worker blocks and as one GEMM on the default BLAS threads), beside the whole step and the step with its
+record. Skips with a message when JAX is not installed.
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from lsgdsim import algorithms as A
 from lsgdsim import objectives as O
 from lsgdsim import simulate
 from lsgdsim.backend import RandomStreams, resolve
-from lsgdsim.parallel import WorkerPool, block_bounds, default_threads
+from lsgdsim.parallel import WorkerPool, blas_threads, block_bounds, default_threads
 
 LR, PULL, PERIOD, SIGMA = 1e-4, 0.1, 4, 0.1
 
@@ -127,7 +127,7 @@ def phase_pairs(obj, p):
         mm = jax.jit(lambda Z: Z @ jnp.asarray(A_))
         pairs["X·A (lsgdsim: by worker blocks)"] = (by_blocks, lambda: ready(mm(XJ)))
         # (lsgdsim's alone: OpenBLAS's threads spin after a call and would slow whatever runs next)
-        pairs["X·A as one 2-thread GEMM"] = (lambda: np.matmul(X, A_, out=G), None)
+        pairs[f"X·A as one GEMM on {blas_threads()} BLAS threads"] = (lambda: np.matmul(X, A_, out=G), None)
     for _, fj in pairs.values():
         if fj is not None:
             fj()                                                 # compile

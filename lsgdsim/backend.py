@@ -183,8 +183,12 @@ class RandomStreams:
         # Standard normals scaled in place: the numbers of ``gen.normal(0, scale, shape)`` (which computes
         # 0 + scale·z per draw), about 10 % faster (the generator's per-draw arithmetic is left out).
         z = gen.standard_normal(shape, dtype=np.float32 if self.dtype == "float32" else np.float64)
-        if not (isinstance(scale, (int, float)) and scale == 1.0):
-            z *= scale
+        if isinstance(scale, (int, float)):
+            if scale == 1.0:
+                return z
+            if not scale >= 0:   # (as gen.normal refused it)
+                raise ValueError(f"scale must be >= 0; got {scale!r}")
+        z *= scale
         return z
 
     def _uniform_block(self, gen, shape, _):

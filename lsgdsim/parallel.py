@@ -81,21 +81,45 @@ def _blas_controllers() -> list:
     return _BLAS_CONTROLLERS
 
 
+def blas_threads() -> int:
+    """The BLAS thread limit as this process set it (threadpoolctl's view: OPENBLAS_NUM_THREADS,
+    ``threadpool_limits``), the value from before the hold while a :class:`BlasOneThread` holds it."""
+    with _BLAS_LOCK:
+        pairs = _BLAS_SAVED if _BLAS_HOLDS else [(c, c.get_num_threads()) for c in _blas_controllers()]
+    return max(1, min((n for _, n in pairs), default=1))
+
+
+def _set_blas(pairs) -> None:
+    """Set each library's thread count; every one is tried before the first error is raised."""
+    error = None
+    for c, n in pairs:
+        try:
+            c.set_num_threads(n)
+        except BaseException as exc:  # an interrupt included: finish the others first
+            error = error or exc
+    if error is not None:
+        raise error
+
+
 class BlasOneThread:
     """Holds every BLAS library at one thread while it is entered (threadpoolctl). The hold is counted for
     the whole process: nested contexts, and runs in several Python threads, keep BLAS at one thread until
     the last of them leaves, which restores the thread counts the first one found (OpenBLAS 0.3.31 ignores a
     request for more threads made from a thread other than the main one: a hold that ends last in another
-    thread leaves BLAS at one thread)."""
+    thread leaves BLAS at one thread). An interrupt while the hold is taken or given back leaves the
+    thread counts as they were or restored."""
 
     def __enter__(self):
         global _BLAS_HOLDS, _BLAS_SAVED
         with _BLAS_LOCK:
             if _BLAS_HOLDS == 0:
-                _BLAS_SAVED = [(c, c.get_num_threads()) for c in _blas_controllers()]
-                for c, n in _BLAS_SAVED:
-                    if n != 1:
-                        c.set_num_threads(1)
+                saved = [(c, c.get_num_threads()) for c in _blas_controllers()]
+                try:
+                    _set_blas([(c, 1) for c, n in saved if n != 1])
+                except BaseException:
+                    _set_blas([(c, n) for c, n in saved if n != 1])
+                    raise
+                _BLAS_SAVED = saved
             _BLAS_HOLDS += 1
         return self
 
@@ -104,9 +128,7 @@ class BlasOneThread:
         with _BLAS_LOCK:
             _BLAS_HOLDS -= 1
             if _BLAS_HOLDS == 0:
-                for c, n in _BLAS_SAVED:
-                    if n != 1:
-                        c.set_num_threads(n)
+                _set_blas([(c, n) for c, n in _BLAS_SAVED if n != 1])
         return False
 
 

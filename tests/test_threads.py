@@ -1,6 +1,8 @@
 """Threads over worker blocks (issue 12): bit-identical Results for any thread count."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -98,12 +100,15 @@ def test_results_do_not_depend_on_the_blas_thread_count(dim, workers):
     """A product of more than 2^18 multiply-adds runs on several OpenBLAS threads, which round differently
     from one: a run holds BLAS at one thread, so that it equals the same run in a process pool or an MPI
     rank (one BLAS thread each) and on a machine with another number of cores."""
-    from threadpoolctl import threadpool_limits
+    from threadpoolctl import threadpool_info, threadpool_limits
     obj = O.Quadratic.random(dim=dim, cond=10.0, seed=0)
 
     def run():
         return simulate(obj, A.LSGD(lr=1e-3, pull=0.1, period=4), workers=workers, steps=5, grad_noise=0.1, seed=0)
-    free = run()
+    with threadpool_limits(2, user_api="blas"):
+        if min(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas") < 2:
+            pytest.skip("BLAS does not run on two threads here (one core, or a build limited to one)")
+        free = run()
     with threadpool_limits(1, user_api="blas"):
         one = run()
     np.testing.assert_array_equal(free.x, one.x)
@@ -144,3 +149,46 @@ def test_blas_is_held_at_one_thread_until_the_last_run_in_any_thread_leaves():
             pass
         assert all(c.get_num_threads() == 1 for c in blas.lib_controllers)
     assert [c.get_num_threads() for c in blas.lib_controllers] == before
+
+
+def test_the_nn_trainers_thread_count_is_the_blas_limit_from_outside_a_runs_hold():
+    """simulate holds BLAS at one thread while it runs; the network trainer, which runs inside simulate,
+    still takes its thread count from the limit the process set."""
+    from lsgdsim.nn.layers import worker_threads
+    from lsgdsim.parallel import BlasOneThread, blas_threads
+    outside = blas_threads()
+    x = np.empty(1)
+    with BlasOneThread():
+        assert blas_threads() == outside
+        assert worker_threads.count(8, x, 2**20) == min(8, outside, len(os.sched_getaffinity(0)))
+
+
+def test_an_interrupt_while_the_blas_hold_is_taken_leaves_the_thread_counts_as_they_were(monkeypatch):
+    from lsgdsim import parallel
+
+    class Library:
+        def __init__(self, n, refuses=False):
+            self.n, self.refuses = n, refuses
+
+        def get_num_threads(self):
+            return self.n
+
+        def set_num_threads(self, n):
+            if self.refuses and n == 1:
+                raise KeyboardInterrupt
+            self.n = n
+    libs = [Library(2), Library(4, refuses=True), Library(3)]
+    monkeypatch.setattr(parallel, "_BLAS_CONTROLLERS", libs)
+    with pytest.raises(KeyboardInterrupt):
+        with parallel.BlasOneThread():
+            pass
+    assert [lib.n for lib in libs] == [2, 4, 3] and parallel._BLAS_HOLDS == 0
+    libs[1].refuses = False
+    with parallel.BlasOneThread():
+        assert [lib.n for lib in libs] == [1, 1, 1]
+    assert [lib.n for lib in libs] == [2, 4, 3]
+
+
+def test_a_negative_noise_scale_is_refused():
+    with pytest.raises(ValueError, match="scale"):
+        RandomStreams(0, resolve("numpy")).normal("grad_noise", (4, 3), scale=-0.1)

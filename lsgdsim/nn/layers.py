@@ -28,7 +28,7 @@ from itertools import pairwise
 import numpy as np
 from array_api_compat import is_cupy_array
 
-from ..parallel import BlasOneThread
+from ..parallel import BlasOneThread, blas_threads
 
 INITS = ("he", "glorot", "zeros")
 
@@ -106,7 +106,7 @@ class WorkerThreads:
     min_work = 2**19  # elements of activations per step: the 8x8 CNN at p >= 8
 
     def __init__(self):
-        self.pool, self.pool_size, self.blas = None, 0, None
+        self.pool, self.pool_size = None, 0
         self.blas_guard = BlasOneThread()
 
     def count(self, p: int, x, work: int) -> int:
@@ -115,13 +115,7 @@ class WorkerThreads:
             return 1
         if self.threads is not None:
             return max(1, min(p, int(self.threads)))
-        if self.blas is None:
-            try:
-                from threadpoolctl import ThreadpoolController
-                self.blas = ThreadpoolController().select(user_api="blas").lib_controllers
-            except ImportError:
-                self.blas = []
-        n = min((c.get_num_threads() for c in self.blas), default=1)
+        n = blas_threads()   # (as set outside a run's hold: simulate holds BLAS at one thread while it runs)
         return max(1, min(p, n, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1))
 
     def map(self, fn, p: int, n: int) -> list:
