@@ -18,7 +18,7 @@ import numpy as np
 from lsgdsim import plotting
 from lsgdsim.clock.clusters import cluster_clock, with_stragglers
 
-from .timed import LR, PARTS, algorithm, on_grid, shares, stacked_breakdown, timed_run
+from .timed import LR, PARTS, algorithm, on_grid, shares, timed_run
 
 NAME = "straggler-training"
 TITLE = "Heavy-tailed stragglers: Algorithm 1's total trigger vs the per-worker trigger (16 workers)"
@@ -98,7 +98,7 @@ def _errors(ax, data) -> None:
 
 
 def _breakdown(ax, data) -> None:
-    y = stacked_breakdown(ax, [data.arrays[f"{t}.shares"] for t in TRIGGERS], height=0.6)
+    y = plotting.stacked_breakdown(ax, [data.arrays[f"{t}.shares"] for t in TRIGGERS], height=0.6)
     for yi, t in zip(y, TRIGGERS, strict=True):
         ax.text(0.02, yi + 0.36, f"{data.info[t]['steps_per_worker']:.0f} steps/worker", fontsize=7)
     ax.set_yticks(y, ["total", "per-worker"])

@@ -21,7 +21,7 @@ from lsgdsim.clock.clusters import CLUSTERS, cluster_clock
 
 from .cluster_time import WORKERS
 from .cluster_time import config as time_config
-from .timed import PARTS, algorithm, shares, stacked_breakdown, step_cap
+from .timed import PARTS, algorithm, shares, step_cap
 
 NAME = "time-breakdown"
 TITLE = "Compute / communicate / wait per method, paper's and modern cluster, 4 and 16 workers"
@@ -78,7 +78,7 @@ def draw(data):
     for row, c in enumerate(cfg["clusters"]):
         for col, p in enumerate(WORKERS):
             ax = axes[row, col]
-            y = stacked_breakdown(ax, [a[f"{c}.p{p}.{m}"] for m in methods], height=0.7)
+            y = plotting.stacked_breakdown(ax, [a[f"{c}.p{p}.{m}"] for m in methods], height=0.7)
             for yi, m in zip(y, methods, strict=True):
                 steps = data.info[f"{c}.p{p}.{m}"]["steps_per_worker"]
                 ax.text(1.01, yi, f"{steps:.0f}", va="center", fontsize=7)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lsgdsim import algorithms, plotting
+from lsgdsim import algorithms
 from lsgdsim.clock.clusters import fastest_step
 from lsgdsim.leaders import Window
 from lsgdsim.nn.train import train
@@ -71,5 +71,3 @@ def shares(run: dict) -> dict:
     total = sum(run[part] for part in PARTS)
     return {part: float(np.mean(run[part] / total)) for part in PARTS}
 
-
-stacked_breakdown = plotting.stacked_breakdown   # the shares of PARTS, one bar a row (also lsgdsim plot's)

@@ -33,7 +33,6 @@ from ..clock.schedule import (
     lay_out,
     staleness_summary,
 )
-from ..parallel import block_bounds
 from .recording import DivergenceError, LazyValues, Snapshot, Tally, stop_safely
 from .rowstreams import RowStreams
 
@@ -225,7 +224,8 @@ class ClockedRun:
             if self.grad_noise > 0:
                 self.rs.note_full_draw("grad_noise", G.shape[1])
         else:
-            losses, G = self._value_and_grad(X)
+            # the oracle on some rows, by worker blocks on the run's threads (no noise: the rows' own draws follow)
+            losses, G = self.objective.noisy_value_and_grad(X, self.streams, 0.0)
             if self.grad_noise > 0:
                 G += view.normal("grad_noise", G.shape, scale=self.grad_noise)
         _check(losses, rows, t)
@@ -233,17 +233,6 @@ class ClockedRun:
         exact = LazyValues(self.objective, X, None if self.batch_size is not None else losses)
         step = int(t[0]) if np.all(t == t[0]) else t
         return StepInput(step, G, losses, exact, view, self.comm)
-
-    def _value_and_grad(self, X):
-        """The oracle on some rows: by worker blocks on the run's threads when the objective is row-wise
-        (the blocks depend on the rows' shape only, so the numbers do not depend on the thread count)."""
-        into = self.objective._value_and_grad_into
-        bounds = block_bounds(*X.shape)
-        if into is None or len(bounds) < 2:   # (one thread too: by blocks, as on two)
-            return self.objective.value_and_grad(X)
-        values, G = np.empty(X.shape[0], dtype=X.dtype), np.empty(X.shape, dtype=X.dtype)
-        self.streams.pool.map(lambda lo, hi: into(X[lo:hi], values[lo:hi], G[lo:hi]), bounds)
-        return values, G
 
     def _round(self, effect: Round):
         """Every worker's last step before the round, then the round (``communicate``) on all rows."""
