@@ -26,9 +26,11 @@ setup(
         "threadpoolctl>=3",
     ],
     extras_require={
-        # The sweep tests need the sweep and dask extras: CI installs them through this one.
+        # The sweep tests need the sweep and dask extras, the kernel tests numba: CI installs them through this one.
         "test": ["pytest>=8", "hypothesis>=6.100", "array-api-strict>=2.0", "ruff>=0.5", "pandas>=2.0",
-                 "pyarrow>=14", "dask[distributed]>=2024.1", "import-linter>=2.0"],
+                 "pyarrow>=14", "dask[distributed]>=2024.1", "import-linter>=2.0", "numba>=0.60"],
+        # Compiled kernels that give NumPy's own bits in fewer passes (lsgdsim/kernels.py): only speed changes.
+        "fast": ["numba>=0.60"],
         "gpu": ["cupy-cuda12x>=13"],
         "mpi": ["mpi4py>=3.1", "mpich"],
         "dask": ["dask[distributed]>=2024.1"],

@@ -194,7 +194,7 @@ def simulate(objective: Objective, algorithm: Algorithm, *, workers: int = 8, st
     X, state = algorithm.init(X, ctx)
     comm.drain(0)  # the set-up (e.g. the first center) is logged at step 0, not counted as communication
 
-    rec, tally = Recorder(xp, monitor), Tally()
+    rec, tally = Recorder(xp, monitor, pool), Tally()
     start = time.perf_counter()
     rec.clock = lambda: time.perf_counter() - start
     config = dict(workers=workers, steps=steps, grad_noise=grad_noise, batch_size=batch_size, seed=seed, xp=xp,

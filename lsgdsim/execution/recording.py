@@ -6,6 +6,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .. import kernels
 from ..backend import take_row, to_numpy
 
 
@@ -72,8 +73,9 @@ class LazyValues:
 class Recorder:
     """Rows of f, distances and monitor values, one per record; a record is all-or-nothing."""
 
-    def __init__(self, xp, monitor):
+    def __init__(self, xp, monitor, pool=None):
         self.xp, self.monitor = xp, monitor
+        self.map_blocks = None if pool is None else pool.map   # threads for the compiled distances
         self.steps: list[int] = []
         self.times: list[float] = []
         self.clock = None
@@ -90,10 +92,14 @@ class Recorder:
         self.times.append(self.clock() if self.clock else 0.0)
         self.rows["f"].append(values)
         best = xp.argmin(values)
-        self.rows["dist_to_leader"].append(self._row_norms(X, take_row(X, best)))
         center = state.held_center()
         center = _column_mean(xp, X) if center is None else center[None, :]
-        self.rows["dist_to_center"].append(self._row_norms(X, center))
+        leader = take_row(X, best)
+        # One compiled pass for both rows where numba is installed (kernels.py: the same bits), else NumPy's.
+        fused = kernels.row_distances(X, leader[0], center[0], self.map_blocks) if type(X) is np.ndarray else None
+        to_leader, to_center = fused or (self._row_norms(X, leader), self._row_norms(X, center))
+        self.rows["dist_to_leader"].append(to_leader)
+        self.rows["dist_to_center"].append(to_center)
         if self.monitor is not None:
             for key, val in self.monitor(t, X, state, values).items():
                 if key not in self.rows:

@@ -12,6 +12,7 @@ import numpy as np
 from array_api_compat import is_cupy_namespace
 from scipy import optimize
 
+from .. import kernels
 from ..backend import namespace
 from ..validate import check_float, check_int
 from ._fused import fused
@@ -83,17 +84,10 @@ class Rastrigin(Objective):
         return vals, G
 
     def _value_and_grad_into(self, X, vals, G):
-        # The same operations as value_and_grad (so the same bits), written into the caller's block with
-        # two temporaries.
-        angle = TWO_PI * X
-        terms = np.cos(angle)
-        cosines = np.sum(terms, axis=1)
-        np.sum(np.multiply(X, X, out=terms), axis=1, out=vals)
-        vals -= self.A * cosines
-        vals += self.A * self.dim
-        np.sin(angle, out=G)
-        G *= TWO_PI * self.A
-        G += np.multiply(X, 2.0, out=terms)
+        # The same operations as value_and_grad (so the same bits), written into the caller's block: one
+        # compiled pass where numba is installed, else NumPy's passes with two temporaries (kernels.py).
+        if not kernels.rastrigin_into(X, self.A, vals, G):
+            kernels.numpy_rastrigin(X, self.A, vals, G)
 
     def hessian(self, x):
         xp = namespace(x)

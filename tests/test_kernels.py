@@ -1,0 +1,174 @@
+"""The compiled kernels (lsgdsim/kernels.py, numba) give NumPy's own bits, and are only used when they do."""
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lsgdsim import algorithms as A
+from lsgdsim import kernels, simulate
+from lsgdsim import objectives as O
+from lsgdsim.parallel import WorkerPool
+
+numba = pytest.importorskip("numba")
+
+
+@pytest.fixture
+def any_size(monkeypatch):
+    """The kernels on arrays of any size (a run leaves arrays under kernels.MIN_ELEMENTS to NumPy); the
+    same setting for every example hypothesis draws, so a function-scoped fixture is fine there."""
+    monkeypatch.setattr(kernels, "MIN_ELEMENTS", 0)
+
+
+@pytest.fixture
+def fresh(monkeypatch):
+    """kernels decides once per process: forget that decision for the test, restore it afterwards."""
+    monkeypatch.setattr(kernels, "_state", {})
+    monkeypatch.delenv(kernels.ENV, raising=False)
+
+
+def bits(a):
+    return np.ascontiguousarray(a, dtype=np.float64).view(np.int64)
+
+
+def assert_same_bits(got, want):
+    assert np.array_equal(bits(got), bits(want)), f"{np.count_nonzero(bits(got) != bits(want))} numbers differ"
+
+
+@pytest.mark.parametrize("d", [*range(1, 40), 127, 128, 129, 135, 136, 255, 256, 257, 1000, 1031, 4096, 8193, 20011])
+def test_distances_have_numpys_bits_for_every_row_length(d, any_size):
+    rng = np.random.default_rng(d)
+    X = rng.standard_normal((6, d)) * rng.choice([1e-150, 1e-4, 1.0, 1e4, 1e150], size=(6, 1))
+    X[0, : min(d, 5)] = -0.0
+    a, c = X[2].copy(), X.mean(axis=0)
+    got = kernels.row_distances(X, a, c)
+    assert got is not None, "numba is installed: the kernels must pass their self-check here"
+    want = kernels.numpy_distances(X, a, c)
+    assert_same_bits(got[0], want[0])
+    assert_same_bits(got[1], want[1])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(p=st.integers(1, 9), d=st.integers(1, 700), seed=st.integers(0, 2**32 - 1),
+       scale=st.sampled_from([1e-200, 1e-8, 1.0, 3e7, 1e200]))
+def test_distances_have_numpys_bits_on_any_array(p, d, seed, scale, any_size):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((p, d)) * scale
+    a, c = X[rng.integers(p)].copy(), rng.standard_normal(d) * scale
+    with np.errstate(over="ignore"):   # squares of 1e200 overflow to inf: the same inf both ways
+        got, want = kernels.row_distances(X, a, c), kernels.numpy_distances(X, a, c)
+    assert_same_bits(got[0], want[0])
+    assert_same_bits(got[1], want[1])
+
+
+@settings(max_examples=40, deadline=None)
+@given(p=st.integers(1, 7), d=st.integers(1, 600), seed=st.integers(0, 2**32 - 1),
+       a=st.sampled_from([10.0, 0.5, 3.7]), width=st.sampled_from([1e-6, 1.0, 5.12, 1e3]))
+def test_rastrigin_has_numpys_bits_on_any_array(p, d, seed, a, width):
+    X = np.random.default_rng(seed).uniform(-width, width, (p, d))
+    vals, G, vals_want, G_want = np.empty(p), np.empty((p, d)), np.empty(p), np.empty((p, d))
+    assert kernels.rastrigin_into(X, a, vals, G)
+    kernels.numpy_rastrigin(X, a, vals_want, G_want)
+    assert_same_bits(vals, vals_want)
+    assert_same_bits(G, G_want)
+
+
+def test_rastrigins_numpy_path_is_its_value_and_gradient():
+    """The expression the kernel is checked against is the objective's own (its one-block formula too)."""
+    obj = O.Rastrigin(dim=300)
+    X = np.random.default_rng(1).uniform(-5.12, 5.12, (9, 300))
+    vals, G = np.empty(9), np.empty((9, 300))
+    kernels.numpy_rastrigin(X, obj.A, vals, G)
+    want_vals, want_G = obj.value_and_grad(X)
+    assert_same_bits(vals, want_vals)
+    assert_same_bits(G, want_G)
+
+
+def test_the_threads_split_rows_without_changing_a_bit():
+    X = np.random.default_rng(3).standard_normal((700, 500))
+    a, c = X[7].copy(), X.mean(axis=0)
+    serial = kernels.row_distances(X, a, c)
+    pool = WorkerPool(2)
+    try:
+        threaded = kernels.row_distances(X, a, c, pool.map)
+    finally:
+        pool.close()
+    assert_same_bits(threaded[0], serial[0])
+    assert_same_bits(threaded[1], serial[1])
+
+
+def test_other_arrays_are_left_to_numpy(any_size):
+    X = np.random.default_rng(0).standard_normal((5, 8))
+    a = X[0].copy()
+    assert kernels.row_distances(X.astype(np.float32), a.astype(np.float32), a.astype(np.float32)) is None
+    assert kernels.row_distances(np.asfortranarray(X), a, a) is None
+    assert kernels.row_distances(X, X[:, 0], a) is None            # a strided reference row
+    assert not kernels.rastrigin_into(X.astype(np.float32), 10.0, np.empty(5, np.float32), np.empty((5, 8), np.float32))
+
+
+def test_the_environment_switch_turns_the_kernels_off(fresh, any_size, monkeypatch):
+    monkeypatch.setenv(kernels.ENV, "numpy")
+    assert kernels.available() is None and kernels.status() == "numpy"
+    X = np.ones((3, 4))
+    assert kernels.row_distances(X, X[0], X[1]) is None
+    assert not kernels.rastrigin_into(X, 10.0, np.empty(3), np.empty((3, 4)))
+
+
+def test_a_kernel_that_rounds_differently_is_never_used(fresh, monkeypatch):
+    """The self-check must be able to fail: a kernel summing in plain order (not NumPy's) is refused."""
+    def sequential(X, a, c, lo, hi, out_a, out_c, *plan):
+        for i in range(lo, hi):
+            out_a[i] = np.sqrt(sum(float(v) for v in (X[i] - a) ** 2))
+            out_c[i] = np.sqrt(sum(float(v) for v in (X[i] - c) ** 2))
+
+    real = kernels._compile()
+    monkeypatch.setattr(kernels, "_compile", lambda: {**real, "distances": sequential})
+    assert kernels.available() is None
+
+
+def test_a_rastrigin_kernel_off_by_one_ulp_is_never_used(fresh, monkeypatch):
+    real = kernels._compile()
+
+    def nudged(X, G, vals, *args):
+        real["rastrigin"](X, G, vals, *args)
+        vals[-1] = np.nextafter(vals[-1], np.inf)
+
+    monkeypatch.setattr(kernels, "_compile", lambda: {**real, "rastrigin": nudged})
+    assert kernels.available() is None
+
+
+def test_a_small_run_does_not_load_numba(fresh, monkeypatch):
+    """Under kernels.MIN_ELEMENTS the records keep NumPy's path: the kernels are not even looked up."""
+    monkeypatch.setattr(kernels, "available", lambda: pytest.fail("a small run looked the kernels up"))
+    simulate(O.Quadratic.random(dim=10, seed=0), A.LSGD(lr=0.05, pull=0.1, period=2), workers=512, steps=5, seed=0)
+
+
+def test_without_numba_the_numpy_path_runs(fresh, monkeypatch):
+    def missing():
+        raise ImportError("No module named 'numba'")
+
+    monkeypatch.setattr(kernels, "_compile", missing)
+    assert kernels.available() is None
+    res = simulate(O.Quadratic.random(dim=6, seed=0), A.LSGD(lr=0.05, pull=0.1, period=2), workers=4, steps=5, seed=0)
+    assert np.isfinite(res.dist_to_leader).all()
+
+
+CASES = [  # every one at least kernels.MIN_ELEMENTS = 2^17 numbers
+    ("quadratic d=1000", O.Quadratic.random(dim=1000, cond=50.0, seed=0), A.LSGD(lr=1e-3, pull=0.1, period=4), 300),
+    ("quadratic d=13", O.Quadratic.random(dim=13, cond=10.0, seed=0), A.LSGD(lr=1e-2, pull=0.1, period=4), 10_083),
+    ("rastrigin", O.Rastrigin(dim=3000), A.LSGD(lr=1e-3, pull=0.1, period=4), 44),
+    ("easgd center", O.Quadratic.random(dim=300, seed=1), A.EASGD(lr=1e-3, period=2), 437),
+]
+
+
+@pytest.mark.parametrize("name, obj, alg, p", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_run_records_the_same_bits_with_and_without_the_kernels(name, obj, alg, p, threads, fresh, monkeypatch):
+    kw = dict(workers=p, steps=9, grad_noise=0.1, seed=4, threads=threads, record_every=2)
+    compiled, real = [], kernels.row_distances
+    monkeypatch.setattr(kernels, "row_distances", lambda *a: compiled.append(real(*a)) or compiled[-1])
+    fast = simulate(obj, alg, **kw)
+    assert len(compiled) == 6 and all(c is not None for c in compiled), "every record took the compiled pass"
+    monkeypatch.setenv(kernels.ENV, "numpy")
+    slow = simulate(obj, alg, **kw)
+    for key in ("f", "dist_to_leader", "dist_to_center", "x"):
+        assert_same_bits(getattr(fast, key), getattr(slow, key))
