@@ -13,7 +13,8 @@ third comparison, what a lsgdsim record holds: f and both distance rows).
 Then, per case, what limits it: the phases of a step timed side by side, lsgdsim's way and JAX's way of
 the same work (value and gradient, the noise draw; on the quadratic the matrix product by lsgdsim's
 worker blocks and as one GEMM on the default BLAS threads), beside the whole step and the step with its
-record. Skips with a message when JAX is not installed.
+record; the cost of a record both with lsgdsim's compiled kernels (numba, where installed: the same
+numbers) and with NumPy's passes only (LSGDSIM_KERNELS=numpy). Skips with a message when JAX is not installed.
 """
 from __future__ import annotations
 

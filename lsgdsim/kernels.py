@@ -6,12 +6,12 @@ NumPy expression it replaces:
 
 - elementwise ``+ − × /`` and ``sqrt`` are correctly rounded IEEE operations in both (numba compiles
   without ``fastmath``: no reassociation, no fused multiply-add);
-- a float64 row sum follows NumPy's reduction order, :func:`pairwise_sum` (``loops_utils.h.src``:
-  blocks of at most 128 numbers summed by 8 interleaved accumulators, longer runs halved at a multiple
-  of 8, the whole added to the reduction's initial 0.0).
+- a float64 row sum follows NumPy's reduction order, its pairwise sum (``loops_utils.h.src``: runs of
+  at most 128 numbers summed by 8 interleaved accumulators, longer runs halved at a multiple of 8, the
+  whole added to the reduction's initial 0.0), laid out once per row length by :func:`plan`.
 
 That claim is checked, not assumed: before a kernel is used in a process, :func:`available` runs each
-kernel against its NumPy expression on rows of every length class (short, one block, several blocks,
+kernel against its NumPy expression on rows of every length class (short, one leaf, several leaves,
 odd tails, signed zeros) and uses the kernels only if every bit agrees. Where numba is missing, the
 check fails, or ``LSGDSIM_KERNELS=numpy`` is set, callers take their NumPy path: the numbers are the
 same either way, only the time differs (docs/benchmarks.md). float64 C-contiguous host arrays only.
