@@ -168,8 +168,10 @@ def phases(obj, p, runs, repeats):
     with numpy_only():   # the same records by NumPy's passes, timed against the same runs at the ends
         recorded_np, ends_np = best_pair(lsgdsim_runner(obj, p, short["steps"], True),
                                          lsgdsim_runner(obj, p, short["steps"], False), repeats)
+    same = " (the same path: p·d below the kernels' size)" if p * obj.dim < kernels.MIN_ELEMENTS else ""
     for name, rec, base in (("record, per step (default recording − ends only)", recorded, ends),
-                            ("record, per step, NumPy's passes only (LSGDSIM_KERNELS=numpy)", recorded_np, ends_np)):
+                            (f"record, per step, NumPy's passes only (LSGDSIM_KERNELS=numpy){same}", recorded_np,
+                             ends_np)):
         out[name] = {"lsgdsim_ms": 1e3 * (rec - base) / short["steps"], "jax_ms": None,
                      "over_ends_only": rec / base - 1.0}
     out["whole step (long run)"] = {"lsgdsim_ms": 1e3 * long["lsgdsim_s"] / long["steps"],
@@ -199,8 +201,8 @@ def main(argv=None):
     except ImportError:
         print("bench_jax: JAX is not installed (pip install jax jaxlib); skipped")
         return 0
-    print(f"lsgdsim's compiled kernels: {kernels.status()} (used where p·d ≥ {kernels.MIN_ELEMENTS}; "
-          "numba: pip install -e .[fast])")
+    print(f"lsgdsim's compiled kernels: {kernels.status()} (records from p·d ≥ {kernels.MIN_ELEMENTS}, Rastrigin's "
+          "oracle from two worker blocks; numba: pip install -e .[fast])")
     k = 10 if args.quick else 1
     cases = [("quadratic p=512 d=1000", O.Quadratic.random(dim=1000, cond=100.0, seed=0), 512, 200 // k),
              ("rastrigin p=100 d=1e4", O.Rastrigin(dim=10**4), 100, 200 // k),

@@ -10,11 +10,15 @@ NumPy expression it replaces:
   at most 128 numbers summed by 8 interleaved accumulators, longer runs halved at a multiple of 8, the
   whole added to the reduction's initial 0.0), laid out once per row length by :func:`plan`.
 
-That claim is checked, not assumed: before a kernel is used in a process, :func:`available` runs each
-kernel against its NumPy expression on rows of every length class (short, one leaf, several leaves,
-odd tails, signed zeros) and uses the kernels only if every bit agrees. Where numba is missing, the
-check fails, or ``LSGDSIM_KERNELS=numpy`` is set, callers take their NumPy path: the numbers are the
-same either way, only the time differs (docs/benchmarks.md). float64 C-contiguous host arrays only.
+That claim is checked, not assumed: before a kernel is used in a process, :func:`available` runs it
+against its NumPy expression on rows of every length class (short, one leaf, several leaves, odd tails,
+tiny, huge and infinite numbers) and uses it only if every bit agrees — kernel by kernel (Rastrigin's
+needs NumPy's float64 sin and cos to be the C library's, as numba's are; the distances need no such
+thing). Where numba is missing or fails to load, a check fails, or ``LSGDSIM_KERNELS=numpy`` is set,
+callers take their NumPy path: the numbers are the same either way, only the time differs
+(docs/benchmarks.md). Writable, aligned, float64 C-contiguous host arrays only. Two things differ and do
+not matter to a run: the payload bits of a NaN (a run stops at the first non-finite value before it
+records), and floating-point warnings (a kernel raises none, whatever ``np.errstate`` says).
 """
 from __future__ import annotations
 
@@ -25,21 +29,30 @@ import threading
 
 import numpy as np
 
-ENV = "LSGDSIM_KERNELS"   # "numpy": never use the compiled kernels (e.g. to time both paths side by side)
-TWO_PI = 2.0 * math.pi
+ENV = "LSGDSIM_KERNELS"   # unset or "auto": the kernels that pass their check; "numpy": none (to time both)
+TWO_PI = 2.0 * math.pi    # 2π as every NumPy path here forms it (the objectives import it from here)
 LEAF = 128                # NumPy's PW_BLOCKSIZE: the longest run its pairwise sum adds with 8 accumulators
-# Below this many numbers (p·d) the callers keep NumPy's path: it is then within some 10 µs of the kernel
-# per call, and a process that never reaches the size never pays numba's load (≈ 0.35 s; measured in
-# docs/benchmarks.md). From it on, a kernel's rows are also spread over the run's threads.
+# Records take the distance kernel from this many numbers (p·d) on: below it NumPy's path is within some
+# 10 µs a record, and a process that never reaches the size never pays numba's load (≈ 0.35 s; measured
+# in docs/benchmarks.md). Rastrigin's oracle takes its kernel in every run of several worker blocks
+# (p·d > 2^16), where one step's sin and cos outweigh the load.
 MIN_ELEMENTS = 2**17
 
-_state: dict = {}
+_state: dict = {}         # "kernels": {name: compiled function that passed its check}; "why": what is missing
 _lock = threading.Lock()
 
 
-def _compile():
-    """The compiled kernels (numba compiles them on first call and caches the machine code on disk);
-    raises ImportError without numba."""
+def check_env() -> str:
+    """``LSGDSIM_KERNELS`` as "auto" or "numpy"; a ValueError naming it for anything else."""
+    raw = os.environ.get(ENV, "")
+    value = raw.strip().lower() or "auto"
+    if value not in ("auto", "numpy"):
+        raise ValueError(f"{ENV} must be 'auto' or 'numpy' (or unset); got {raw!r}")
+    return value
+
+
+def _compile() -> dict:
+    """The compiled kernels (numba compiles them on first call and caches the machine code on disk)."""
     from . import _numba_kernels
     return {"distances": _numba_kernels.distances, "rastrigin": _numba_kernels.rastrigin}
 
@@ -66,14 +79,13 @@ def plan(n: int):
     return np.ascontiguousarray(bounds[:, 0]), np.ascontiguousarray(bounds[:, 1]), np.array(program, dtype=np.int64)
 
 
-# -- the NumPy expressions the kernels replace (and are checked against) --------------------------
-def numpy_distances(X, a, c):
-    """``Recorder``'s distance rows: difference, square, row sum, sqrt, for a and for c."""
-    out = []
-    for ref in (a, c):
-        D = X - ref
-        out.append(np.sqrt(np.multiply(D, D, out=D).sum(axis=1)))
-    return out
+# -- the NumPy paths the kernels replace (the callers' own, and what the kernels are checked against) --
+def numpy_row_norms(X, ref, scratch=None):
+    """‖x_i − ref‖ of every row of the NumPy array X: difference (into ``scratch``, a C-order buffer of X's
+    shape and dtype, when given: a fresh (p, d) array per record costs its page faults), square in place,
+    row sum, sqrt — ``Recorder``'s distances."""
+    D = X - ref if scratch is None else np.subtract(X, ref, out=scratch)
+    return np.sqrt(np.multiply(D, D, out=D).sum(axis=1))
 
 
 def numpy_rastrigin(X, a, vals, G):
@@ -90,57 +102,104 @@ def numpy_rastrigin(X, a, vals, G):
     G += np.multiply(X, 2.0, out=terms)
 
 
+# -- the checks ------------------------------------------------------------------------------------
+CHECKED_LENGTHS = (1, 2, 7, 8, 9, 15, 16, 17, 127, 128, 129, 136, 255, 257, 1000, 1031, 4099)
+
+
 def _same(x, y) -> bool:
     return np.array_equal(np.asarray(x).view(np.int64), np.asarray(y).view(np.int64))
 
 
-def _self_check(kernels) -> bool:
-    """Every bit of each kernel against its NumPy expression, on rows of every length class (short, one
-    leaf, several leaves, odd tails, signed zeros, tiny and huge numbers)."""
+def _check_distances(fn) -> bool:
     rng = np.random.default_rng(20261207)
-    for d in (1, 2, 7, 8, 9, 15, 16, 17, 127, 128, 129, 136, 255, 257, 1000, 1031, 4099):
-        X = rng.standard_normal((5, d)) * rng.choice([1e-150, 1e-3, 1.0, 1e3, 1e150], size=(5, 1))
+    for d in CHECKED_LENGTHS:
+        X = rng.standard_normal((6, d)) * rng.choice([1e-150, 1e-3, 1.0, 1e3, 1e150], size=(6, 1))
         X[0, : min(d, 3)] = -0.0
+        X[5, d // 2] = np.inf
         a, c = X[1].copy(), rng.standard_normal(d)
-        got = np.empty(5), np.empty(5)
-        kernels["distances"](X, a, c, 0, 5, *got, *plan(d))
-        want = numpy_distances(X, a, c)
+        got = np.empty(6), np.empty(6)
+        with np.errstate(over="ignore", invalid="ignore"):
+            fn(X, a, c, 0, 6, *got, *plan(d))
+            want = numpy_row_norms(X, a), numpy_row_norms(X, c)
         if not (_same(got[0], want[0]) and _same(got[1], want[1])):
             return False
-        X = rng.uniform(-6.0, 6.0, (5, d))          # Rastrigin: sin and cos of 2πx, as NumPy computes them
+    return True
+
+
+def _check_rastrigin(fn) -> bool:
+    rng = np.random.default_rng(20261208)
+    for d in CHECKED_LENGTHS:
+        X = rng.uniform(-6.0, 6.0, (6, d)) * np.array([[1.0], [1.0], [1e-6], [1e3], [1e8], [1.0]])
         X[0, : min(d, 3)] = -0.0
-        vals, G, vals_want, G_want = np.empty(5), np.empty((5, d)), np.empty(5), np.empty((5, d))
+        vals, G, vals_want, G_want = np.empty(6), np.empty((6, d)), np.empty(6), np.empty((6, d))
         numpy_rastrigin(X, 10.0, vals_want, G_want)
-        _rastrigin(kernels["rastrigin"], X, 10.0, vals, G)
+        _rastrigin(fn, X, 10.0, vals, G)
         if not (_same(vals, vals_want) and _same(G, G_want)):
             return False
     return True
 
 
-def available() -> dict | None:
-    """The compiled kernels if they may be used in this process (numba installed, self-check passed,
-    ``LSGDSIM_KERNELS`` not ``numpy``), else None. Decided once per process (compiling takes seconds the
-    first time on a machine; numba caches the machine code on disk, loading it takes a fraction of one)."""
-    if os.environ.get(ENV, "").strip().lower() == "numpy":
-        return None
+CHECKS = {"distances": _check_distances, "rastrigin": _check_rastrigin}
+
+
+def _load() -> dict:
+    """The kernels that pass their checks in this process (the reason for any missing in ``_state``)."""
+    try:
+        compiled = _compile()
+    except KeyboardInterrupt:
+        _state.update(kernels={}, why="interrupted while loading numba")   # not retried in this process
+        raise
+    except Exception as exc:   # no numba, or numba unable to load (e.g. nowhere to write its cache)
+        _state["why"] = f"numba not loaded: {type(exc).__name__}: {exc}"
+        return {}
+    usable, failed = {}, []
+    for name, fn in compiled.items():
+        try:
+            ok = CHECKS[name](fn)
+        except KeyboardInterrupt:
+            _state.update(kernels={}, why="interrupted while checking the kernels")
+            raise
+        except Exception:
+            ok = False
+        if ok:
+            usable[name] = fn
+        else:
+            failed.append(name)
+    if failed:
+        _state["why"] = f"not NumPy's bits on this machine: {', '.join(failed)}"
+    return usable
+
+
+def available() -> dict:
+    """The compiled kernels that may be used in this process, by name ({} when none: numba missing or
+    not loading, ``LSGDSIM_KERNELS=numpy``, or none passing its check). Decided once per process
+    (compiling takes seconds the first time on a machine; numba caches the machine code on disk)."""
+    if check_env() == "numpy":
+        return {}
     if "kernels" not in _state:
         with _lock:
             if "kernels" not in _state:
-                try:
-                    kernels = _compile()
-                except ImportError:
-                    kernels = None
-                _state["kernels"] = kernels if kernels is not None and _self_check(kernels) else None
+                _state["kernels"] = _load()
     return _state["kernels"]
 
 
+def kernel(name: str):
+    """The compiled kernel ``name`` if it may be used here, else None."""
+    return available().get(name)
+
+
 def status() -> str:
-    """``"numba"`` when the compiled kernels are in use in this process, else ``"numpy"``."""
-    return "numba" if available() is not None else "numpy"
+    """Which kernels this process uses: ``"numba: distances, rastrigin"``, or ``"numpy"`` with the reason."""
+    usable = available()
+    if check_env() == "numpy":
+        return f"numpy ({ENV}=numpy)"
+    why = f" ({_state['why']})" if _state.get("why") else ""
+    return f"numba: {', '.join(sorted(usable))}{why}" if usable else f"numpy{why}"
 
 
 def _host_float64(*arrays) -> bool:
-    return all(type(v) is np.ndarray and v.dtype == np.float64 and v.flags.c_contiguous for v in arrays)
+    return all(type(v) is np.ndarray and v.dtype == np.float64 and v.flags.c_contiguous and v.flags.writeable
+               and v.flags.aligned for v in arrays)
 
 
 def _over_rows(fn, p, d, map_blocks):
@@ -155,18 +214,17 @@ def _over_rows(fn, p, d, map_blocks):
 
 def row_distances(X, a, c, map_blocks=None):
     """(‖x_i − a‖, ‖x_i − c‖) over the rows of X (p, d), a and c (d,): one compiled pass over X, the bits
-    of :func:`numpy_distances`; None when the kernels are not available or the arrays are not float64
-    C-contiguous NumPy arrays (the caller then computes it with NumPy). ``map_blocks``
-    (``WorkerPool.map``-like: fn, [(lo, hi)]) spreads the rows over threads. None as well below
-    :data:`MIN_ELEMENTS` numbers."""
+    of :func:`numpy_row_norms`; None below :data:`MIN_ELEMENTS` numbers, when the kernel is not available,
+    or when the arrays do not suit it (the caller then computes it with NumPy). ``map_blocks``
+    (``WorkerPool.map``-like: fn, [(lo, hi)]) spreads the rows over threads."""
     if X.size < MIN_ELEMENTS:
         return None
-    kernels = available()
-    if kernels is None or not _host_float64(X, a, c):
+    fn = kernel("distances")
+    if fn is None or not _host_float64(X, a, c):
         return None
     p, d = X.shape
     out_a, out_c = np.empty(p), np.empty(p)
-    fn, leaves = kernels["distances"], plan(d)
+    leaves = plan(d)
     _over_rows(lambda lo, hi: fn(X, a, c, lo, hi, out_a, out_c, *leaves), p, d, map_blocks)
     return out_a, out_c
 
@@ -177,11 +235,11 @@ def _rastrigin(fn, X, a, vals, G):
 
 
 def rastrigin_into(X, a, vals, G) -> bool:
-    """:func:`numpy_rastrigin` in one compiled pass (sin and cos of each 2πx once, the same bits; no size
-    threshold: the oracle calls it per worker block, and only runs of several blocks do); False, with
-    nothing written, when the kernels are not available or the arrays do not suit them."""
-    kernels = available()
-    if kernels is None or not _host_float64(X, vals, G):
+    """:func:`numpy_rastrigin` in one compiled pass (sin and cos of each 2πx once, the same bits; the oracle
+    calls it per worker block, so only in runs of several blocks); False, with nothing written, when the
+    kernel is not available or the arrays do not suit it."""
+    fn = kernel("rastrigin")
+    if fn is None or not _host_float64(X, vals, G):
         return False
-    _rastrigin(kernels["rastrigin"], X, float(a), vals, G)
+    _rastrigin(fn, X, float(a), vals, G)
     return True

@@ -14,6 +14,7 @@ from typing import Literal
 
 import numpy as np
 
+from . import kernels
 from ._version import __version__
 from .algorithms.base import Algorithm, RunContext
 from .backend import RandomStreams, backend_name, check_dtype, from_numpy, resolve, to_numpy, xp_dtype
@@ -72,6 +73,7 @@ def validate_run(objective, algorithm, workers, steps, x0, grad_noise, batch_siz
     x0 = None if x0 is None else _check_x0(x0, workers, objective.dim)
     xp = resolve(backend)
     check_memory(workers, objective.dim, steps, record_every, np.dtype(dtype).itemsize)
+    kernels.check_env()
     return workers, steps, grad_noise, batch_size, seed, record_every, x0, xp
 
 
@@ -217,6 +219,7 @@ def simulate(objective: Objective, algorithm: Algorithm, *, workers: int = 8, st
                                       on_divergence)
         finally:
             pool.close()
+            rec.map_blocks = None  # a record closing a stopped run stays on this thread (no new pool thread)
             if bar is not None:
                 bar.close()
         if last is None:  # stopped early: close the records at the latest consistent step

@@ -110,16 +110,15 @@ class Recorder:
 
     def _row_norms(self, X, ref):
         """‖x_i − ref‖ of every row: NumPy's vector_norm operations (difference, square, pairwise sum,
-        sqrt), so the same bits, in a buffer kept between records (a fresh (p, d) array per record costs
-        its page faults) and without linalg's dispatch."""
+        sqrt), so the same bits, in a buffer kept between records (``kernels.numpy_row_norms``) and without
+        linalg's dispatch."""
         if type(X) is not np.ndarray or not X.flags.c_contiguous:
             # (another layout sums in another order: the difference takes X's layout, as it always did)
             D = X - ref
             return self.xp.sqrt(self.xp.sum(D * D, axis=1))
         if self._scratch is None or self._scratch.shape != X.shape or self._scratch.dtype != X.dtype:
             self._scratch = np.empty(X.shape, dtype=X.dtype)          # C order, as X − ref of a C-order X
-        D = np.subtract(X, ref, out=self._scratch)
-        return np.sqrt(np.multiply(D, D, out=D).sum(axis=1))
+        return kernels.numpy_row_norms(X, ref, self._scratch)
 
     def rollback(self):
         """Drop a record that an interrupt left half-written."""

@@ -7,9 +7,7 @@ or six passes of the unfused ufunc chain (the GPU step is memory-bound).
 """
 from __future__ import annotations
 
-import math
-
-TWO_PI = 2.0 * math.pi
+from ..kernels import TWO_PI
 
 
 def rastrigin_terms(xp, x, a):

@@ -14,11 +14,10 @@ from scipy import optimize
 
 from .. import kernels
 from ..backend import namespace
+from ..kernels import TWO_PI
 from ..validate import check_float, check_int
 from ._fused import fused
 from .base import Objective, StationaryPoint
-
-TWO_PI = 2.0 * math.pi
 
 
 def _root(fun, lo: float, hi: float) -> float:
