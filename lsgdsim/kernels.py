@@ -29,6 +29,8 @@ import threading
 
 import numpy as np
 
+from .parallel import block_bounds
+
 ENV = "LSGDSIM_KERNELS"   # unset or "auto": the kernels that pass their check; "numpy": none (to time both)
 TWO_PI = 2.0 * math.pi    # 2π as every NumPy path here forms it (the objectives import it from here)
 LEAF = 128                # NumPy's PW_BLOCKSIZE: the longest run its pairwise sum adds with 8 accumulators
@@ -208,7 +210,6 @@ def _over_rows(fn, p, d, map_blocks):
     if map_blocks is None:
         fn(0, p)
     else:
-        from .parallel import block_bounds
         map_blocks(fn, block_bounds(p, d))
 
 
@@ -217,10 +218,10 @@ def row_distances(X, a, c, map_blocks=None):
     of :func:`numpy_row_norms`; None below :data:`MIN_ELEMENTS` numbers, when the kernel is not available,
     or when the arrays do not suit it (the caller then computes it with NumPy). ``map_blocks``
     (``WorkerPool.map``-like: fn, [(lo, hi)]) spreads the rows over threads."""
-    if X.size < MIN_ELEMENTS:
+    if X.size < MIN_ELEMENTS or not _host_float64(X, a, c):   # (another backend never loads numba)
         return None
     fn = kernel("distances")
-    if fn is None or not _host_float64(X, a, c):
+    if fn is None:
         return None
     p, d = X.shape
     out_a, out_c = np.empty(p), np.empty(p)
@@ -238,8 +239,8 @@ def rastrigin_into(X, a, vals, G) -> bool:
     """:func:`numpy_rastrigin` in one compiled pass (sin and cos of each 2πx once, the same bits; the oracle
     calls it per worker block, so only in runs of several blocks); False, with nothing written, when the
     kernel is not available or the arrays do not suit it."""
-    fn = kernel("rastrigin")
-    if fn is None or not _host_float64(X, vals, G):
+    fn = kernel("rastrigin") if _host_float64(X, vals, G) else None
+    if fn is None:
         return False
     _rastrigin(fn, X, float(a), vals, G)
     return True

@@ -142,13 +142,15 @@ class WorkerPool:
     def __init__(self, threads: int = 1):
         self.threads = check_threads(threads) or 1
         self._pool: ThreadPoolExecutor | None = None
+        self._closed = False
         self._blas = BlasOneThread()
 
     def map(self, fn, bounds) -> list:
-        """``[fn(lo, hi) for (lo, hi) in bounds]`` in that order, the blocks shared among the threads."""
+        """``[fn(lo, hi) for (lo, hi) in bounds]`` in that order, the blocks shared among the threads (after
+        :meth:`close`, on the caller's thread alone: a closed pool starts no thread)."""
         if len(bounds) < 2:
             return [fn(lo, hi) for lo, hi in bounds]
-        if self.threads == 1:
+        if self.threads == 1 or self._closed:
             with self._blas:
                 return [fn(lo, hi) for lo, hi in bounds]
         n = min(self.threads, len(bounds))
@@ -172,6 +174,7 @@ class WorkerPool:
         return self._blas
 
     def close(self):
+        self._closed = True
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None

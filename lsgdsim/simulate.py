@@ -218,8 +218,7 @@ def simulate(objective: Objective, algorithm: Algorithm, *, workers: int = 8, st
             last, stop = stop_safely(lambda: loop.run(X, state, bar), lambda: loop.committed, on_interrupt,
                                       on_divergence)
         finally:
-            pool.close()
-            rec.map_blocks = None  # a record closing a stopped run stays on this thread (no new pool thread)
+            pool.close()   # (a record that closes a stopped run then computes on this thread)
             if bar is not None:
                 bar.close()
         if last is None:  # stopped early: close the records at the latest consistent step
