@@ -214,7 +214,7 @@ def _over_rows(fn, p, d, map_blocks):
 
 
 def row_distances(X, a, c, map_blocks=None):
-    """(‖x_i − a‖, ‖x_i − c‖) over the rows of X (p, d), a and c (d,): one compiled pass over X, the bits
+    """(‖x_i − a‖, ‖x_i − c‖) over the rows of X (p, d), a and c (d,) or (1, d): one compiled pass over X, the bits
     of :func:`numpy_row_norms`; None below :data:`MIN_ELEMENTS` numbers, when the kernel is not available,
     or when the arrays do not suit it (the caller then computes it with NumPy). ``map_blocks``
     (``WorkerPool.map``-like: fn, [(lo, hi)]) spreads the rows over threads."""
@@ -224,6 +224,7 @@ def row_distances(X, a, c, map_blocks=None):
     if fn is None:
         return None
     p, d = X.shape
+    a, c = a.reshape(d), c.reshape(d)   # (views: both are C-contiguous)
     out_a, out_c = np.empty(p), np.empty(p)
     leaves = plan(d)
     _over_rows(lambda lo, hi: fn(X, a, c, lo, hi, out_a, out_c, *leaves), p, d, map_blocks)

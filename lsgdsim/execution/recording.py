@@ -96,7 +96,7 @@ class Recorder:
         center = _column_mean(xp, X) if center is None else center[None, :]
         leader = take_row(X, best)
         # One compiled pass for both rows where numba is installed (kernels.py: the same bits), else NumPy's.
-        fused = kernels.row_distances(X, leader[0], center[0], self.map_blocks)
+        fused = kernels.row_distances(X, leader, center, self.map_blocks)
         to_leader, to_center = fused or (self._row_norms(X, leader), self._row_norms(X, center))
         self.rows["dist_to_leader"].append(to_leader)
         self.rows["dist_to_center"].append(to_center)
