@@ -8,13 +8,15 @@ NumPy expression it replaces:
   without ``fastmath``: no reassociation, no fused multiply-add);
 - a float64 row sum follows NumPy's reduction order, its pairwise sum (``loops_utils.h.src``: runs of
   at most 128 numbers summed by 8 interleaved accumulators, longer runs halved at a multiple of 8, the
-  whole added to the reduction's initial 0.0), laid out once per row length by :func:`plan`.
+  whole added to the reduction's initial 0.0), laid out once per row length by :func:`plan`;
+- a float64 column sum (``add.reduce`` over the rows of a (p, d) array, d ≥ 2) adds the rows one at a
+  time to the initial 0.0, every column alike.
 
 That claim is checked, not assumed: before a kernel is used in a process, :func:`available` runs it
 against its NumPy expression on rows of every length class (short, one leaf, several leaves, odd tails,
 tiny, huge and infinite numbers) and uses it only if every bit agrees — kernel by kernel (Rastrigin's
-needs NumPy's float64 sin and cos to be the C library's, as numba's are; the distances need no such
-thing). Where numba is missing or fails to load, a check fails, or ``LSGDSIM_KERNELS=numpy`` is set,
+needs NumPy's float64 sin and cos to be the C library's, as numba's are; the distances and the record's
+mean need no such thing). Where numba is missing or fails to load, a check fails, or ``LSGDSIM_KERNELS=numpy`` is set,
 callers take their NumPy path: the numbers are the same either way, only the time differs
 (docs/benchmarks.md). Writable, aligned, float64 C-contiguous host arrays only. Two things differ and do
 not matter to a run: the payload bits of a NaN (a run stops at the first non-finite value before it
@@ -35,10 +37,15 @@ ENV = "LSGDSIM_KERNELS"   # unset or "auto": the kernels that pass their check; 
 TWO_PI = 2.0 * math.pi    # 2π as every NumPy path here forms it (the objectives import it from here)
 LEAF = 128                # NumPy's PW_BLOCKSIZE: the longest run its pairwise sum adds with 8 accumulators
 # Records take the distance kernel from this many numbers (p·d) on: below it NumPy's path is within some
-# 10 µs a record, and a process that never reaches the size never pays numba's load (≈ 0.35 s; measured
+# 10 µs a record, and a process that never reaches the size never pays numba's load (≈ 0.4 s; measured
 # in docs/benchmarks.md). Rastrigin's oracle takes its kernel in every run of several worker blocks
 # (p·d > 2^16), where one step's sin and cos outweigh the load.
 MIN_ELEMENTS = 2**17
+# A record reads X once, by column slabs, where X has left the caches by then (at least SLAB_MIN_BYTES: a
+# step's arrays outgrow the 32 MiB L3) and a slab (p rows of a 128-number leaf) stays in a core's L2
+# (at most SLAB_MAX_BYTES); elsewhere two passes over rows are as fast or faster. Measured on this
+# machine (docs/benchmarks.md); speed only: the bits are the same either way.
+SLAB_MIN_BYTES, SLAB_MAX_BYTES = 2**22, 2**19
 
 _state: dict = {}         # "kernels": {name: compiled function that passed its check}; "why": what is missing
 _lock = threading.Lock()
@@ -56,7 +63,8 @@ def check_env() -> str:
 def _compile() -> dict:
     """The compiled kernels (numba compiles them on first call and caches the machine code on disk)."""
     from . import _numba_kernels
-    return {"distances": _numba_kernels.distances, "rastrigin": _numba_kernels.rastrigin}
+    k = _numba_kernels
+    return {"distances": k.distances, "record": (k.record_leaves, k.combine_rows), "rastrigin": k.rastrigin}
 
 
 @functools.lru_cache(maxsize=64)
@@ -88,6 +96,14 @@ def numpy_row_norms(X, ref, scratch=None):
     row sum, sqrt — ``Recorder``'s distances."""
     D = X - ref if scratch is None else np.subtract(X, ref, out=scratch)
     return np.sqrt(np.multiply(D, D, out=D).sum(axis=1))
+
+
+def numpy_column_mean(X):
+    """The mean of the rows of the NumPy array X as (1, d): NumPy's ``mean`` without its per-call overhead (the
+    same ``add.reduce`` over the rows and the same division, so the same bits) — ``Recorder``'s center."""
+    total = np.add.reduce(X, axis=0, keepdims=True)
+    total /= X.shape[0]
+    return total
 
 
 def numpy_rastrigin(X, a, vals, G):
@@ -128,6 +144,27 @@ def _check_distances(fn) -> bool:
     return True
 
 
+def _check_record(fns) -> bool:
+    rng = np.random.default_rng(20261208)
+    # 6 rows of very different sizes, and 37 of one size (whose column sums any other order of the rows
+    # would change); d ≥ 2 (NumPy sums a single column pairwise, and runs never ask)
+    for p, sizes in ((6, [1e-150, 1e-3, 1.0, 1e3, 1e150]), (37, [1.0])):
+        for d in CHECKED_LENGTHS[1:]:
+            X = rng.standard_normal((p, d)) * rng.choice(sizes, size=(p, 1))
+            X[:, 0] = -0.0      # a column of −0.0
+            X[0, : min(d, 3)] = -0.0
+            X[p - 1, d // 2] = np.inf
+            held = rng.standard_normal(d)
+            for center in (None, held):
+                with np.errstate(over="ignore", invalid="ignore"):
+                    got = _record(fns, X, 2, center, None)
+                    c = numpy_column_mean(X) if center is None else center
+                    want = numpy_row_norms(X, X[2]), numpy_row_norms(X, c), c.reshape(d)
+                if not all(_same(g, w) for g, w in zip(got, want, strict=True)):   # the mean too: not every
+                    return False                                                 # bit of it shows in a distance
+    return True
+
+
 def _check_rastrigin(fn) -> bool:
     rng = np.random.default_rng(20261208)
     for d in CHECKED_LENGTHS:
@@ -141,7 +178,7 @@ def _check_rastrigin(fn) -> bool:
     return True
 
 
-CHECKS = {"distances": _check_distances, "rastrigin": _check_rastrigin}
+CHECKS = {"distances": _check_distances, "record": _check_record, "rastrigin": _check_rastrigin}
 
 
 def _load() -> dict:
@@ -191,7 +228,7 @@ def kernel(name: str):
 
 
 def status() -> str:
-    """Which kernels this process uses: ``"numba: distances, rastrigin"``, or ``"numpy"`` with the reason."""
+    """Which kernels this process uses: ``"numba: distances, rastrigin, record"``, or ``"numpy"`` with the reason."""
     usable = available()
     if check_env() == "numpy":
         return f"numpy ({ENV}=numpy)"
@@ -204,13 +241,13 @@ def _host_float64(*arrays) -> bool:
                and v.flags.aligned for v in arrays)
 
 
-def _over_rows(fn, p, d, map_blocks):
-    """fn(lo, hi) over the rows: on the caller's thread, or by worker blocks on ``map_blocks``' threads
-    (rows are independent, so the result does not depend on how they are split)."""
+def _spread(fn, bounds, map_blocks):
+    """fn(lo, hi) over ``bounds``: all at once on the caller's thread, or part by part on ``map_blocks``'
+    threads (the parts are independent, so the result does not depend on how they are split)."""
     if map_blocks is None:
-        fn(0, p)
+        fn(bounds[0][0], bounds[-1][1])
     else:
-        map_blocks(fn, block_bounds(p, d))
+        map_blocks(fn, bounds)
 
 
 def row_distances(X, a, c, map_blocks=None):
@@ -227,8 +264,45 @@ def row_distances(X, a, c, map_blocks=None):
     a, c = a.reshape(d), c.reshape(d)   # (views: both are C-contiguous)
     out_a, out_c = np.empty(p), np.empty(p)
     leaves = plan(d)
-    _over_rows(lambda lo, hi: fn(X, a, c, lo, hi, out_a, out_c, *leaves), p, d, map_blocks)
+    _spread(lambda lo, hi: fn(X, a, c, lo, hi, out_a, out_c, *leaves), block_bounds(p, d), map_blocks)
     return out_a, out_c
+
+
+def record_distances(X, best, center=None, map_blocks=None):
+    """A record's two distance rows (‖x_i − x_best‖, ‖x_i − c‖) over the rows of X (p, d), c = ``center`` ((d,)
+    or (1, d)) or, when None, the rows' mean (:func:`numpy_column_mean`): the bits of ``Recorder``'s NumPy
+    path, None where :func:`row_distances` would be (the caller then takes that path). Large X of fewer than
+    513 rows go by column slabs (``_by_slabs``): a slab's mean and both its leaf sums while the slab is in
+    cache, X read from memory once instead of twice, the slabs spread over ``map_blocks``' threads; other
+    shapes by the mean then :func:`row_distances`, the rows spread over the threads."""
+    if X.size < MIN_ELEMENTS or not _host_float64(X) or (center is not None and not _host_float64(center)):
+        return None
+    p, d = X.shape
+    if not _by_slabs(p, d):
+        if kernel("distances") is None:
+            return None
+        return row_distances(X, X[int(best)], numpy_column_mean(X) if center is None else center, map_blocks)
+    fns = kernel("record")
+    return None if fns is None else _record(fns, X, int(best), center, map_blocks)[:2]
+
+
+def _by_slabs(p: int, d: int) -> bool:
+    return d > LEAF and p * d * 8 >= SLAB_MIN_BYTES and p * LEAF * 8 <= SLAB_MAX_BYTES
+
+
+def _record(fns, X, best, center, map_blocks):
+    """(to the leader, to the center, the center (d,)) by column slabs."""
+    record_leaves, combine_rows = fns
+    p, d = X.shape
+    leaf_lo, leaf_n, program = plan(d)
+    k = leaf_lo.size
+    c = np.empty(d) if center is None else center.reshape(d)
+    SA, SC = np.empty((p, k)), np.empty((p, k))   # each row's leaf sums
+    _spread(lambda lo, hi: record_leaves(X, best, c, center is None, lo, hi, leaf_lo, leaf_n, SA, SC),
+            [(leaf, leaf + 1) for leaf in range(k)], map_blocks)
+    out_a, out_c = np.empty(p), np.empty(p)
+    combine_rows(SA, SC, program, out_a, out_c)
+    return out_a, out_c, c
 
 
 def _rastrigin(fn, X, a, vals, G):

@@ -99,6 +99,86 @@ def test_rastrigins_numpy_path_is_its_value_and_gradient():
     assert_same_bits(G, want_G)
 
 
+@pytest.fixture
+def slabs(monkeypatch):
+    """Records by column slabs whatever the sizes (a run takes them for large X of few rows only)."""
+    monkeypatch.setattr(kernels, "MIN_ELEMENTS", 0)
+    monkeypatch.setattr(kernels, "SLAB_MIN_BYTES", 0)
+    monkeypatch.setattr(kernels, "SLAB_MAX_BYTES", 2**60)
+
+
+def numpy_record(X, best, center):
+    c = kernels.numpy_column_mean(X) if center is None else center
+    return kernels.numpy_row_norms(X, X[best]), kernels.numpy_row_norms(X, c)
+
+
+@pytest.mark.parametrize("d", [129, 135, 136, 255, 257, 1000, 1031, 4099])
+@pytest.mark.parametrize("p", [1, 2, 9, 40])
+@pytest.mark.parametrize("held", [False, True], ids=["mean", "held center"])
+def test_a_record_by_slabs_has_numpys_bits(d, p, held, slabs):
+    rng = np.random.default_rng(d * 100 + p)
+    X = rng.standard_normal((p, d)) * rng.choice([1e-150, 1e-4, 1.0, 1e4, 1e150], size=(p, 1))
+    X[:, 1] = -0.0
+    X[0, : min(d, 5)] = -0.0
+    center = rng.standard_normal(d) if held else None
+    best = int(rng.integers(p))
+    with np.errstate(over="ignore"):
+        got, want = kernels.record_distances(X, best, center), numpy_record(X, best, center)
+    assert got is not None, "numba is installed: the record kernel must pass its self-check here"
+    assert_same_bits(got[0], want[0])
+    assert_same_bits(got[1], want[1])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(p=st.integers(1, 60), d=st.integers(2, 900), seed=st.integers(0, 2**32 - 1),
+       scale=st.sampled_from([1e-200, 1e-8, 1.0, 3e7, 1e200]))
+def test_a_record_has_numpys_bits_on_any_array(p, d, seed, scale, slabs):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((p, d)) * scale
+    best = int(rng.integers(p))
+    with np.errstate(over="ignore"):
+        got, want = kernels.record_distances(X, best, None), numpy_record(X, best, None)
+    assert_same_bits(got[0], want[0])
+    assert_same_bits(got[1], want[1])
+
+
+def test_the_record_takes_slabs_only_for_large_x_of_few_rows():
+    assert kernels._by_slabs(100, 10**4) and kernels._by_slabs(512, 2048)
+    assert not kernels._by_slabs(512, 1000)      # 3.9 MiB: still cached after the oracle
+    assert not kernels._by_slabs(600, 10**4)     # a slab of 600 rows outgrows L2
+    assert not kernels._by_slabs(10**5, 128)     # one leaf: nothing to slab
+
+
+def test_the_threads_split_slabs_without_changing_a_bit(slabs):
+    X = np.random.default_rng(5).standard_normal((60, 3001))
+    serial = kernels.record_distances(X, 7)
+    pool = WorkerPool(2)
+    try:
+        threaded = kernels.record_distances(X, 7, None, pool.map)
+    finally:
+        pool.close()
+    assert_same_bits(threaded[0], serial[0])
+    assert_same_bits(threaded[1], serial[1])
+
+
+def test_a_record_kernel_whose_mean_adds_in_another_order_is_never_used(fresh, monkeypatch):
+    """The record's check must be able to fail: a mean of the rows summed last row first is refused."""
+    real = kernels._compile()
+    leaves, combine = real["record"]
+
+    def reversed_mean(X, best, c, mean, l0, l1, leaf_lo, leaf_n, SA, SC):
+        if mean:
+            for leaf in range(l0, l1):
+                cols = slice(leaf_lo[leaf], leaf_lo[leaf] + leaf_n[leaf])
+                c[cols] = np.add.reduce(X[::-1, cols], axis=0) / X.shape[0]
+        leaves(X, best, c, False, l0, l1, leaf_lo, leaf_n, SA, SC)
+
+    monkeypatch.setattr(kernels, "_compile", lambda: {**real, "record": (reversed_mean, combine)})
+    assert kernels.kernel("record") is None
+    assert "record" in kernels.status()
+    assert kernels.kernel("distances") is not None
+
+
 def test_the_threads_split_rows_without_changing_a_bit():
     X = np.random.default_rng(3).standard_normal((700, 500))
     a, c = X[7].copy(), X.mean(axis=0)
@@ -227,10 +307,15 @@ CASES = [  # every one at least kernels.MIN_ELEMENTS = 2^17 numbers
 
 @pytest.mark.parametrize("name, obj, alg, p", CASES, ids=[c[0] for c in CASES])
 @pytest.mark.parametrize("threads", [1, 2])
-def test_a_run_records_the_same_bits_with_and_without_the_kernels(name, obj, alg, p, threads, fresh, monkeypatch):
+@pytest.mark.parametrize("slabs", [False, True], ids=["rows", "slabs"])
+def test_a_run_records_the_same_bits_with_and_without_the_kernels(name, obj, alg, p, threads, slabs, fresh,
+                                                                   monkeypatch):
     kw = dict(workers=p, steps=9, grad_noise=0.1, seed=4, threads=threads, record_every=2)
-    compiled, real = [], kernels.row_distances
-    monkeypatch.setattr(kernels, "row_distances", lambda *a: compiled.append(real(*a)) or compiled[-1])
+    if slabs:   # every record by column slabs where rows are longer than a leaf, whatever the sizes
+        monkeypatch.setattr(kernels, "SLAB_MIN_BYTES", 0)
+        monkeypatch.setattr(kernels, "SLAB_MAX_BYTES", 2**60)
+    compiled, real = [], kernels.record_distances
+    monkeypatch.setattr(kernels, "record_distances", lambda *a: compiled.append(real(*a)) or compiled[-1])
     oracle, real_oracle = [], kernels.rastrigin_into
     monkeypatch.setattr(kernels, "rastrigin_into", lambda *a: oracle.append(real_oracle(*a)) or oracle[-1])
     fast = simulate(obj, alg, **kw)

@@ -92,12 +92,14 @@ class Recorder:
         self.times.append(self.clock() if self.clock else 0.0)
         self.rows["f"].append(values)
         best = xp.argmin(values)
-        center = state.held_center()
-        center = _column_mean(xp, X) if center is None else center[None, :]
-        leader = take_row(X, best)
-        # One compiled pass for both rows where numba is installed (kernels.py: the same bits), else NumPy's.
-        fused = kernels.row_distances(X, leader, center, self.map_blocks)
-        to_leader, to_center = fused or (self._row_norms(X, leader), self._row_norms(X, center))
+        held = state.held_center()
+        # One compiled pass where numba is installed (kernels.py: the same bits), else NumPy's passes.
+        fused = kernels.record_distances(X, best, held, self.map_blocks)
+        if fused is None:
+            center = _column_mean(xp, X) if held is None else held[None, :]
+            leader = take_row(X, best)
+            fused = self._row_norms(X, leader), self._row_norms(X, center)
+        to_leader, to_center = fused
         self.rows["dist_to_leader"].append(to_leader)
         self.rows["dist_to_center"].append(to_center)
         if self.monitor is not None:
@@ -150,11 +152,7 @@ class Recorder:
 def _column_mean(xp, X):
     """The mean of the rows (1, d): NumPy's ``mean`` without its per-call overhead (the same sum and the same
     division, so the same bits; a third of a small run's record)."""
-    if type(X) is not np.ndarray:
-        return xp.mean(X, axis=0, keepdims=True)
-    total = np.add.reduce(X, axis=0, keepdims=True)
-    total /= X.shape[0]
-    return total
+    return xp.mean(X, axis=0, keepdims=True) if type(X) is not np.ndarray else kernels.numpy_column_mean(X)
 
 
 def check_finite(xp, values, step):
