@@ -49,6 +49,52 @@ def test_blocked_noisy_oracle_is_value_and_grad_plus_the_stream_draw(case):
     np.testing.assert_allclose(g, ref_g, rtol=1e-13, atol=1e-9)
 
 
+ROW_BY_ROW = [O.make_objective(name, dim=d) for name, d in
+              (("ackley", 700), ("styblinski-tang", 700), ("rosenbrock", 700), ("double-well", 700))] + [O.RingSinc()]
+
+
+@pytest.mark.parametrize("obj", ROW_BY_ROW, ids=lambda o: o.name)
+def test_an_objective_evaluated_by_row_blocks_treats_every_row_alone(obj):
+    """``Objective._rows_into`` is the same bits only for an oracle whose rows do not depend on each other
+    or on how many there are: each row alone must give the numbers it gives among the others."""
+    assert obj._value_and_grad_into.__func__ is O.Objective._rows_into
+    X = obj.initial_point(37, np.random.default_rng(2))
+    vals, G = obj.value_and_grad(X)
+    for i in (0, 5, 36):
+        v, g = obj.value_and_grad(np.ascontiguousarray(X[i:i + 1]))
+        np.testing.assert_array_equal(v, vals[i:i + 1])
+        np.testing.assert_array_equal(g, G[i:i + 1])
+
+
+@pytest.mark.parametrize("obj", ROW_BY_ROW, ids=lambda o: o.name)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_row_blocks_give_the_whole_oracle_and_its_noise_bit_for_bit(obj, threads):
+    xp = resolve("numpy")
+    p = 3 * 2**16 // obj.dim + 5        # several worker blocks
+    X = obj.initial_point(p, np.random.default_rng(0))
+    want_v, want_g = obj.value_and_grad(X)
+    want_g += RandomStreams(9, xp).normal("grad_noise", X.shape, scale=0.2)
+    pool = WorkerPool(threads)
+    try:
+        v, g = obj.noisy_value_and_grad(X, RandomStreams(9, xp, pool=pool), 0.2)
+    finally:
+        pool.close()
+    np.testing.assert_array_equal(v, want_v)
+    np.testing.assert_array_equal(g, want_g)
+
+
+@pytest.mark.parametrize("obj", ROW_BY_ROW[:4], ids=lambda o: o.name)
+@pytest.mark.parametrize("rule", [A.LSGD(lr=1e-4, pull=0.1, period=2), A.LocalSGD(lr=1e-4, period=2)],
+                         ids=lambda a: a.name)
+def test_runs_by_row_blocks_equal_the_runs_evaluated_whole(obj, rule, monkeypatch):
+    """The same Result as before the objective had its block oracle, whatever the rule leaves X's layout
+    (local SGD's averaging leaves it in Fortran order: that X is still evaluated whole)."""
+    kw = dict(workers=3 * 2**16 // obj.dim + 5, steps=5, grad_noise=0.1, seed=3, threads=2, record_every=2)
+    blocked = simulate(obj, rule, **kw)
+    monkeypatch.setattr(type(obj), "_value_and_grad_into", None)
+    assert blocked == simulate(obj, rule, **kw)
+
+
 def test_default_threads_and_bad_threads():
     assert default_threads(8, 10) == 1 and default_threads(512, 1000, on_host=False) == 1
     assert 1 <= default_threads(512, 1000) <= 2

@@ -77,7 +77,7 @@ class Objective:
         does not depend on the thread count."""
         p, d = X.shape
         bounds = block_bounds(p, d)
-        if len(bounds) == 1 or not isinstance(X, np.ndarray) or self._value_and_grad_into is None:
+        if len(bounds) == 1 or not isinstance(X, np.ndarray) or not self._by_blocks(X):
             vals, G = self.value_and_grad(X)
             if sigma > 0:
                 G += streams.normal("grad_noise", (p, d), scale=sigma)
@@ -96,9 +96,24 @@ class Objective:
         return vals, G
 
     # ``_value_and_grad_into(X, vals, G)``: value_and_grad of the NumPy rows X (n, d) written into vals
-    # (n,) and G (n, d). Row-wise objectives on the hot path define it (a worker's row depends on its
-    # own parameters only); the others are evaluated whole, with their noise still drawn by blocks.
+    # (n,) and G (n, d). Row-wise objectives define it (a worker's row depends on its own parameters
+    # only); the others are evaluated whole, with their noise still drawn by blocks.
     _value_and_grad_into = None
+
+    def _by_blocks(self, X) -> bool:
+        """Whether the NumPy X is evaluated by worker blocks (into a C-ordered G). An objective evaluated
+        by ``_rows_into`` takes blocks for a C-ordered X only: whole, an X of another layout (the averaging
+        rules leave X in Fortran order) gives a G of that layout, and every later sum over it keeps its
+        order, as these objectives' runs always had."""
+        into = self._value_and_grad_into
+        return into is not None and (X.flags.c_contiguous or into != self._rows_into)
+
+    def _rows_into(self, X, vals, G):
+        """``_value_and_grad_into`` for an objective whose ``value_and_grad`` treats every row alone by
+        elementwise operations and row sums (no product across rows, nothing that depends on the number
+        of rows): its own ``value_and_grad`` on the block, written into the caller's arrays. The same
+        bits as on the whole X; the block's passes run in cache and on the run's threads."""
+        vals[...], G[...] = self.value_and_grad(X)
 
     def value(self, X):
         """Values (p,) at every row of ``X`` (p, d)."""

@@ -102,6 +102,7 @@ class Ackley(Objective):
     """
 
     name = "ackley"
+    _value_and_grad_into = Objective._rows_into   # row by row: blocks in cache, threads
 
     def __init__(self, dim: int = 2, a: float = 20.0, b: float = 0.2, c: float = TWO_PI):
         self.dim = check_int(dim, "dim", 1)
@@ -164,6 +165,7 @@ class Rosenbrock(Objective):
     """
 
     name = "rosenbrock"
+    _value_and_grad_into = Objective._rows_into   # row by row: blocks in cache, threads
 
     def __init__(self, dim: int = 2):
         self.dim = check_int(dim, "dim", 2)
@@ -224,6 +226,7 @@ class StyblinskiTang(Objective):
     """
 
     name = "styblinski-tang"
+    _value_and_grad_into = Objective._rows_into   # row by row: blocks in cache, threads
 
     def __init__(self, dim: int = 2):
         self.dim = check_int(dim, "dim", 1)

@@ -53,6 +53,7 @@ class RingSinc(Objective):
     """
 
     name = "ring"
+    _value_and_grad_into = Objective._rows_into   # row by row: blocks in cache, threads
 
     def __init__(self, dim: int = 2, scale: float = 1.0, n_rings: int = 6):
         if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim != 2:
@@ -124,6 +125,7 @@ class DoubleWell(Objective):
     """
 
     name = "double-well"
+    _value_and_grad_into = Objective._rows_into   # row by row: blocks in cache, threads
 
     def __init__(self, dim: int = 1):
         self.dim = check_int(dim, "dim", 1)
