@@ -5,6 +5,9 @@
 Cases: Rastrigin p·d = 10^6 (p = 100, d = 10^4) and the d = 1000 quadratic (p = 512). For the
 quadratic, also the alternative of letting BLAS thread the whole GEMM: the unblocked oracle
 (``value_and_grad`` of all rows, BLAS at 2 threads) plus the noise, against the blocked oracle.
+Then the objectives evaluated by row blocks through ``Objective._rows_into`` (Ackley, Styblinski–Tang,
+Rosenbrock, double well; p = 100, d = 10^4): a step with the objective evaluated whole (as before it had a
+block oracle) against by blocks, 1 and 2 threads, and the same final iterate either way.
 A step is timed as (time of 2n steps − time of n steps) / n; each figure is a minimum over
 alternating repeats.
 """
@@ -56,6 +59,46 @@ def oracle_time(obj, p, steps, mode):
     return (time.perf_counter() - t0) / steps
 
 
+class evaluated_whole:
+    """Inside the block, ``obj``'s class has no block oracle (its value_and_grad on all rows at once)."""
+
+    def __init__(self, obj):
+        self.cls, self.saved = type(obj), type(obj).__dict__["_value_and_grad_into"]
+
+    def __enter__(self):
+        self.cls._value_and_grad_into = None
+
+    def __exit__(self, *exc):
+        self.cls._value_and_grad_into = self.saved
+
+
+def row_blocks(repeats, steps):
+    out = {}
+    for name in ("ackley", "styblinski-tang", "rosenbrock", "double-well"):
+        obj = O.make_objective(name, dim=10**4)
+
+        def final(o=obj):
+            return simulate(o, A.LSGD(lr=1e-5, pull=0.1, period=4), workers=100, steps=3, grad_noise=SIGMA, seed=0,
+                            threads=2).x
+        with evaluated_whole(obj):
+            want = final()
+        best = {}
+        for _ in range(repeats):
+            for threads in (1, 2):
+                with evaluated_whole(obj):
+                    t = step_time(obj, 100, steps, threads)
+                best[f"whole_{threads}"] = min(best.get(f"whole_{threads}", float("inf")), t)
+                t = step_time(obj, 100, steps, threads)
+                best[f"blocks_{threads}"] = min(best.get(f"blocks_{threads}", float("inf")), t)
+        best["same_bits"] = bool(np.array_equal(final(), want))
+        out[name] = best
+        print(f"{name} p=100 d=1e4, ms a step: whole {1e3 * best['whole_1']:.2f} (1 thread) / "
+              f"{1e3 * best['whole_2']:.2f} (2), by blocks {1e3 * best['blocks_1']:.2f} / "
+              f"{1e3 * best['blocks_2']:.2f}: "
+              f"{best['whole_2'] / best['blocks_2']:.2f}x at 2 threads; same bits: {best['same_bits']}")
+    return out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=5)
@@ -82,6 +125,7 @@ def main(argv=None):
               f"whole (BLAS 2 threads) {1e3 * best['oracle_whole_blas2']:.2f} ms, blocks 1 thread "
               f"{1e3 * best['oracle_blocks_1thread']:.2f} ms, "
               f"blocks 2 threads {1e3 * best['oracle_blocks_2threads']:.2f} ms")
+    out["row_blocks"] = row_blocks(args.repeats, args.steps)
     if args.json:
         args.json.write_text(json.dumps(out, indent=1))
 
