@@ -120,6 +120,61 @@ def combine_rows(SA, SC, program, out_a, out_c):
 
 
 @jit
+def _leaf_total(v, lo, n):
+    """NumPy's pairwise sum of the leaf v[lo:lo + n] of a 1-D array (n ≤ 128); lo and n unsigned."""
+    if n < U8:   # NumPy: from −0.0, one at a time
+        s = -0.0
+        j = lo
+        while j < lo + n:
+            s += v[j]
+            j += U1
+        return s
+    s0, s1, s2, s3, s4, s5, s6, s7 = v[lo], v[lo + U1], v[lo + U2], v[lo + U3], v[lo + U4], v[lo + U5], v[lo + U6], \
+        v[lo + U7]
+    end = lo + (n - n % U8)
+    j = lo + U8
+    while j < end:
+        s0 += v[j]
+        s1 += v[j + U1]
+        s2 += v[j + U2]
+        s3 += v[j + U3]
+        s4 += v[j + U4]
+        s5 += v[j + U5]
+        s6 += v[j + U6]
+        s7 += v[j + U7]
+        j += U8
+    s = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+    while j < lo + n:
+        s += v[j]
+        j += U1
+    return s
+
+
+@jit
+def _row_total(v, leaf_lo, leaf_n, program, sums, stack):
+    """NumPy's ``sum`` of the 1-D array v: its initial 0.0 plus the pairwise sum of v's leaves."""
+    for leaf in range(leaf_lo.size):
+        sums[leaf] = _leaf_total(v, numba.uint64(leaf_lo[leaf]), numba.uint64(leaf_n[leaf]))
+    return 0.0 + _combine(sums, program, stack)
+
+
+@jit
+def styblinski_tang(X, G, vals, leaf_lo, leaf_n, program):
+    """Styblinski–Tang's value and gradient of every row of X in one pass (``kernels.numpy_styblinski_tang``'s
+    operations): with x² = x·x, G = ((2.0·x²)·x − 16.0·x) + 2.5 and vals_i = 0.5 · Σ_j ((x²·x² − 16.0·x²) + 5.0·x),
+    the row's terms kept in a buffer (in cache) and summed in NumPy's order."""
+    d = X.shape[1]
+    terms, sums, stack = np.empty(d), np.empty(leaf_lo.size), np.empty(leaf_lo.size + 1)
+    for i in range(X.shape[0]):
+        for j in range(d):
+            x = X[i, j]
+            x2 = x * x
+            G[i, j] = ((2.0 * x2) * x - 16.0 * x) + 2.5
+            terms[j] = (x2 * x2 - 16.0 * x2) + 5.0 * x
+        vals[i] = 0.5 * _row_total(terms, leaf_lo, leaf_n, program, sums, stack)
+
+
+@jit
 def _rastrigin_at(X, G, i, j, two_pi, slope):
     """Writes g_ij = sin(2πx_ij)·slope + x_ij·2.0 and returns (cos 2πx_ij, x_ij·x_ij)."""
     x = X[i, j]

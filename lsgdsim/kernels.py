@@ -64,7 +64,8 @@ def _compile() -> dict:
     """The compiled kernels (numba compiles them on first call and caches the machine code on disk)."""
     from . import _numba_kernels
     k = _numba_kernels
-    return {"distances": k.distances, "record": (k.record_leaves, k.combine_rows), "rastrigin": k.rastrigin}
+    return {"distances": k.distances, "record": (k.record_leaves, k.combine_rows), "rastrigin": k.rastrigin,
+            "styblinski_tang": k.styblinski_tang}
 
 
 @functools.lru_cache(maxsize=64)
@@ -104,6 +105,15 @@ def numpy_column_mean(X):
     total = np.add.reduce(X, axis=0, keepdims=True)
     total /= X.shape[0]
     return total
+
+
+def styblinski_tang_terms(xp, X):
+    """Styblinski–Tang's values (p,) and gradients (p, d) at the rows of X, in any array namespace
+    (``StyblinskiTang.value_and_grad``, and the NumPy expression its kernel is checked against): with
+    X2 = X·X, vals = 0.5·Σ (X2·X2 − 16·X2 + 5·X), G = 2·X2·X − 16·X + 2.5."""
+    X2 = X * X
+    vals = 0.5 * xp.sum(X2 * X2 - 16.0 * X2 + 5.0 * X, axis=1)
+    return vals, 2.0 * X2 * X - 16.0 * X + 2.5
 
 
 def numpy_rastrigin(X, a, vals, G):
@@ -178,7 +188,22 @@ def _check_rastrigin(fn) -> bool:
     return True
 
 
-CHECKS = {"distances": _check_distances, "record": _check_record, "rastrigin": _check_rastrigin}
+def _check_styblinski_tang(fn) -> bool:
+    rng = np.random.default_rng(20261209)
+    for d in CHECKED_LENGTHS:
+        X = rng.uniform(-5.0, 5.0, (6, d)) * np.array([[1.0], [1.0], [1e-6], [1e3], [1e80], [1.0]])
+        X[0, : min(d, 3)] = -0.0
+        vals, G = np.empty(6), np.empty((6, d))
+        with np.errstate(over="ignore", invalid="ignore"):
+            want = styblinski_tang_terms(np, X)
+            fn(X, G, vals, *plan(d))
+        if not (_same(vals, want[0]) and _same(G, want[1])):
+            return False
+    return True
+
+
+CHECKS = {"distances": _check_distances, "record": _check_record, "rastrigin": _check_rastrigin,
+          "styblinski_tang": _check_styblinski_tang}
 
 
 def _load() -> dict:
@@ -308,6 +333,17 @@ def _record(fns, X, best, center, map_blocks):
 def _rastrigin(fn, X, a, vals, G):
     two_pi_a, offset = TWO_PI * a, a * X.shape[1]   # the constants as NumPy's path forms them (Python floats)
     fn(X, G, vals, TWO_PI, a, two_pi_a, offset, *plan(X.shape[1]))
+
+
+def styblinski_tang_into(X, vals, G) -> bool:
+    """:func:`styblinski_tang_terms` of the NumPy rows X written into vals and G by one compiled pass (the same
+    bits; the oracle calls it per worker block); False, with nothing written, when the kernel is not
+    available or the arrays do not suit it."""
+    fn = kernel("styblinski_tang") if _host_float64(X, vals, G) else None
+    if fn is None:
+        return False
+    fn(X, G, vals, *plan(X.shape[1]))
+    return True
 
 
 def rastrigin_into(X, a, vals, G) -> bool:

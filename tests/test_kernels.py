@@ -80,6 +80,32 @@ def test_rastrigin_has_numpys_bits_on_any_array(p, d, seed, a, width):
     assert_same_bits(G, G_want)
 
 
+@settings(max_examples=40, deadline=None)
+@given(p=st.integers(1, 7), d=st.integers(1, 600), seed=st.integers(0, 2**32 - 1),
+       width=st.sampled_from([1e-6, 1.0, 5.0, 1e3, 1e70]))
+def test_styblinski_tang_has_numpys_bits_on_any_array(p, d, seed, width):
+    X = np.random.default_rng(seed).uniform(-width, width, (p, d))
+    vals, G = np.empty(p), np.empty((p, d))
+    assert kernels.styblinski_tang_into(X, vals, G)
+    with np.errstate(over="ignore", invalid="ignore"):
+        want = kernels.styblinski_tang_terms(np, X)
+    assert_same_bits(vals, want[0])
+    assert_same_bits(G, want[1])
+
+
+def test_a_styblinski_tang_kernel_off_by_one_ulp_is_never_used(fresh, monkeypatch):
+    real = kernels._compile()
+
+    def nudged(X, G, vals, *plan):
+        real["styblinski_tang"](X, G, vals, *plan)
+        G[-1, -1] = np.nextafter(G[-1, -1], np.inf)
+
+    monkeypatch.setattr(kernels, "_compile", lambda: {**real, "styblinski_tang": nudged})
+    assert kernels.kernel("styblinski_tang") is None
+    X = np.ones((3, 4))
+    assert not kernels.styblinski_tang_into(X, np.empty(3), np.empty((3, 4)))
+
+
 def test_the_recorders_numpy_path_is_the_checked_expression(monkeypatch):
     """The self-check compares the distance kernel with kernels.numpy_row_norms: the Recorder's own NumPy path."""
     calls, real = [], kernels.numpy_row_norms
@@ -302,7 +328,10 @@ CASES = [  # every one at least kernels.MIN_ELEMENTS = 2^17 numbers
     ("quadratic d=13", O.Quadratic.random(dim=13, cond=10.0, seed=0), A.LSGD(lr=1e-2, pull=0.1, period=4), 10_083),
     ("rastrigin", O.Rastrigin(dim=3000), A.LSGD(lr=1e-3, pull=0.1, period=4), 44),
     ("easgd center", O.Quadratic.random(dim=300, seed=1), A.EASGD(lr=1e-3, period=2), 437),
+    ("styblinski-tang", O.StyblinskiTang(dim=3000), A.LSGD(lr=1e-4, pull=0.1, period=4), 44),
 ]
+ORACLE_KERNELS = {O.Rastrigin: ("rastrigin", "rastrigin_into"), O.StyblinskiTang: ("styblinski_tang",
+                                                                                   "styblinski_tang_into")}
 
 
 @pytest.mark.parametrize("name, obj, alg, p", CASES, ids=[c[0] for c in CASES])
@@ -316,11 +345,12 @@ def test_a_run_records_the_same_bits_with_and_without_the_kernels(name, obj, alg
         monkeypatch.setattr(kernels, "SLAB_MAX_BYTES", 2**60)
     compiled, real = [], kernels.record_distances
     monkeypatch.setattr(kernels, "record_distances", lambda *a: compiled.append(real(*a)) or compiled[-1])
-    oracle, real_oracle = [], kernels.rastrigin_into
-    monkeypatch.setattr(kernels, "rastrigin_into", lambda *a: oracle.append(real_oracle(*a)) or oracle[-1])
+    name, into = ORACLE_KERNELS.get(type(obj), (None, "rastrigin_into"))
+    oracle, real_oracle = [], getattr(kernels, into)
+    monkeypatch.setattr(kernels, into, lambda *a: oracle.append(real_oracle(*a)) or oracle[-1])
     fast = simulate(obj, alg, **kw)
     assert len(compiled) == 6 and all(c is not None for c in compiled), "every record took the compiled pass"
-    if isinstance(obj, O.Rastrigin) and kernels.kernel("rastrigin") is not None:
+    if name is not None and kernels.kernel(name) is not None:
         assert oracle and all(oracle), "every oracle block took the compiled pass"
     monkeypatch.setenv(kernels.ENV, "numpy")
     slow = simulate(obj, alg, **kw)

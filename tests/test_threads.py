@@ -55,9 +55,10 @@ ROW_BY_ROW = [O.make_objective(name, dim=d) for name, d in
 
 @pytest.mark.parametrize("obj", ROW_BY_ROW, ids=lambda o: o.name)
 def test_an_objective_evaluated_by_row_blocks_treats_every_row_alone(obj):
-    """``Objective._rows_into`` is the same bits only for an oracle whose rows do not depend on each other
-    or on how many there are: each row alone must give the numbers it gives among the others."""
-    assert obj._value_and_grad_into.__func__ is O.Objective._rows_into
+    """A block oracle (``Objective._rows_into``, or a kernel with its bits) is the same bits only for an oracle
+    whose rows do not depend on each other or on how many there are: each row alone must give the numbers
+    it gives among the others."""
+    assert obj._value_and_grad_into is not None and not obj._blocks_any_layout
     X = obj.initial_point(37, np.random.default_rng(2))
     vals, G = obj.value_and_grad(X)
     for i in (0, 5, 36):

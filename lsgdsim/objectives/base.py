@@ -100,13 +100,15 @@ class Objective:
     # only); the others are evaluated whole, with their noise still drawn by blocks.
     _value_and_grad_into = None
 
+    # Whether the block oracle also takes an X of another layout than C order (its G is C-ordered). The
+    # quadratic's and Rastrigin's always did; an objective evaluated whole before it had a block oracle
+    # leaves such an X (the averaging rules leave X in Fortran order) whole: there G has X's layout, and
+    # every later sum over it keeps its order, so its runs keep their numbers.
+    _blocks_any_layout = False
+
     def _by_blocks(self, X) -> bool:
-        """Whether the NumPy X is evaluated by worker blocks (into a C-ordered G). An objective evaluated
-        by ``_rows_into`` takes blocks for a C-ordered X only: whole, an X of another layout (the averaging
-        rules leave X in Fortran order) gives a G of that layout, and every later sum over it keeps its
-        order, as these objectives' runs always had."""
-        into = self._value_and_grad_into
-        return into is not None and (X.flags.c_contiguous or into != self._rows_into)
+        """Whether the NumPy X is evaluated by worker blocks (``_value_and_grad_into``)."""
+        return self._value_and_grad_into is not None and (X.flags.c_contiguous or self._blocks_any_layout)
 
     def _rows_into(self, X, vals, G):
         """``_value_and_grad_into`` for an objective whose ``value_and_grad`` treats every row alone by

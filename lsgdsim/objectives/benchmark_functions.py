@@ -82,6 +82,8 @@ class Rastrigin(Objective):
         G += 2.0 * X
         return vals, G
 
+    _blocks_any_layout = True   # (see Objective._blocks_any_layout)
+
     def _value_and_grad_into(self, X, vals, G):
         # The same operations as value_and_grad (so the same bits), written into the caller's block: one
         # compiled pass where numba is installed, else NumPy's passes with two temporaries (kernels.py).
@@ -226,7 +228,6 @@ class StyblinskiTang(Objective):
     """
 
     name = "styblinski-tang"
-    _value_and_grad_into = Objective._rows_into   # row by row: blocks in cache, threads
 
     def __init__(self, dim: int = 2):
         self.dim = check_int(dim, "dim", 1)
@@ -258,10 +259,12 @@ class StyblinskiTang(Objective):
         return 0.5 * xp.sum(X2 * X2 - 16.0 * X2 + 5.0 * X, axis=1)
 
     def value_and_grad(self, X):
-        xp = namespace(X)
-        X2 = X * X
-        vals = 0.5 * xp.sum(X2 * X2 - 16.0 * X2 + 5.0 * X, axis=1)
-        return vals, 2.0 * X2 * X - 16.0 * X + 2.5
+        return kernels.styblinski_tang_terms(namespace(X), X)
+
+    def _value_and_grad_into(self, X, vals, G):
+        # Row by row: one compiled pass where numba is installed (the same bits, kernels.py), else NumPy's.
+        if not kernels.styblinski_tang_into(X, vals, G):
+            self._rows_into(X, vals, G)
 
     def hessian(self, x):
         xp = namespace(x)

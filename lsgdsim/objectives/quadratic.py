@@ -129,6 +129,8 @@ class Quadratic(Objective):
         vals = xp.sum(X * (0.5 * AX - b), axis=1)
         return vals, G
 
+    _blocks_any_layout = True   # (see Objective._blocks_any_layout)
+
     def _value_and_grad_into(self, X, vals, G):
         # The same operations as value_and_grad (the same bits), with the product written straight into G
         # and the value's terms built in one temporary.
