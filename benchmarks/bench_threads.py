@@ -7,7 +7,8 @@ quadratic, also the alternative of letting BLAS thread the whole GEMM: the unblo
 (``value_and_grad`` of all rows, BLAS at 2 threads) plus the noise, against the blocked oracle.
 Then the objectives evaluated by row blocks through ``Objective._rows_into`` (Ackley, Styblinski–Tang,
 Rosenbrock, double well; p = 100, d = 10^4): a step with the objective evaluated whole (as before it had a
-block oracle) against by blocks, 1 and 2 threads, and the same final iterate either way.
+block oracle) against by blocks, 1 and 2 threads, and the same final iterate either way; Styblinski–Tang's
+blocks also without its compiled kernel (``LSGDSIM_KERNELS=numpy``).
 A step is timed as (time of 2n steps − time of n steps) / n; each figure is a minimum over
 alternating repeats.
 """
@@ -23,6 +24,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench_jax import numpy_only  # (the kernels off inside a block)
+
 from lsgdsim import algorithms as A
 from lsgdsim import objectives as O
 from lsgdsim import simulate
@@ -82,19 +85,26 @@ def row_blocks(repeats, steps):
                             threads=2).x
         with evaluated_whole(obj):
             want = final()
+        compiled = type(obj)._value_and_grad_into is not O.Objective._rows_into   # (Styblinski–Tang's kernel)
         best = {}
+
+        def keep(key, t, best=best):
+            best[key] = min(best.get(key, float("inf")), t)
         for _ in range(repeats):
             for threads in (1, 2):
                 with evaluated_whole(obj):
-                    t = step_time(obj, 100, steps, threads)
-                best[f"whole_{threads}"] = min(best.get(f"whole_{threads}", float("inf")), t)
-                t = step_time(obj, 100, steps, threads)
-                best[f"blocks_{threads}"] = min(best.get(f"blocks_{threads}", float("inf")), t)
+                    keep(f"whole_{threads}", step_time(obj, 100, steps, threads))
+                keep(f"blocks_{threads}", step_time(obj, 100, steps, threads))
+                if compiled:
+                    with numpy_only():
+                        keep(f"blocks_numpy_{threads}", step_time(obj, 100, steps, threads))
         best["same_bits"] = bool(np.array_equal(final(), want))
         out[name] = best
+        numpy_path = (f", by blocks with NumPy's passes {1e3 * best['blocks_numpy_1']:.2f} / "
+                      f"{1e3 * best['blocks_numpy_2']:.2f}") if compiled else ""
         print(f"{name} p=100 d=1e4, ms a step: whole {1e3 * best['whole_1']:.2f} (1 thread) / "
               f"{1e3 * best['whole_2']:.2f} (2), by blocks {1e3 * best['blocks_1']:.2f} / "
-              f"{1e3 * best['blocks_2']:.2f}: "
+              f"{1e3 * best['blocks_2']:.2f}{numpy_path}: "
               f"{best['whole_2'] / best['blocks_2']:.2f}x at 2 threads; same bits: {best['same_bits']}")
     return out
 
