@@ -6,8 +6,8 @@ its leaves (blocks of at most 128 numbers) and put back together by the row's *p
 the leaves, and the post-order program that adds their sums as NumPy's recursive halving does), so no
 function here recurses (numba's on-disk cache does not reload recursive functions safely).
 
-A row ``x = X[i]`` is indexed in X, never taken as a view: a view costs its reference counting, more
-than a short row's work.
+A row ``x = X[i]`` is indexed in X, not taken as a view inside a loop over rows: a view costs its
+reference counting, more than a short row's work (``record_leaves`` takes its one leader row once a call).
 """
 import numba
 import numpy as np
@@ -160,7 +160,7 @@ def _row_total(v, leaf_lo, leaf_n, program, sums, stack):
 
 @jit
 def styblinski_tang(X, G, vals, leaf_lo, leaf_n, program):
-    """Styblinski–Tang's value and gradient of every row of X in one pass (``kernels.numpy_styblinski_tang``'s
+    """Styblinski–Tang's value and gradient of every row of X in one pass (``kernels.styblinski_tang_terms``'
     operations): with x² = x·x, G = ((2.0·x²)·x − 16.0·x) + 2.5 and vals_i = 0.5 · Σ_j ((x²·x² − 16.0·x²) + 5.0·x),
     the row's terms kept in a buffer (in cache) and summed in NumPy's order."""
     d = X.shape[1]

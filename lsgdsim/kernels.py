@@ -38,14 +38,15 @@ TWO_PI = 2.0 * math.pi    # 2π as every NumPy path here forms it (the objective
 LEAF = 128                # NumPy's PW_BLOCKSIZE: the longest run its pairwise sum adds with 8 accumulators
 # Records take the distance kernel from this many numbers (p·d) on: below it NumPy's path is within some
 # 10 µs a record, and a process that never reaches the size never pays numba's load (≈ 0.4 s; measured
-# in docs/benchmarks.md). Rastrigin's oracle takes its kernel in every run of several worker blocks
-# (p·d > 2^16), where one step's sin and cos outweigh the load.
+# in docs/benchmarks.md). Rastrigin's and Styblinski–Tang's oracles take their kernels in every run of
+# several worker blocks (p·d > 2^16): a long run wins back the load in its first steps, a short one loses it.
 MIN_ELEMENTS = 2**17
-# A record reads X once, by column slabs, where X has left the caches by then (at least SLAB_MIN_BYTES: a
-# step's arrays outgrow the 32 MiB L3) and a slab (p rows of a 128-number leaf) stays in a core's L2
-# (at most SLAB_MAX_BYTES); elsewhere two passes over rows are as fast or faster. Measured on this
-# machine (docs/benchmarks.md); speed only: the bits are the same either way.
-SLAB_MIN_BYTES, SLAB_MAX_BYTES = 2**22, 2**19
+# A record goes by column slabs, reading X from memory once instead of twice, when X is large (at least
+# SLABS_FROM_X_BYTES: in a run the oracle's passes have pushed such an X out of the caches by the record)
+# and a slab — p rows of a 128-number leaf — fits half a core's 1 MiB L2 (at most SLAB_MAX_BYTES); other
+# shapes are as fast or faster by two passes over rows. Both measured on this machine (docs/benchmarks.md);
+# speed only: the bits are the same either way.
+SLABS_FROM_X_BYTES, SLAB_MAX_BYTES = 2**22, 2**19
 
 _state: dict = {}         # "kernels": {name: compiled function that passed its check}; "why": what is missing
 _lock = threading.Lock()
@@ -107,13 +108,19 @@ def numpy_column_mean(X):
     return total
 
 
+def styblinski_tang_values(xp, X, X2=None):
+    """Styblinski–Tang's values (p,) at the rows of X, in any array namespace: 0.5·Σ (X2·X2 − 16·X2 + 5·X),
+    X2 = X·X (``StyblinskiTang.value``)."""
+    X2 = X * X if X2 is None else X2
+    return 0.5 * xp.sum(X2 * X2 - 16.0 * X2 + 5.0 * X, axis=1)
+
+
 def styblinski_tang_terms(xp, X):
     """Styblinski–Tang's values (p,) and gradients (p, d) at the rows of X, in any array namespace
-    (``StyblinskiTang.value_and_grad``, and the NumPy expression its kernel is checked against): with
-    X2 = X·X, vals = 0.5·Σ (X2·X2 − 16·X2 + 5·X), G = 2·X2·X − 16·X + 2.5."""
+    (``StyblinskiTang.value_and_grad``, and the NumPy expression its kernel is checked against): the values
+    of :func:`styblinski_tang_values` and G = 2·X2·X − 16·X + 2.5."""
     X2 = X * X
-    vals = 0.5 * xp.sum(X2 * X2 - 16.0 * X2 + 5.0 * X, axis=1)
-    return vals, 2.0 * X2 * X - 16.0 * X + 2.5
+    return styblinski_tang_values(xp, X, X2), 2.0 * X2 * X - 16.0 * X + 2.5
 
 
 def numpy_rastrigin(X, a, vals, G):
@@ -191,9 +198,9 @@ def _check_rastrigin(fn) -> bool:
 def _check_styblinski_tang(fn) -> bool:
     rng = np.random.default_rng(20261209)
     for d in CHECKED_LENGTHS:
-        X = rng.uniform(-5.0, 5.0, (6, d)) * np.array([[1.0], [1.0], [1e-6], [1e3], [1e80], [1.0]])
+        X = rng.uniform(-5.0, 5.0, (7, d)) * np.array([[1.0], [1.0], [1e-6], [1e3], [1e80], [1e-310], [1.0]])
         X[0, : min(d, 3)] = -0.0
-        vals, G = np.empty(6), np.empty((6, d))
+        vals, G = np.empty(7), np.empty((7, d))
         with np.errstate(over="ignore", invalid="ignore"):
             want = styblinski_tang_terms(np, X)
             fn(X, G, vals, *plan(d))
@@ -253,7 +260,8 @@ def kernel(name: str):
 
 
 def status() -> str:
-    """Which kernels this process uses: ``"numba: distances, rastrigin, record"``, or ``"numpy"`` with the reason."""
+    """Which kernels this process uses (``"numba: distances, rastrigin, record, styblinski_tang"``), or
+    ``"numpy"`` with the reason."""
     usable = available()
     if check_env() == "numpy":
         return f"numpy ({ENV}=numpy)"
@@ -296,15 +304,16 @@ def row_distances(X, a, c, map_blocks=None):
 def record_distances(X, best, center=None, map_blocks=None):
     """A record's two distance rows (‖x_i − x_best‖, ‖x_i − c‖) over the rows of X (p, d), c = ``center`` ((d,)
     or (1, d)) or, when None, the rows' mean (:func:`numpy_column_mean`): the bits of ``Recorder``'s NumPy
-    path, None where :func:`row_distances` would be (the caller then takes that path). Large X of fewer than
-    513 rows go by column slabs (``_by_slabs``): a slab's mean and both its leaf sums while the slab is in
-    cache, X read from memory once instead of twice, the slabs spread over ``map_blocks``' threads; other
-    shapes by the mean then :func:`row_distances`, the rows spread over the threads."""
+    path; None, for the caller to take that path, under :data:`MIN_ELEMENTS` numbers, for arrays that do not
+    suit the kernels, or when the kernel for the shape is not available. Large X of at most 512 rows go by
+    column slabs (``_by_slabs``): a slab's mean and both its leaf sums while the slab is in cache, X read
+    from memory once instead of twice, the slabs spread over ``map_blocks``' threads; other shapes by the
+    mean then :func:`row_distances`, the rows spread over the threads."""
     if X.size < MIN_ELEMENTS or not _host_float64(X) or (center is not None and not _host_float64(center)):
         return None
     p, d = X.shape
     if not _by_slabs(p, d):
-        if kernel("distances") is None:
+        if kernel("distances") is None:   # (known before the mean is computed for nothing)
             return None
         return row_distances(X, X[int(best)], numpy_column_mean(X) if center is None else center, map_blocks)
     fns = kernel("record")
@@ -312,7 +321,7 @@ def record_distances(X, best, center=None, map_blocks=None):
 
 
 def _by_slabs(p: int, d: int) -> bool:
-    return d > LEAF and p * d * 8 >= SLAB_MIN_BYTES and p * LEAF * 8 <= SLAB_MAX_BYTES
+    return d > LEAF and p * d * 8 >= SLABS_FROM_X_BYTES and p * LEAF * 8 <= SLAB_MAX_BYTES
 
 
 def _record(fns, X, best, center, map_blocks):
