@@ -175,6 +175,33 @@ def styblinski_tang(X, G, vals, leaf_lo, leaf_n, program):
 
 
 @jit
+def ackley_sums(X, G, c, sq, cs, leaf_lo, leaf_n, program):
+    """The per-element part of Ackley's oracle on every row of X in one pass: G ← sin(c·X), and NumPy's row
+    sums of x·x into sq and of cos(c·x) into cs (the row's terms kept in buffers, in cache)."""
+    d = X.shape[1]
+    squares, cosines = np.empty(d), np.empty(d)
+    sums, stack = np.empty(leaf_lo.size), np.empty(leaf_lo.size + 1)
+    for i in range(X.shape[0]):
+        for j in range(d):
+            x = X[i, j]
+            angle = c * x
+            G[i, j] = np.sin(angle)
+            cosines[j] = np.cos(angle)
+            squares[j] = x * x
+        sq[i] = _row_total(squares, leaf_lo, leaf_n, program, sums, stack)
+        cs[i] = _row_total(cosines, leaf_lo, leaf_n, program, sums, stack)
+
+
+@jit
+def ackley_grad(X, G, radial, w):
+    """Ackley's gradient from ``ackley_sums``' G = sin(c·X): G ← radial_i·x_ij + w_i·G_ij."""
+    for i in range(X.shape[0]):
+        r, wi = radial[i], w[i]
+        for j in range(X.shape[1]):
+            G[i, j] = r * X[i, j] + wi * G[i, j]
+
+
+@jit
 def _rastrigin_at(X, G, i, j, two_pi, slope):
     """Writes g_ij = sin(2πx_ij)·slope + x_ij·2.0 and returns (cos 2πx_ij, x_ij·x_ij)."""
     x = X[i, j]

@@ -66,7 +66,7 @@ def _compile() -> dict:
     from . import _numba_kernels
     k = _numba_kernels
     return {"distances": k.distances, "record": (k.record_leaves, k.combine_rows), "rastrigin": k.rastrigin,
-            "styblinski_tang": k.styblinski_tang}
+            "styblinski_tang": k.styblinski_tang, "ackley": (k.ackley_sums, k.ackley_grad)}
 
 
 @functools.lru_cache(maxsize=64)
@@ -121,6 +121,31 @@ def styblinski_tang_terms(xp, X):
     of :func:`styblinski_tang_values` and G = 2·X2·X − 16·X + 2.5."""
     X2 = X * X
     return styblinski_tang_values(xp, X, X2), 2.0 * X2 * X - 16.0 * X + 2.5
+
+
+def ackley_scalars(xp, sq_mean, cos_mean, a, b):
+    """Ackley's row terms from the rows' means of x² and of cos(c·x), in any namespace: (rms, a·exp(−b·rms),
+    exp(cos_mean))."""
+    rms = xp.sqrt(sq_mean)
+    return rms, a * xp.exp(-b * rms), xp.exp(cos_mean)
+
+
+def ackley_row_factors(xp, sq_mean, cos_mean, a, b, c, d):
+    """Per row: f = (a + e) − a·exp(−b·rms) − exp(mean cos cx), and the gradient's factors radial (0 at rms = 0,
+    the minimum-norm subgradient) and w = (c/d)·exp(mean cos cx): ∇f = radial·x + w·sin(c·x)."""
+    rms, cone, wave = ackley_scalars(xp, sq_mean, cos_mean, a, b)
+    zero = rms == 0
+    radial = xp.where(zero, xp.zeros_like(rms), b * cone / (d * xp.where(zero, 1.0 + rms, rms)))
+    return (a + math.e) - cone - wave, radial, (c / d) * wave
+
+
+def ackley_value_and_grad(xp, X, a, b, c):
+    """Ackley's values (p,) and gradients (p, d) at the rows of X, in any namespace (``Ackley.value_and_grad``,
+    and the NumPy expression its kernel is checked against)."""
+    angle = c * X
+    vals, radial, w = ackley_row_factors(xp, xp.mean(X * X, axis=1), xp.mean(xp.cos(angle), axis=1), a, b, c,
+                                         X.shape[1])
+    return vals, radial[:, None] * X + w[:, None] * xp.sin(angle)
 
 
 def numpy_rastrigin(X, a, vals, G):
@@ -209,8 +234,22 @@ def _check_styblinski_tang(fn) -> bool:
     return True
 
 
+def _check_ackley(fns) -> bool:
+    rng = np.random.default_rng(20261210)
+    for d in CHECKED_LENGTHS:
+        X = rng.uniform(-5.0, 5.0, (7, d)) * np.array([[1.0], [1.0], [1e-6], [1e3], [1e8], [0.0], [1.0]])
+        X[0, : min(d, 3)] = -0.0
+        for a, b, c in ((20.0, 0.2, TWO_PI), (3.0, 0.7, 1.3)):
+            vals, G = np.empty(7), np.empty((7, d))
+            _ackley(fns, X, a, b, c, vals, G)
+            want = ackley_value_and_grad(np, X, a, b, c)
+            if not (_same(vals, want[0]) and _same(G, want[1])):
+                return False
+    return True
+
+
 CHECKS = {"distances": _check_distances, "record": _check_record, "rastrigin": _check_rastrigin,
-          "styblinski_tang": _check_styblinski_tang}
+          "styblinski_tang": _check_styblinski_tang, "ackley": _check_ackley}
 
 
 def _load() -> dict:
@@ -260,7 +299,7 @@ def kernel(name: str):
 
 
 def status() -> str:
-    """Which kernels this process uses (``"numba: distances, rastrigin, record, styblinski_tang"``), or
+    """Which kernels this process uses (``"numba: ackley, distances, rastrigin, record, styblinski_tang"``), or
     ``"numpy"`` with the reason."""
     usable = available()
     if check_env() == "numpy":
@@ -342,6 +381,27 @@ def _record(fns, X, best, center, map_blocks):
 def _rastrigin(fn, X, a, vals, G):
     two_pi_a, offset = TWO_PI * a, a * X.shape[1]   # the constants as NumPy's path forms them (Python floats)
     fn(X, G, vals, TWO_PI, a, two_pi_a, offset, *plan(X.shape[1]))
+
+
+def ackley_into(X, a, b, c, vals, G) -> bool:
+    """:func:`ackley_value_and_grad` of the NumPy rows X written into vals and G: sin and cos of each c·x once
+    and both row sums in one compiled pass, the per-row exponentials by NumPy (its SIMD exp has other bits
+    than the C library's), then the gradient in a second pass over the block in cache — the same bits;
+    False, with nothing written, when the kernel is not available or the arrays do not suit it."""
+    fns = kernel("ackley") if _host_float64(X, vals, G) else None
+    if fns is None:
+        return False
+    _ackley(fns, X, float(a), float(b), float(c), vals, G)
+    return True
+
+
+def _ackley(fns, X, a, b, c, vals, G):
+    sums, grad = fns
+    p, d = X.shape
+    sq, cs = np.empty(p), np.empty(p)
+    sums(X, G, c, sq, cs, *plan(d))       # G ← sin(c·X); NumPy's row sums of x·x and of cos(c·x)
+    vals[...], radial, w = ackley_row_factors(np, sq / d, cs / d, a, b, c, d)   # (np.mean: the sum / d)
+    grad(X, G, radial, w)
 
 
 def styblinski_tang_into(X, vals, G) -> bool:

@@ -99,6 +99,34 @@ def test_styblinski_tang_has_numpys_bits_on_any_array(p, d, seed, width):
     assert_same_bits(G, want[1])
 
 
+@settings(max_examples=40, deadline=None)
+@given(p=st.integers(1, 7), d=st.integers(1, 600), seed=st.integers(0, 2**32 - 1),
+       width=st.sampled_from([0.0, 1e-6, 1.0, 5.0, 1e3]),
+       abc=st.sampled_from([(20.0, 0.2, 2 * np.pi), (3.0, 0.7, 1.3)]))
+def test_ackley_has_numpys_bits_on_any_array(p, d, seed, width, abc):
+    if kernels.kernel("ackley") is None:   # (it too needs NumPy's float64 sin and cos to be the C library's)
+        pytest.skip(f"Ackley's kernel is off on this platform: {kernels.status()}")
+    X = np.random.default_rng(seed).uniform(-width, width, (p, d))
+    vals, G = np.empty(p), np.empty((p, d))
+    assert kernels.ackley_into(X, *abc, vals, G)
+    want = kernels.ackley_value_and_grad(np, X, *abc)
+    assert_same_bits(vals, want[0])
+    assert_same_bits(G, want[1])
+
+
+def test_an_ackley_kernel_off_by_one_ulp_is_never_used(fresh, monkeypatch):
+    real = kernels._compile()
+    sums, grad = real["ackley"]
+
+    def nudged_sums(X, G, c, sq, cs, *plan):
+        sums(X, G, c, sq, cs, *plan)
+        cs[0] = np.nextafter(cs[0], np.inf)
+
+    monkeypatch.setattr(kernels, "_compile", lambda: {**real, "ackley": (nudged_sums, grad)})
+    assert kernels.kernel("ackley") is None
+    assert not kernels.ackley_into(np.ones((3, 4)), 20.0, 0.2, 1.0, np.empty(3), np.empty((3, 4)))
+
+
 def test_a_styblinski_tang_kernel_off_by_one_ulp_is_never_used(fresh, monkeypatch):
     real = kernels._compile()
 
@@ -335,9 +363,10 @@ CASES = [  # every one at least kernels.MIN_ELEMENTS = 2^17 numbers
     ("rastrigin", O.Rastrigin(dim=3000), A.LSGD(lr=1e-3, pull=0.1, period=4), 44),
     ("easgd center", O.Quadratic.random(dim=300, seed=1), A.EASGD(lr=1e-3, period=2), 437),
     ("styblinski-tang", O.StyblinskiTang(dim=3000), A.LSGD(lr=1e-4, pull=0.1, period=4), 44),
+    ("ackley", O.Ackley(dim=3000), A.LSGD(lr=1e-3, pull=0.1, period=4), 44),
 ]
-ORACLE_KERNELS = {O.Rastrigin: ("rastrigin", "rastrigin_into"), O.StyblinskiTang: ("styblinski_tang",
-                                                                                   "styblinski_tang_into")}
+ORACLE_KERNELS = {O.Rastrigin: ("rastrigin", "rastrigin_into"), O.Ackley: ("ackley", "ackley_into"),
+                  O.StyblinskiTang: ("styblinski_tang", "styblinski_tang_into")}
 
 
 @pytest.mark.parametrize("name, obj, alg, p", CASES, ids=[c[0] for c in CASES])

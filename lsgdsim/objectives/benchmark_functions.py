@@ -104,7 +104,6 @@ class Ackley(Objective):
     """
 
     name = "ackley"
-    _value_and_grad_into = Objective._rows_into   # row by row: blocks in cache, threads
 
     def __init__(self, dim: int = 2, a: float = 20.0, b: float = 0.2, c: float = TWO_PI):
         self.dim = check_int(dim, "dim", 1)
@@ -121,30 +120,29 @@ class Ackley(Objective):
         return {"a": self.a, "b": self.b, "c": self.c}
 
     def _terms(self, xp, X, axis):
-        rms = xp.sqrt(xp.mean(X * X, axis=axis))
-        cone = self.a * xp.exp(-self.b * rms)
         angle = self.c * X
-        wave = xp.exp(xp.mean(xp.cos(angle), axis=axis))
-        return rms, cone, angle, wave
+        means = xp.mean(X * X, axis=axis), xp.mean(xp.cos(angle), axis=axis)
+        return means, angle
 
     def value(self, X):
         xp = namespace(X)
-        _, cone, _, wave = self._terms(xp, X, axis=1)
-        return (self.a + math.e) - cone - wave
+        (sq_mean, cos_mean), _ = self._terms(xp, X, axis=1)
+        return kernels.ackley_row_factors(xp, sq_mean, cos_mean, self.a, self.b, self.c, self.dim)[0]
 
     def value_and_grad(self, X):
-        xp = namespace(X)
-        rms, cone, angle, wave = self._terms(xp, X, axis=1)
-        vals = (self.a + math.e) - cone - wave
-        # ∇(−a e^{−b·rms}) = a b e^{−b·rms} x / (d·rms), set to 0 at rms = 0.
-        zero = rms == 0
-        radial = xp.where(zero, xp.zeros_like(rms), self.b * cone / (self.dim * xp.where(zero, 1.0 + rms, rms)))
-        G = radial[:, None] * X + (self.c / self.dim) * wave[:, None] * xp.sin(angle)
-        return vals, G
+        # ∇(−a e^{−b·rms}) = a b e^{−b·rms} x / (d·rms), set to 0 at rms = 0 (kernels.ackley_row_factors).
+        return kernels.ackley_value_and_grad(namespace(X), X, self.a, self.b, self.c)
+
+    def _value_and_grad_into(self, X, vals, G):
+        # Row by row: sin, cos and the sums in one compiled pass where numba is installed (the same bits,
+        # kernels.py), else NumPy's.
+        if not kernels.ackley_into(X, self.a, self.b, self.c, vals, G):
+            self._rows_into(X, vals, G)
 
     def hessian(self, x):
         xp = namespace(x)
-        rms, cone, angle, wave = self._terms(xp, x, axis=0)
+        (sq_mean, cos_mean), angle = self._terms(xp, x, axis=0)
+        rms, cone, wave = kernels.ackley_scalars(xp, sq_mean, cos_mean, self.a, self.b)
         if bool(rms == 0):
             raise ValueError("Ackley's Hessian does not exist at x = 0 (the exp(-b*rms) term is a cone)")
         d, b = self.dim, self.b
