@@ -97,11 +97,17 @@ def launched_as_command() -> bool:
     the package is located: ``sys.argv[0]`` is then ``-m``), not a program that imports the library."""
     mp, mp_main = sys.modules.get("multiprocessing"), sys.modules.get("__mp_main__")
     if (mp_main is not None and mp_main is not sys.modules.get("__main__")) or \
-            (mp is not None and mp.parent_process() is not None):
+            (mp is not None and (mp.parent_process() is not None or _spawning(mp))):
         return False                         # a pool process: spawn copies the parent's argv, not its role
     argv0 = sys.argv[0] if sys.argv else ""
     return argv0 == "-m" or os.path.basename(argv0) == "lsgdsim" or \
         argv0.endswith(os.path.join("lsgdsim", "__main__.py"))
+
+
+def _spawning(mp) -> bool:
+    """Whether this is a spawned process still importing its parent's main module: multiprocessing marks the
+    process as inheriting until then, and sets its parent only afterwards."""
+    return bool(getattr(mp.current_process(), "_inheriting", False))
 
 
 def quiet_exit() -> None:

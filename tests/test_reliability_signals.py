@@ -83,3 +83,31 @@ def test_an_interrupted_check_over_a_complete_report_says_what_it_saved(tmp_path
     assert "interrupted (SIGTERM)" in err and "nothing was written" not in err and "--resume" in err
     assert (tmp_path / "rep" / "report.md").read_bytes() == complete   # the complete report is not replaced
     assert (tmp_path / "rep" / "report-partial.md").exists()
+
+
+def test_a_pool_process_ends_on_sigterm_even_with_the_commands_handler_installed():
+    """A spawned pool process imports the parent's main module first (``python -m lsgdsim``); a SIGTERM
+    handler that raised a KeyboardInterrupt there would be caught by the pool's worker loop, the process
+    would live on, and the stopped pool would wait for it forever at exit (a hang seen in CI)."""
+    code = ("import os, signal\n"
+            "from lsgdsim.signals import _raise_terminated\n"
+            "from lsgdsim.sweep.execute import _init_process\n"
+            "signal.signal(signal.SIGTERM, _raise_terminated)\n"
+            "_init_process(os.getppid())\n"
+            "print(signal.getsignal(signal.SIGTERM) is signal.SIG_DFL)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "True", out.stderr
+
+
+def test_a_spawned_process_importing_the_command_is_not_the_command(monkeypatch):
+    """While spawn imports the parent's ``lsgdsim.__main__`` its argv is the parent's and its parent is
+    not set yet: only multiprocessing's "inheriting" mark tells it is a pool process (no early handlers)."""
+    import multiprocessing as mp
+
+    from lsgdsim import signals
+
+    monkeypatch.setattr(sys, "argv", ["-m"])
+    monkeypatch.delitem(sys.modules, "__mp_main__", raising=False)
+    assert signals.launched_as_command()
+    monkeypatch.setattr(mp.current_process(), "_inheriting", True, raising=False)
+    assert not signals.launched_as_command()

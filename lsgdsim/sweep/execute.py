@@ -66,6 +66,10 @@ def limit_blas() -> None:
 def _init_process(parent: int, initializer=None, initargs=()) -> None:
     watch_parent(parent)                           # gone with the parent, even after a SIGKILL (lifeline.py)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the parent, which stops the pool
+    # ...by SIGTERM, which must end this process: as a KeyboardInterrupt (the command's own handler, which a
+    # spawned process may have installed while importing the parent's main module) the pool's worker loop
+    # would catch it and live on, and the stopped pool's manager thread would wait for it forever at exit.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.environ.setdefault("MPLBACKEND", "Agg")
     limit_blas()
     if initializer is not None:
