@@ -47,6 +47,12 @@ def assert_same_bits(got, want):
     assert np.array_equal(bits(got), bits(want)), f"{np.count_nonzero(bits(got) != bits(want))} numbers differ"
 
 
+def assert_same_pair(got, want):
+    """Both arrays of a pair (values and gradients, or the two distance rows) with the same bits."""
+    assert_same_bits(got[0], want[0])
+    assert_same_bits(got[1], want[1])
+
+
 @pytest.mark.parametrize("d", [*range(1, 40), 127, 128, 129, 135, 136, 255, 256, 257, 1000, 1031, 4096, 8193, 20011])
 def test_distances_have_numpys_bits_for_every_row_length(d, any_size):
     rng = np.random.default_rng(d)
@@ -56,8 +62,7 @@ def test_distances_have_numpys_bits_for_every_row_length(d, any_size):
     got = kernels.row_distances(X, a, c)
     assert got is not None, "numba is installed: the distance kernel must pass its self-check here"
     want = kernels.numpy_row_norms(X, a), kernels.numpy_row_norms(X, c)
-    assert_same_bits(got[0], want[0])
-    assert_same_bits(got[1], want[1])
+    assert_same_pair(got, want)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -69,8 +74,7 @@ def test_distances_have_numpys_bits_on_any_array(p, d, seed, scale, any_size):
     a, c = X[rng.integers(p)].copy(), rng.standard_normal(d) * scale
     with np.errstate(over="ignore"):   # squares of 1e200 overflow to inf: the same inf both ways
         got, want = kernels.row_distances(X, a, c), (kernels.numpy_row_norms(X, a), kernels.numpy_row_norms(X, c))
-    assert_same_bits(got[0], want[0])
-    assert_same_bits(got[1], want[1])
+    assert_same_pair(got, want)
 
 
 @settings(max_examples=40, deadline=None)
@@ -185,8 +189,7 @@ def test_a_record_by_slabs_has_numpys_bits(d, p, held, slabs):
     with np.errstate(over="ignore"):
         got, want = kernels.record_distances(X, best, center), numpy_record(X, best, center)
     assert got is not None, "numba is installed: the record kernel must pass its self-check here"
-    assert_same_bits(got[0], want[0])
-    assert_same_bits(got[1], want[1])
+    assert_same_pair(got, want)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -198,8 +201,7 @@ def test_a_record_has_numpys_bits_on_any_array(p, d, seed, scale, slabs):
     best = int(rng.integers(p))
     with np.errstate(over="ignore"):
         got, want = kernels.record_distances(X, best, None), numpy_record(X, best, None)
-    assert_same_bits(got[0], want[0])
-    assert_same_bits(got[1], want[1])
+    assert_same_pair(got, want)
 
 
 def test_the_record_takes_slabs_only_for_large_x_of_few_rows():
@@ -217,8 +219,7 @@ def test_the_threads_split_slabs_without_changing_a_bit(slabs):
         threaded = kernels.record_distances(X, 7, None, pool.map)
     finally:
         pool.close()
-    assert_same_bits(threaded[0], serial[0])
-    assert_same_bits(threaded[1], serial[1])
+    assert_same_pair(threaded, serial)
 
 
 def test_a_record_kernel_whose_mean_adds_in_another_order_is_never_used(fresh, monkeypatch):
@@ -248,8 +249,7 @@ def test_the_threads_split_rows_without_changing_a_bit():
         threaded = kernels.row_distances(X, a, c, pool.map)
     finally:
         pool.close()
-    assert_same_bits(threaded[0], serial[0])
-    assert_same_bits(threaded[1], serial[1])
+    assert_same_pair(threaded, serial)
 
 
 def test_other_arrays_are_left_to_numpy(any_size):
