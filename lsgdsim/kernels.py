@@ -43,10 +43,10 @@ LEAF = 128                # NumPy's PW_BLOCKSIZE: the longest run its pairwise s
 MIN_ELEMENTS = 2**17
 # A record goes by column slabs, reading X from memory once instead of twice, when X is large (at least
 # SLABS_FROM_X_BYTES: in a run the oracle's passes have pushed such an X out of the caches by the record)
-# and a slab — p rows of a 128-number leaf — fits half a core's 1 MiB L2 (at most SLAB_MAX_BYTES); other
+# and a slab — p rows of a 128-number leaf — fits a core's 1 MiB L2 (at most SLAB_MAX_BYTES); other
 # shapes are as fast or faster by two passes over rows. Both measured on this machine (docs/benchmarks.md);
 # speed only: the bits are the same either way.
-SLABS_FROM_X_BYTES, SLAB_MAX_BYTES = 2**22, 2**19
+SLABS_FROM_X_BYTES, SLAB_MAX_BYTES = 2**22, 2**20
 
 _state: dict = {}         # "kernels": {name: compiled function that passed its check}; "why": what is missing
 _lock = threading.Lock()
@@ -344,7 +344,7 @@ def record_distances(X, best, center=None, map_blocks=None):
     """A record's two distance rows (‖x_i − x_best‖, ‖x_i − c‖) over the rows of X (p, d), c = ``center`` ((d,)
     or (1, d)) or, when None, the rows' mean (:func:`numpy_column_mean`): the bits of ``Recorder``'s NumPy
     path; None, for the caller to take that path, under :data:`MIN_ELEMENTS` numbers, for arrays that do not
-    suit the kernels, or when the kernel for the shape is not available. Large X of at most 512 rows go by
+    suit the kernels, or when the kernel for the shape is not available. Large X of at most 1024 rows go by
     column slabs (``_by_slabs``): a slab's mean and both its leaf sums while the slab is in cache, X read
     from memory once instead of twice, the slabs spread over ``map_blocks``' threads; other shapes by the
     mean then :func:`row_distances`, the rows spread over the threads."""

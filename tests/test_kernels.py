@@ -207,7 +207,8 @@ def test_a_record_has_numpys_bits_on_any_array(p, d, seed, scale, slabs):
 def test_the_record_takes_slabs_only_for_large_x_of_few_rows():
     assert kernels._by_slabs(100, 10**4) and kernels._by_slabs(512, 2048)
     assert not kernels._by_slabs(512, 1000)      # 3.9 MiB: still cached after the oracle
-    assert not kernels._by_slabs(600, 10**4)     # a slab of 600 rows outgrows L2
+    assert kernels._by_slabs(1000, 1000)
+    assert not kernels._by_slabs(1100, 10**4)    # a slab of 1100 rows outgrows L2
     assert not kernels._by_slabs(10**5, 128)     # one leaf: nothing to slab
 
 
